@@ -1,0 +1,5 @@
+"""personalize-runner: a declarative, GitOps runner for Amazon Personalize batch segment jobs."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,139 @@
+"""The services the reconciler submits jobs to: one protocol, two implementations.
+
+`aws` talks to Amazon Personalize through boto3; `local` is the embedded stand-in.
+Nothing here imports boto3: commands that do not talk to AWS must not pay for it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+CREATE_PENDING = "CREATE PENDING"
+CREATE_IN_PROGRESS = "CREATE IN_PROGRESS"
+ACTIVE = "ACTIVE"
+CREATE_FAILED = "CREATE FAILED"
+FINAL_STATUSES = frozenset({ACTIVE, CREATE_FAILED})
+# The API reference spells the unfinished statuses both ways.
+_STATUS_ALIASES = {
+    "PENDING": CREATE_PENDING,
+    "IN PROGRESS": CREATE_IN_PROGRESS,
+    "IN_PROGRESS": CREATE_IN_PROGRESS,
+    "CREATE IN PROGRESS": CREATE_IN_PROGRESS,
+}
+
+
+def normalize_status(status: str) -> str:
+    return _STATUS_ALIASES.get(status, status)
+
+
+class ServiceError(Exception):
+    """An error answer of the service, by its AWS error code."""
+
+    code: ClassVar[str] = "ServiceException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidInput(ServiceError):
+    code = "InvalidInputException"
+
+
+class ResourceAlreadyExists(ServiceError):
+    code = "ResourceAlreadyExistsException"
+
+
+class LimitExceeded(ServiceError):
+    code = "LimitExceededException"
+
+
+class ResourceNotFound(ServiceError):
+    code = "ResourceNotFoundException"
+
+
+class ResourceInUse(ServiceError):
+    code = "ResourceInUseException"
+
+
+class TooManyTags(ServiceError):
+    code = "TooManyTagsException"
+
+
+class Throttled(ServiceError):
+    """Throttling that outlasted the retries."""
+
+    code = "ThrottlingException"
+
+
+class Unavailable(ServiceError):
+    """A 5xx answer, a timeout or a lost connection that outlasted the retries.
+
+    The call may or may not have taken effect at the service.
+    """
+
+    code = "ServiceUnavailable"
+
+
+SERVICE_ERRORS: Mapping[str, type[ServiceError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidInput,
+        ResourceAlreadyExists,
+        LimitExceeded,
+        ResourceNotFound,
+        ResourceInUse,
+        TooManyTags,
+        Throttled,
+    )
+}
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """What `ListBatchSegmentJobs` tells of a job."""
+
+    name: str
+    arn: str
+    status: str
+    solution_version_arn: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class JobDescription:
+    """What `DescribeBatchSegmentJob` tells of a job.
+
+    `request` holds the `CreateBatchSegmentJob` fields as the service reports them
+    (`jobName`, `solutionVersionArn`, `filterArn`, `numResults`, `jobInput`, `jobOutput`,
+    `roleArn`), so that it can be compared with a spec.
+    """
+
+    summary: JobSummary
+    request: Mapping[str, Any]
+
+
+class Backend(Protocol):
+    """The Personalize calls the runner makes. Region and account come from the ARNs."""
+
+    name: str
+
+    def create_job(self, request: Mapping[str, Any]) -> str:
+        """`CreateBatchSegmentJob`; returns the job's ARN."""
+
+    def describe_job(self, arn: str) -> JobDescription:
+        """`DescribeBatchSegmentJob`."""
+
+    def list_jobs(self, *, partition: str, region: str, account: str) -> Iterator[JobSummary]:
+        """`ListBatchSegmentJobs`, every page, for one account and region."""
+
+    def list_tags(self, arn: str) -> list[dict[str, str]]:
+        """`ListTagsForResource`: `[{"tagKey": …, "tagValue": …}]`."""
