@@ -1,0 +1,399 @@
+"""The state: every batch segment job the runner submitted or adopted, as frozen values.
+
+The canonical JSON form is what the stores persist. It is written by `State.to_json` only,
+is stable (same state, same bytes) so that a state kept in git diffs well, and is read
+back by `State.from_json`, which refuses anything it does not fully understand: a state
+that cannot be read stops the run instead of being overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, Literal, cast, get_args
+
+from runner.errors import StateError
+
+FORMAT_VERSION = 1
+
+RecordedBy = Literal["created", "adopted", "imported"]
+RECORDED_BY: tuple[str, ...] = get_args(RecordedBy)
+
+UTC = datetime.UTC
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_LINE_ENCODER = json.JSONEncoder(sort_keys=True, separators=(", ", ": "))
+_DEFAULT_REMEDY = (
+    "Restore it from a backup or from version control; the runner will not overwrite it."
+)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_json_digest(value: Any) -> str:
+    """The sha256 of a JSON value's canonical form, e.g. a `CreateBatchSegmentJob` request."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return sha256_hex(text.encode())
+
+
+def _utc(value: datetime.datetime, field: str) -> datetime.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{field} must be an aware datetime, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One batch segment job, keyed by its `jobName` (unique per account and region)."""
+
+    name: str
+    arn: str
+    partition: str
+    region: str
+    account: str
+    # The spec's path relative to the repository root, with `/` separators.
+    spec_file: str
+    # sha256 of the spec document's content: incremental planning, and a spec edited
+    # after its job was submitted (jobs are immutable).
+    spec_digest: str
+    # sha256 of the canonical JSON of the exact `CreateBatchSegmentJob` request sent.
+    request_digest: str
+    git_commit: str | None
+    submitted_at: datetime.datetime
+    recorded_by: RecordedBy
+    status: str
+    # The service's own times.
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    failure_reason: str | None = None
+    status_checked_at: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        for field in _TIME_FIELDS:
+            value = getattr(self, field)
+            if value is not None and value.tzinfo is not UTC:
+                object.__setattr__(self, field, _utc(value, field))
+
+
+_TIME_FIELDS = ("submitted_at", "created_at", "updated_at", "status_checked_at")
+
+
+@dataclass(frozen=True)
+class State:
+    format_version: int
+    # Identifies one state's history: a store never overwrites a state of another lineage.
+    lineage: str
+    # Bumped by every change.
+    serial: int
+    jobs: Mapping[str, JobRecord]
+
+    def __post_init__(self) -> None:
+        jobs = dict(self.jobs)
+        for name, record in jobs.items():
+            if name != record.name:
+                raise ValueError(f"job key {name!r} differs from its record's name {record.name!r}")
+        object.__setattr__(self, "jobs", MappingProxyType(jobs))
+
+    @classmethod
+    def new(cls) -> State:
+        return cls(format_version=FORMAT_VERSION, lineage=str(uuid.uuid4()), serial=0, jobs={})
+
+    def with_job(self, record: JobRecord) -> State:
+        """This state with `record` added, or replacing the record of the same name."""
+        return replace(self, serial=self.serial + 1, jobs={**self.jobs, record.name: record})
+
+    def with_jobs(self, records: Iterable[JobRecord]) -> State:
+        """This state with all of `records` added or replaced, as one change."""
+        new = {}
+        for record in records:
+            if record.name in new:
+                raise ValueError(f"two records for the job {record.name!r}")
+            new[record.name] = record
+        if not new:
+            return self
+        return replace(self, serial=self.serial + 1, jobs={**self.jobs, **new})
+
+    def without_job(self, name: str) -> State:
+        """This state without the record `name` (a `KeyError` if there is none)."""
+        jobs = dict(self.jobs)
+        del jobs[name]
+        return replace(self, serial=self.serial + 1, jobs=jobs)
+
+    def to_json(self) -> bytes:
+        """The canonical form: keys sorted (so `format_version` first), one line per job.
+
+        One line per job keeps a state of 10,000 jobs quick to write and its diffs short.
+        """
+        lines = [
+            "{",
+            f'  "format_version": {self.format_version},',
+            '  "jobs": {' if self.jobs else '  "jobs": {},',
+        ]
+        if self.jobs:
+            encode = _LINE_ENCODER.encode
+            lines.append(
+                ",\n".join(
+                    f"    {encode(name)}: {encode(_record_to_json(self.jobs[name]))}"
+                    for name in sorted(self.jobs)
+                )
+            )
+            lines.append("  },")
+        lines.append(f'  "lineage": {_LINE_ENCODER.encode(self.lineage)},')
+        lines.append(f'  "serial": {self.serial}')
+        lines.append("}\n")
+        return "\n".join(lines).encode("ascii")
+
+    @classmethod
+    def from_json(cls, data: bytes, *, source: str, remedy: str = _DEFAULT_REMEDY) -> State:
+        """Parse the canonical form, or raise `StateError` naming `source` and the problem.
+
+        `remedy` says how to get a readable state back (where the backups are).
+        """
+        try:
+            return _state_from_json(data)
+        except _Invalid as invalid:
+            raise StateError(f"cannot read the state in {source}: {invalid}. {remedy}") from None
+        except _TooNew as too_new:
+            raise StateError(
+                f"cannot read the state in {source}: it was written by a newer "
+                f"personalize-runner (state format version {too_new.version}; this one reads "
+                f"version {FORMAT_VERSION}). Upgrade personalize-runner; "
+                "the runner will not overwrite it."
+            ) from None
+
+
+def format_time(value: datetime.datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as the state and the lock files write times."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _record_to_json(record: JobRecord) -> dict[str, Any]:
+    return {
+        "arn": record.arn,
+        "partition": record.partition,
+        "region": record.region,
+        "account": record.account,
+        "spec_file": record.spec_file,
+        "spec_digest": record.spec_digest,
+        "request_digest": record.request_digest,
+        "git_commit": record.git_commit,
+        "submitted_at": format_time(record.submitted_at),
+        "recorded_by": record.recorded_by,
+        "status": record.status,
+        "created_at": _optional_time(record.created_at),
+        "updated_at": _optional_time(record.updated_at),
+        "failure_reason": record.failure_reason,
+        "status_checked_at": _optional_time(record.status_checked_at),
+    }
+
+
+def _optional_time(value: datetime.datetime | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
+class _Invalid(Exception):
+    pass
+
+
+class _TooNew(Exception):
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Invalid(f"the key {json.dumps(key)} appears twice in one object")
+            seen.add(key)
+    return result
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _check_fields(obj: dict[str, Any], expected: Iterable[str], where: str) -> None:
+    expected = set(expected)
+    missing = sorted(expected - obj.keys())
+    if missing:
+        raise _Invalid(f"{where} has no {', '.join(repr(m) for m in missing)}")
+    unknown = sorted(obj.keys() - expected)
+    if unknown:
+        raise _Invalid(f"{where} has the unknown field {', '.join(repr(u) for u in unknown)}")
+
+
+def _job(name: str) -> str:
+    return f"jobs[{json.dumps(name)}]"
+
+
+def _at(job: str | None, field: str) -> str:
+    return field if job is None else f"{_job(job)}.{field}"
+
+
+def _int(value: object, job: str | None, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Invalid(f"{_at(job, field)} must be an integer, not {_describe(value)}")
+    return value
+
+
+def _str(value: object, job: str | None, field: str) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"{_at(job, field)} must be a string, not {_describe(value)}")
+    if not value:
+        raise _Invalid(f"{_at(job, field)} is empty")
+    return value
+
+
+def _optional_str(value: object, job: str | None, field: str) -> str | None:
+    return None if value is None else _str(value, job, field)
+
+
+def _digest(value: object, job: str | None, field: str) -> str:
+    text = _str(value, job, field)
+    if not _SHA256_HEX.fullmatch(text):
+        raise _Invalid(f"{_at(job, field)} must be a sha256 in lowercase hex, not {text!r}")
+    return text
+
+
+def _time(value: object, job: str | None, field: str) -> datetime.datetime:
+    text = _str(value, job, field)
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.utcoffset() != datetime.timedelta(0):
+        raise _Invalid(f"{_at(job, field)} must be an ISO 8601 time in UTC, not {text!r}")
+    return parsed.astimezone(UTC)
+
+
+def _optional_time_from(value: object, job: str | None, field: str) -> datetime.datetime | None:
+    return None if value is None else _time(value, job, field)
+
+
+def _recorded_by(value: object, job: str | None, field: str) -> RecordedBy:
+    text = _str(value, job, field)
+    if text not in RECORDED_BY:
+        choices = ", ".join(RECORDED_BY)
+        raise _Invalid(f"{_at(job, field)} must be one of {choices}, not {text!r}")
+    return cast(RecordedBy, text)
+
+
+def _spec_file(value: object, job: str | None, field: str) -> str:
+    text = _str(value, job, field)
+    if text.startswith("/") or "\\" in text:
+        raise _Invalid(
+            f"{_at(job, field)} must be a path relative to the repository, with /, not {text!r}"
+        )
+    return text
+
+
+_RECORD_FIELDS = frozenset(
+    (
+        "arn",
+        "partition",
+        "region",
+        "account",
+        "spec_file",
+        "spec_digest",
+        "request_digest",
+        "git_commit",
+        "submitted_at",
+        "recorded_by",
+        "status",
+        "created_at",
+        "updated_at",
+        "failure_reason",
+        "status_checked_at",
+    )
+)
+_STATE_FIELDS = frozenset(("format_version", "lineage", "serial", "jobs"))
+
+
+def _record_from_json(name: str, obj: object) -> JobRecord:
+    if not isinstance(obj, dict):
+        raise _Invalid(f"{_job(name)} must be an object, not {_describe(obj)}")
+    if obj.keys() != _RECORD_FIELDS:
+        _check_fields(obj, _RECORD_FIELDS, _job(name))
+    arn = _str(obj["arn"], name, "arn")
+    if not arn.endswith(f"/{name}"):
+        raise _Invalid(f"{_job(name)}.arn is the ARN of another job: {arn!r}")
+    return JobRecord(
+        name=name,
+        arn=arn,
+        partition=_str(obj["partition"], name, "partition"),
+        region=_str(obj["region"], name, "region"),
+        account=_str(obj["account"], name, "account"),
+        spec_file=_spec_file(obj["spec_file"], name, "spec_file"),
+        spec_digest=_digest(obj["spec_digest"], name, "spec_digest"),
+        request_digest=_digest(obj["request_digest"], name, "request_digest"),
+        git_commit=_optional_str(obj["git_commit"], name, "git_commit"),
+        submitted_at=_time(obj["submitted_at"], name, "submitted_at"),
+        recorded_by=_recorded_by(obj["recorded_by"], name, "recorded_by"),
+        status=_str(obj["status"], name, "status"),
+        created_at=_optional_time_from(obj["created_at"], name, "created_at"),
+        updated_at=_optional_time_from(obj["updated_at"], name, "updated_at"),
+        failure_reason=_optional_str(obj["failure_reason"], name, "failure_reason"),
+        status_checked_at=_optional_time_from(obj["status_checked_at"], name, "status_checked_at"),
+    )
+
+
+def _state_from_json(data: bytes) -> State:
+    if not data.strip():
+        raise _Invalid("the file is empty")
+    try:
+        document = json.loads(data, object_pairs_hook=_reject_duplicates)
+    except UnicodeDecodeError as error:
+        raise _Invalid(f"it is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise _Invalid(
+            f"it is not valid JSON ({error.msg} at line {error.lineno} column {error.colno}; "
+            "a truncated or garbled file?)"
+        ) from None
+    if not isinstance(document, dict):
+        raise _Invalid(f"it must hold a JSON object, not {_describe(document)}")
+    if "format_version" not in document:
+        raise _Invalid("it has no 'format_version': it is not a personalize-runner state")
+    version = _int(document["format_version"], None, "format_version")
+    if version > FORMAT_VERSION:
+        raise _TooNew(version)
+    if version < 1:
+        raise _Invalid(f"format_version {version} does not exist")
+    _check_fields(document, _STATE_FIELDS, "the state")
+    lineage = _str(document["lineage"], None, "lineage")
+    try:
+        uuid.UUID(lineage)
+    except ValueError:
+        raise _Invalid(f"lineage must be a UUID, not {lineage!r}") from None
+    serial = _int(document["serial"], None, "serial")
+    if serial < 0:
+        raise _Invalid(f"serial must not be negative, not {serial}")
+    jobs = document["jobs"]
+    if not isinstance(jobs, dict):
+        raise _Invalid(f"jobs must be an object, not {_describe(jobs)}")
+    return State(
+        format_version=version,
+        lineage=lineage,
+        serial=serial,
+        jobs={name: _record_from_json(name, obj) for name, obj in jobs.items()},
+    )
