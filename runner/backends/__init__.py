@@ -66,6 +66,10 @@ class TooManyTags(ServiceError):
     code = "TooManyTagsException"
 
 
+class InvalidNextToken(ServiceError):
+    code = "InvalidNextTokenException"
+
+
 class Throttled(ServiceError):
     """Throttling that outlasted the retries."""
 
@@ -90,6 +94,7 @@ SERVICE_ERRORS: Mapping[str, type[ServiceError]] = {
         ResourceNotFound,
         ResourceInUse,
         TooManyTags,
+        InvalidNextToken,
         Throttled,
     )
 }

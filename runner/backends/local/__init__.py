@@ -1,0 +1,71 @@
+"""The `local` backend: the embedded stand-in service, called directly.
+
+Its jobs persist in `.personalize-local/` at the repository root: `service/jobs.json` for
+the service, `s3/<bucket>/<key>` for the objects the jobs read and write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.backends import JobDescription, JobSummary
+from runner.backends.wire import job_description, job_summary
+
+if TYPE_CHECKING:
+    from runner.backends.local.service import PersonalizeService
+
+FOLDER_NAME = ".personalize-local"
+_ROOT_MARKERS = (".git", "personalize-runner.yaml")
+
+
+def default_root(start: Path | None = None) -> Path:
+    """`.personalize-local` in the repository holding `start` (default: the working folder)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
+            return folder / FOLDER_NAME
+    return here / FOLDER_NAME
+
+
+class LocalBackend:
+    """The `Backend` protocol over a `PersonalizeService`.
+
+    With no `service`, the service persisted in `root` (default: `default_root()`).
+    """
+
+    name = "local"
+
+    def __init__(
+        self, service: PersonalizeService | None = None, *, root: Path | None = None
+    ) -> None:
+        if service is None:
+            from runner.backends.local.service import PersonalizeService
+
+            service = PersonalizeService.in_folder(root or default_root())
+        self.service = service
+
+    def create_job(self, request: Mapping[str, Any]) -> str:
+        body = self.service.create_batch_segment_job(request)
+        return str(body["batchSegmentJobArn"])
+
+    def describe_job(self, arn: str) -> JobDescription:
+        body = self.service.describe_batch_segment_job({"batchSegmentJobArn": arn})
+        return job_description(body["batchSegmentJob"])
+
+    def list_jobs(self, *, partition: str, region: str, account: str) -> Iterator[JobSummary]:
+        request: dict[str, Any] = {"maxResults": 100}
+        while True:
+            body = self.service.list_batch_segment_jobs(
+                request, partition=partition, region=region, account=account
+            )
+            for summary in body["batchSegmentJobs"]:
+                yield job_summary(summary)
+            if "nextToken" not in body:
+                return
+            request = {**request, "nextToken": body["nextToken"]}
+
+    def list_tags(self, arn: str) -> list[dict[str, str]]:
+        body = self.service.list_tags_for_resource({"resourceArn": arn})
+        return [{"tagKey": tag["tagKey"], "tagValue": tag["tagValue"]} for tag in body["tags"]]

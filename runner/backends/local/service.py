@@ -1,0 +1,357 @@
+"""An embedded stand-in for the Amazon Personalize control plane's batch segment jobs.
+
+Operations take and return the JSON bodies of the service's JSON 1.1 protocol and fail
+with the service's errors (`ServiceError` subclasses, by AWS error code). The contract is
+the service's: requests are checked against botocore's model of the API, job names are
+unique per account and region, at most 5 jobs per region are pending or in progress, and
+a job goes CREATE PENDING → CREATE IN_PROGRESS → ACTIVE or CREATE FAILED.
+
+Time is an injectable clock; a job's status moves on whenever the service is called, and a
+job that finishes running is run then, by `jobs.run_batch_segment_job`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from runner.backends import (
+    ACTIVE,
+    CREATE_FAILED,
+    CREATE_IN_PROGRESS,
+    CREATE_PENDING,
+    FINAL_STATUSES,
+    InvalidInput,
+    InvalidNextToken,
+    LimitExceeded,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    ServiceError,
+    TooManyTags,
+)
+from runner.backends.local import model
+from runner.backends.local.jobs import run_batch_segment_job
+from runner.backends.local.store import FolderStore, JobStore, MemoryStore, State
+from runner.backends.wire import REQUEST_FIELDS, Arn, batch_segment_job_arn
+
+Clock = Callable[[], float]
+"""Seconds since the epoch, like `time.time`."""
+
+JobRunner = Callable[..., str | None]
+"""`run_batch_segment_job(request, *, s3_root=...)`: a failure reason, or None."""
+
+KnownSolutionVersions = Callable[[str], bool]
+
+MAX_ACTIVE_JOBS_PER_REGION = 5
+MAX_TAGS = 200
+DEFAULT_NUM_RESULTS = 25
+DEFAULT_PAGE_SIZE = 100
+
+OPERATIONS = (
+    "CreateBatchSegmentJob",
+    "DescribeBatchSegmentJob",
+    "ListBatchSegmentJobs",
+    "ListTagsForResource",
+    "TagResource",
+)
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_ACCOUNT = re.compile(r"\d{12}")
+_SOLUTION_VERSION = re.compile(r"solution/[^/]+/[^/]+")
+
+
+class PersonalizeService:
+    """The service, over a store of jobs.
+
+    `pending_seconds` and `running_seconds` are how long a job stays CREATE PENDING and
+    CREATE IN_PROGRESS. `solution_versions`, when given, says which solution version ARNs
+    exist; without it any well-formed one does.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        s3_root: Path,
+        clock: Clock = time.time,
+        pending_seconds: float = 1.0,
+        running_seconds: float = 3.0,
+        run_job: JobRunner = run_batch_segment_job,
+        solution_versions: KnownSolutionVersions | None = None,
+    ) -> None:
+        self.store = store
+        self.s3_root = s3_root
+        self.clock = clock
+        self.pending_seconds = pending_seconds
+        self.running_seconds = running_seconds
+        self.run_job = run_job
+        self.solution_versions = solution_versions
+
+    @classmethod
+    def in_folder(cls, root: Path, **options: Any) -> PersonalizeService:
+        """Jobs in `<root>/service/jobs.json`, S3 objects under `<root>/s3/<bucket>/<key>`."""
+        return cls(FolderStore(root / "service"), s3_root=root / "s3", **options)
+
+    @classmethod
+    def in_memory(cls, *, s3_root: Path, **options: Any) -> PersonalizeService:
+        return cls(MemoryStore(), s3_root=s3_root, **options)
+
+    def call(
+        self,
+        operation: str,
+        request: Mapping[str, Any],
+        *,
+        region: str | None = None,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """One operation by its API name. `region` and `account` scope the listings."""
+        if operation == "CreateBatchSegmentJob":
+            return self.create_batch_segment_job(request)
+        if operation == "DescribeBatchSegmentJob":
+            return self.describe_batch_segment_job(request)
+        if operation == "ListBatchSegmentJobs":
+            return self.list_batch_segment_jobs(request, region=region, account=account)
+        if operation == "ListTagsForResource":
+            return self.list_tags_for_resource(request)
+        if operation == "TagResource":
+            return self.tag_resource(request)
+        raise ValueError(f"unknown operation {operation!r}")
+
+    def create_batch_segment_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate("CreateBatchSegmentJob", request)
+        solution_version = request["solutionVersionArn"]
+        scope = _solution_version_scope(solution_version)
+        if self.solution_versions is not None and not self.solution_versions(solution_version):
+            raise ResourceNotFound(f"Could not find solution version: {solution_version}")
+        tags = list(request.get("tags") or [])
+        _check_tags(tags)
+        arn = batch_segment_job_arn(solution_version, request["jobName"])
+
+        def create(state: State) -> dict[str, Any]:
+            if _find(state, arn) is not None:
+                raise ResourceAlreadyExists(f"Another resource with Arn {arn} already exists.")
+            busy = [
+                record
+                for record in state["jobs"]
+                if record["job"]["status"] not in FINAL_STATUSES
+                and _scope(record["job"]["batchSegmentJobArn"]) == scope
+            ]
+            if len(busy) >= MAX_ACTIVE_JOBS_PER_REGION:
+                raise LimitExceeded(
+                    f"You have reached the limit of {MAX_ACTIVE_JOBS_PER_REGION} batch segment "
+                    f"jobs in CREATE PENDING or CREATE IN_PROGRESS status in {scope[1]}. "
+                    "Wait for a job to finish and try again."
+                )
+            now = self.clock()
+            job: dict[str, Any] = {
+                field: request[field] for field in REQUEST_FIELDS if request.get(field) is not None
+            }
+            job.setdefault("numResults", DEFAULT_NUM_RESULTS)
+            job.update(
+                batchSegmentJobArn=arn,
+                status=CREATE_PENDING,
+                creationDateTime=now,
+                lastUpdatedDateTime=now,
+            )
+            state["jobs"].append({"job": job, "tags": [_tag(tag) for tag in tags]})
+            return {"batchSegmentJobArn": arn}
+
+        return self._transact(create)
+
+    def describe_batch_segment_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate("DescribeBatchSegmentJob", request)
+        arn = request["batchSegmentJobArn"]
+
+        def describe(state: State) -> dict[str, Any]:
+            return {"batchSegmentJob": dict(_get(state, arn)["job"])}
+
+        return self._transact(describe)
+
+    def list_batch_segment_jobs(
+        self,
+        request: Mapping[str, Any],
+        *,
+        partition: str | None = None,
+        region: str | None = None,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """The jobs, newest first, in pages; only those of `region` and `account` if given."""
+        _validate("ListBatchSegmentJobs", request)
+        solution_version = request.get("solutionVersionArn")
+        page_size = request.get("maxResults") or DEFAULT_PAGE_SIZE
+        after = _decode_token(request.get("nextToken"), solution_version)
+
+        def list_jobs(state: State) -> dict[str, Any]:
+            jobs = [
+                record["job"]
+                for record in state["jobs"]
+                if _in_scope(record["job"]["batchSegmentJobArn"], partition, region, account)
+                and solution_version in (None, record["job"]["solutionVersionArn"])
+            ]
+            jobs.sort(key=_order, reverse=True)
+            if after is not None:
+                jobs = [job for job in jobs if _order(job) < after]
+            page = jobs[:page_size]
+            body: dict[str, Any] = {"batchSegmentJobs": [_summary(job) for job in page]}
+            if len(jobs) > page_size:
+                body["nextToken"] = _encode_token(_order(page[-1]), solution_version)
+            return body
+
+        return self._transact(list_jobs)
+
+    def list_tags_for_resource(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate("ListTagsForResource", request)
+        arn = request["resourceArn"]
+
+        def list_tags(state: State) -> dict[str, Any]:
+            return {"tags": [dict(tag) for tag in _get(state, arn)["tags"]]}
+
+        return self._transact(list_tags)
+
+    def tag_resource(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate("TagResource", request)
+        arn = request["resourceArn"]
+        _check_tags(request["tags"])
+
+        def tag(state: State) -> dict[str, Any]:
+            record = _get(state, arn)
+            tags = {tag["tagKey"]: tag["tagValue"] for tag in record["tags"]}
+            tags.update((tag["tagKey"], tag["tagValue"]) for tag in request["tags"])
+            if len(tags) > MAX_TAGS:
+                raise TooManyTags(
+                    f"A resource can have at most {MAX_TAGS} tags; {arn} would have {len(tags)}."
+                )
+            record["tags"] = [{"tagKey": key, "tagValue": value} for key, value in tags.items()]
+            return {}
+
+        return self._transact(tag)
+
+    def _transact(self, operation: Callable[[State], dict[str, Any]]) -> dict[str, Any]:
+        # The jobs' progress is saved even when the operation itself fails.
+        error: ServiceError | None = None
+        with self.store.transaction() as state:
+            self._advance(state)
+            try:
+                return operation(state)
+            except ServiceError as failure:
+                error = failure
+        assert error is not None
+        raise error
+
+    def _advance(self, state: State) -> None:
+        now = self.clock()
+        for record in state["jobs"]:
+            job = record["job"]
+            started = job["creationDateTime"] + self.pending_seconds
+            finished = started + self.running_seconds
+            if job["status"] == CREATE_PENDING and now >= started:
+                job.update(status=CREATE_IN_PROGRESS, lastUpdatedDateTime=started)
+            if job["status"] == CREATE_IN_PROGRESS and now >= finished:
+                request = {field: job[field] for field in REQUEST_FIELDS if field in job}
+                failure = self.run_job(request, s3_root=self.s3_root)
+                job.update(lastUpdatedDateTime=finished)
+                if failure is None:
+                    job.update(status=ACTIVE)
+                else:
+                    job.update(status=CREATE_FAILED, failureReason=failure)
+
+
+def _validate(operation: str, request: Mapping[str, Any]) -> None:
+    if not isinstance(request, Mapping):
+        raise InvalidInput("The request body must be a JSON object.")
+    errors = model.validate(operation, request)
+    if errors:
+        raise InvalidInput(model.validation_message(errors))
+
+
+def _solution_version_scope(arn: str) -> tuple[str, str, str]:
+    parsed = Arn.parse(arn)
+    if (
+        parsed.service != "personalize"
+        or not _REGION.fullmatch(parsed.region)
+        or not _ACCOUNT.fullmatch(parsed.account)
+        or not _SOLUTION_VERSION.fullmatch(parsed.resource)
+    ):
+        raise InvalidInput(f"Provide a valid solution version ARN: {arn}")
+    return parsed.partition, parsed.region, parsed.account
+
+
+def _check_tags(tags: Iterable[Mapping[str, str]]) -> None:
+    for tag in tags:
+        if tag["tagKey"].lower().startswith("aws:"):
+            raise InvalidInput(
+                f"Tag key {tag['tagKey']} is not valid: the prefix aws: is reserved for AWS use."
+            )
+
+
+def _tag(tag: Mapping[str, str]) -> dict[str, str]:
+    return {"tagKey": tag["tagKey"], "tagValue": tag["tagValue"]}
+
+
+def _scope(arn: str) -> tuple[str, str, str]:
+    parsed = Arn.parse(arn)
+    return parsed.partition, parsed.region, parsed.account
+
+
+def _in_scope(arn: str, partition: str | None, region: str | None, account: str | None) -> bool:
+    parsed = Arn.parse(arn)
+    return (
+        partition in (None, parsed.partition)
+        and region in (None, parsed.region)
+        and account in (None, parsed.account)
+    )
+
+
+def _find(state: State, arn: str) -> dict[str, Any] | None:
+    for record in state["jobs"]:
+        if record["job"]["batchSegmentJobArn"] == arn:
+            return record  # type: ignore[no-any-return]
+    return None
+
+
+def _get(state: State, arn: str) -> dict[str, Any]:
+    record = _find(state, arn)
+    if record is None:
+        raise ResourceNotFound(f"Could not find resource with Arn {arn}.")
+    return record
+
+
+def _summary(job: Mapping[str, Any]) -> dict[str, Any]:
+    fields = (
+        "batchSegmentJobArn",
+        "jobName",
+        "status",
+        "creationDateTime",
+        "lastUpdatedDateTime",
+        "failureReason",
+        "solutionVersionArn",
+    )
+    return {field: job[field] for field in fields if field in job}
+
+
+def _order(job: Mapping[str, Any]) -> tuple[float, str]:
+    return job["creationDateTime"], job["batchSegmentJobArn"]
+
+
+def _encode_token(after: tuple[float, str], solution_version: str | None) -> str:
+    text = json.dumps({"after": list(after), "solutionVersionArn": solution_version})
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode_token(token: str | None, solution_version: str | None) -> tuple[float, str] | None:
+    if token is None:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+        created, arn = decoded["after"]
+        if decoded["solutionVersionArn"] != solution_version:
+            raise ValueError("the token belongs to another listing")
+        return float(created), str(arn)
+    except (ValueError, TypeError, KeyError, binascii.Error) as error:
+        raise InvalidNextToken(f"The nextToken is not valid: {token}") from error

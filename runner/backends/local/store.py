@@ -1,0 +1,117 @@
+"""Where the local service keeps its jobs: in memory, or in a folder shared by processes."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from runner.errors import BackendError
+
+FORMAT_VERSION = 1
+
+# The service's whole state: {"formatVersion": 1, "jobs": [{"job": {...}, "tags": [...]}]}
+State = dict[str, Any]
+
+
+def empty_state() -> State:
+    return {"formatVersion": FORMAT_VERSION, "jobs": []}
+
+
+class JobStore(Protocol):
+    def transaction(self) -> contextlib.AbstractContextManager[State]:
+        """The state, exclusively; what the block leaves in it is saved when it exits."""
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = empty_state()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[State]:
+        with self._lock:
+            state = json.loads(json.dumps(self._state))
+            yield state
+            self._state = state
+
+
+class FolderStore:
+    """`<folder>/jobs.json`, read and written under an exclusive `flock` on `jobs.lock`.
+
+    Writes go to a temporary file that replaces `jobs.json`, so a crash leaves the old or
+    the new state, never a torn one.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / "jobs.json"
+        # flock excludes other processes; threads of this one also queue here.
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[State]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.folder / "jobs.lock", "ab") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                state = self._read()
+                before = json.dumps(state, sort_keys=True)
+                yield state
+                if json.dumps(state, sort_keys=True) != before:
+                    self._write(state)
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _read(self) -> State:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return empty_state()
+        except OSError as error:
+            raise self._unreadable(error.strerror or str(error)) from error
+        try:
+            state = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise self._unreadable(f"not valid JSON ({error})") from error
+        if not isinstance(state, dict) or not isinstance(state.get("jobs"), list):
+            raise self._unreadable("not a local service state")
+        if state.get("formatVersion") != FORMAT_VERSION:
+            raise self._unreadable(
+                f"format version {state.get('formatVersion')!r}, this runner reads "
+                f"version {FORMAT_VERSION}"
+            )
+        return state
+
+    def _unreadable(self, why: str) -> BackendError:
+        return BackendError(
+            f"The local service's state {self.path} cannot be read: {why}. "
+            f"Move the folder {self.folder.parent} away to start with an empty local service."
+        )
+
+    def _write(self, state: State) -> None:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=self.folder, prefix=".jobs.", suffix=".json.tmp"
+        )
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                json.dump(state, file, indent=2, sort_keys=True)
+                file.write("\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        directory = os.open(self.folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
