@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from tests.support.fixtures import (
+    aws_backend,
+    aws_environment,
+    fast_retries,
+    local_backend,
+    local_root,
+    local_service,
+    manual_clock,
+    personalize_server,
+    s3_root,
+)
+
+__all__ = [
+    "aws_backend",
+    "aws_environment",
+    "fast_retries",
+    "local_backend",
+    "local_root",
+    "local_service",
+    "manual_clock",
+    "personalize_server",
+    "s3_root",
+]
