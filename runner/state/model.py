@@ -362,9 +362,11 @@ def _state_from_json(data: bytes) -> State:
     if not data.strip():
         raise _Invalid("the file is empty")
     try:
-        document = json.loads(data, object_pairs_hook=_reject_duplicates)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _Invalid(f"it is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_reject_duplicates)
     except json.JSONDecodeError as error:
         raise _Invalid(
             f"it is not valid JSON ({error.msg} at line {error.lineno} column {error.colno}; "

@@ -1,0 +1,330 @@
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runner.errors import StateError
+from runner.state.model import FORMAT_VERSION, JobRecord, State, canonical_json_digest
+from tests.state.support import LINEAGE, SUBMITTED, make_record, make_state
+
+# The canonical form of `_canonical_state()`, byte for byte.
+CANONICAL = (Path(__file__).parent / "canonical-state.json").read_bytes()
+REMEDY = "Restore it from a backup or from version control; the runner will not overwrite it."
+
+
+def _canonical_state() -> State:
+    # Given out of order and with a non-UTC time: the output must not depend on either.
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    return State(
+        format_version=1,
+        lineage=LINEAGE,
+        serial=7,
+        jobs={
+            "b-job": make_record(
+                "b-job",
+                status="CREATE FAILED",
+                failure_reason="Solution version not found \u2013 check it",
+                status_checked_at=SUBMITTED,
+            ),
+            "a-job": make_record(
+                "a-job",
+                recorded_by="adopted",
+                git_commit=None,
+                status="ACTIVE",
+                created_at=datetime.datetime(2026, 11, 1, 14, 30, 5, 250000, tzinfo=plus_two),
+            ),
+        },
+    )
+
+
+def test_to_json_is_canonical() -> None:
+    assert _canonical_state().to_json() == CANONICAL
+
+
+def test_empty_state_to_json() -> None:
+    state = State(format_version=1, lineage=LINEAGE, serial=0, jobs={})
+    assert state.to_json() == (
+        b'{\n  "format_version": 1,\n  "jobs": {},\n'
+        b'  "lineage": "0b7e5d8c-3f6a-4c2e-9a41-5d2f8e6b1c07",\n  "serial": 0\n}\n'
+    )
+    assert State.from_json(state.to_json(), source="state.json") == state
+
+
+def test_round_trip() -> None:
+    state = State.from_json(CANONICAL, source="state.json")
+    assert state == _canonical_state()
+    assert state.to_json() == CANONICAL
+    assert state.jobs["a-job"].created_at == datetime.datetime(
+        2026, 11, 1, 12, 30, 5, 250000, tzinfo=datetime.UTC
+    )
+
+
+def test_times_are_normalized_to_utc() -> None:
+    record = _canonical_state().jobs["a-job"]
+    assert record.created_at is not None
+    assert record.created_at.tzinfo is datetime.UTC
+
+
+def test_naive_time_is_a_bug() -> None:
+    with pytest.raises(ValueError, match=r"^submitted_at must be an aware datetime"):
+        make_record(submitted_at=datetime.datetime(2026, 11, 1, 12, 30))
+
+
+def test_new_state() -> None:
+    first, second = State.new(), State.new()
+    assert (first.format_version, first.serial, dict(first.jobs)) == (FORMAT_VERSION, 0, {})
+    assert uuid.UUID(first.lineage).version == 4
+    assert first.lineage != second.lineage
+
+
+def test_with_job_adds_and_replaces_and_leaves_the_original() -> None:
+    empty = State.new()
+    one = empty.with_job(make_record())
+    updated = one.with_job(make_record(status="ACTIVE"))
+    assert (empty.serial, one.serial, updated.serial) == (0, 1, 2)
+    assert dict(empty.jobs) == {}
+    assert one.jobs["holiday-promo-2026-11"].status == "CREATE PENDING"
+    assert updated.jobs["holiday-promo-2026-11"].status == "ACTIVE"
+    assert updated.lineage == empty.lineage
+
+
+def test_with_jobs_is_one_change() -> None:
+    state = make_state(2, serial=3).with_jobs([make_record("x"), make_record("job-00000")])
+    assert state.serial == 4
+    assert sorted(state.jobs) == ["job-00000", "job-00001", "x"]
+
+
+def test_with_no_jobs_is_no_change() -> None:
+    state = make_state(serial=3)
+    assert state.with_jobs([]) is state
+
+
+def test_with_jobs_refuses_two_records_of_one_name() -> None:
+    with pytest.raises(ValueError, match=r"^two records for the job 'x'$"):
+        State.new().with_jobs([make_record("x"), make_record("x")])
+
+
+def test_without_job() -> None:
+    state = make_state(2, serial=3)
+    assert sorted(state.without_job("job-00000").jobs) == ["job-00001"]
+    assert state.without_job("job-00000").serial == 4
+    with pytest.raises(KeyError):
+        state.without_job("nope")
+
+
+def test_jobs_cannot_be_changed_in_place() -> None:
+    jobs = {"x": make_record("x")}
+    state = State(format_version=1, lineage=LINEAGE, serial=1, jobs=jobs)
+    jobs["y"] = make_record("y")
+    assert list(state.jobs) == ["x"]
+    with pytest.raises(TypeError):
+        state.jobs["y"] = make_record("y")  # type: ignore[index]
+
+
+def test_job_key_must_be_its_name() -> None:
+    with pytest.raises(ValueError, match=r"^job key 'x' differs from its record's name 'y'$"):
+        State(format_version=1, lineage=LINEAGE, serial=1, jobs={"x": make_record("y")})
+
+
+def test_canonical_json_digest_ignores_key_order() -> None:
+    first = {"jobName": "x", "jobInput": {"s3DataSource": {"path": "s3://b/in/"}}}
+    second = {"jobInput": {"s3DataSource": {"path": "s3://b/in/"}}, "jobName": "x"}
+    assert canonical_json_digest(first) == canonical_json_digest(second)
+    assert len(canonical_json_digest(first)) == 64
+
+
+def _document(**changes: Any) -> bytes:
+    document = json.loads(CANONICAL)
+    for key, value in changes.items():
+        document[key] = value
+    return json.dumps(document).encode()
+
+
+def _job_document(**changes: Any) -> bytes:
+    document = json.loads(CANONICAL)
+    job = document["jobs"]["a-job"]
+    for key, value in changes.items():
+        if value is _DELETE:
+            del job[key]
+        else:
+            job[key] = value
+    return json.dumps(document).encode()
+
+
+_DELETE = object()
+
+INVALID = [
+    pytest.param(b"", "the file is empty", id="empty"),
+    pytest.param(b"  \n", "the file is empty", id="blank"),
+    pytest.param(
+        CANONICAL[:200],
+        "it is not valid JSON (Expecting property name enclosed in double quotes "
+        "at line 4 column 164; a truncated or garbled file?)",
+        id="truncated",
+    ),
+    pytest.param(
+        b"<<<<<<< HEAD\n",
+        "it is not valid JSON (Expecting value at line 1 column 1; a truncated or garbled file?)",
+        id="garbage",
+    ),
+    pytest.param(
+        b"\xff\xfe{}", "it is not UTF-8 text (invalid start byte at byte 0)", id="not-utf-8"
+    ),
+    pytest.param(b"[1]", "it must hold a JSON object, not an array", id="array"),
+    pytest.param(
+        b"{}", "it has no 'format_version': it is not a personalize-runner state", id="no-format"
+    ),
+    pytest.param(_document(format_version="1"), "format_version must be an integer, not a string"),
+    pytest.param(
+        _document(format_version=True), "format_version must be an integer, not a boolean"
+    ),
+    pytest.param(_document(format_version=0), "format_version 0 does not exist"),
+    pytest.param(
+        b'{"format_version": 1, "lineage": "' + LINEAGE.encode() + b'", "serial": 1}',
+        "the state has no 'jobs'",
+        id="no-jobs",
+    ),
+    pytest.param(_document(extra=1), "the state has the unknown field 'extra'"),
+    pytest.param(_document(lineage=7), "lineage must be a string, not a number"),
+    pytest.param(_document(lineage="main"), "lineage must be a UUID, not 'main'"),
+    pytest.param(_document(serial=-1), "serial must not be negative, not -1"),
+    pytest.param(_document(serial=1.5), "serial must be an integer, not a number"),
+    pytest.param(_document(jobs=[]), "jobs must be an object, not an array"),
+    pytest.param(_document(jobs={"x": "arn"}), 'jobs["x"] must be an object, not a string'),
+    pytest.param(
+        _job_document(arn=_DELETE, region=_DELETE), "jobs[\"a-job\"] has no 'arn', 'region'"
+    ),
+    pytest.param(_job_document(tags=[]), "jobs[\"a-job\"] has the unknown field 'tags'"),
+    pytest.param(_job_document(arn=None), 'jobs["a-job"].arn must be a string, not null'),
+    pytest.param(_job_document(status=""), 'jobs["a-job"].status is empty'),
+    pytest.param(
+        _job_document(git_commit=1), 'jobs["a-job"].git_commit must be a string, not a number'
+    ),
+    pytest.param(
+        _job_document(arn="arn:aws:personalize:us-east-1:123456789012:batch-segment-job/other"),
+        'jobs["a-job"].arn is the ARN of another job: '
+        "'arn:aws:personalize:us-east-1:123456789012:batch-segment-job/other'",
+    ),
+    pytest.param(
+        _job_document(spec_digest="ABC"),
+        "jobs[\"a-job\"].spec_digest must be a sha256 in lowercase hex, not 'ABC'",
+    ),
+    pytest.param(
+        _job_document(submitted_at="2026-11-01T12:30:00"),
+        "jobs[\"a-job\"].submitted_at must be an ISO 8601 time in UTC, not '2026-11-01T12:30:00'",
+    ),
+    pytest.param(
+        _job_document(updated_at="2026-11-01T14:30:00+02:00"),
+        'jobs["a-job"].updated_at must be an ISO 8601 time in UTC, '
+        "not '2026-11-01T14:30:00+02:00'",
+    ),
+    pytest.param(
+        _job_document(created_at="yesterday"),
+        "jobs[\"a-job\"].created_at must be an ISO 8601 time in UTC, not 'yesterday'",
+    ),
+    pytest.param(
+        _job_document(recorded_by="guessed"),
+        "jobs[\"a-job\"].recorded_by must be one of created, adopted, imported, not 'guessed'",
+    ),
+    pytest.param(
+        _job_document(spec_file="/home/ci/specs/a.yaml"),
+        'jobs["a-job"].spec_file must be a path relative to the repository, with /, '
+        "not '/home/ci/specs/a.yaml'",
+    ),
+    pytest.param(
+        CANONICAL.replace(b'"b-job": {', b'"a-job": {'),
+        'the key "a-job" appears twice in one object',
+        id="duplicate-job",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "problem"), INVALID)
+def test_invalid_state(data: bytes, problem: str) -> None:
+    with pytest.raises(StateError) as info:
+        State.from_json(data, source="ci/state.json")
+    assert str(info.value) == f"cannot read the state in ci/state.json: {problem}. {REMEDY}"
+
+
+def test_remedy_is_the_callers() -> None:
+    with pytest.raises(StateError) as info:
+        State.from_json(b"", source="s.json", remedy="Ask your admin.")
+    assert str(info.value) == "cannot read the state in s.json: the file is empty. Ask your admin."
+
+
+def test_newer_format_version() -> None:
+    with pytest.raises(StateError) as info:
+        State.from_json(_document(format_version=2, future={}), source="ci/state.json")
+    assert str(info.value) == (
+        "cannot read the state in ci/state.json: it was written by a newer personalize-runner "
+        "(state format version 2; this one reads version 1). Upgrade personalize-runner; "
+        "the runner will not overwrite it."
+    )
+
+
+_PLUS_FIVE_THIRTY = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+_times = st.datetimes(
+    min_value=datetime.datetime(1971, 1, 1),
+    max_value=datetime.datetime(2200, 1, 1),
+    timezones=st.sampled_from([datetime.UTC, _PLUS_FIVE_THIRTY]),
+)
+_text = st.text(min_size=1, max_size=12)
+_digests = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> JobRecord:
+    name = draw(_text)
+    return JobRecord(
+        name=name,
+        arn=f"arn:{draw(_text)}:batch-segment-job/{name}",
+        partition=draw(_text),
+        region=draw(_text),
+        account=draw(_text),
+        spec_file=draw(_text.filter(lambda s: not s.startswith("/") and "\\" not in s)),
+        spec_digest=draw(_digests),
+        request_digest=draw(_digests),
+        git_commit=draw(st.none() | _text),
+        submitted_at=draw(_times),
+        recorded_by=draw(st.sampled_from(["created", "adopted", "imported"])),
+        status=draw(_text),
+        created_at=draw(st.none() | _times),
+        updated_at=draw(st.none() | _times),
+        failure_reason=draw(st.none() | _text),
+        status_checked_at=draw(st.none() | _times),
+    )
+
+
+_states = st.builds(
+    lambda lineage, serial, records: State(
+        format_version=1,
+        lineage=str(lineage),
+        serial=serial,
+        jobs={record.name: record for record in records},
+    ),
+    st.uuids(),
+    st.integers(min_value=0, max_value=2**63),
+    st.lists(_records(), max_size=4),
+)
+
+
+# Shared CI machines are slow at times: that is no reason to fail.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_states)
+def test_any_state_round_trips(state: State) -> None:
+    data = state.to_json()
+    parsed = State.from_json(data, source="state.json")
+    assert parsed == state
+    assert parsed.to_json() == data
+
+
+def test_a_record_differs_by_any_field() -> None:
+    assert make_record() != replace(make_record(), status_checked_at=SUBMITTED)
