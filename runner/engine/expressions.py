@@ -1,0 +1,215 @@
+"""The two small languages a batch segment job reads, parsed into values.
+
+- Item attribute expressions, the `itemAttributes` of `aws-item-attribute-affinity` input
+  lines: `ITEMS.<field> = "<value>"` conditions joined by `AND`.
+- Filter expressions, the subset of Personalize's filter language that selects users,
+  which is what a segment filter does:
+
+      INCLUDE UserID WHERE Users.MEMBERSHIP IN ("gold", "silver") AND Users.AGE >= 18
+      EXCLUDE UserID WHERE Interactions.EVENT_TYPE IN ("purchase")
+
+  Conditions are `Users.<field>` or `Interactions.EVENT_TYPE` with `IN (…)`, `NOT IN (…)`,
+  `=`, `<`, `<=`, `>`, `>=`, joined by `AND` (binding tighter) and `OR`; several
+  expressions are chained with `|`. Placeholders (`$NAME`) are refused: a batch segment
+  job has no way to pass their values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from runner.engine.errors import EngineError
+
+Operator = Literal["IN", "NOT IN", "=", "<", "<=", ">", ">="]
+COMPARISONS: frozenset[str] = frozenset({"<", "<=", ">", ">="})
+
+
+class ExpressionError(EngineError):
+    """An expression that the local engine cannot parse or does not support."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    dataset: str  # "ITEMS", "USERS" or "INTERACTIONS"
+    field: str
+    operator: Operator
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FilterExpression:
+    action: Literal["INCLUDE", "EXCLUDE"]
+    # Disjunctive normal form: OR of ANDs.
+    any_of: tuple[tuple[Condition, ...], ...]
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
+      | (?P<placeholder>\$\w+)
+      | (?P<op><=|>=|!=|<>|=|<|>)
+      | (?P<punct>[(),|])
+      | (?P<word>[A-Za-z_][\w]*(?:\.[\w]+)?)
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    position: int
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens = []
+    position = 0
+    stripped_end = len(text.rstrip())
+    while position < stripped_end:
+        match = _TOKEN.match(text, position)
+        if match is None or match.lastgroup is None:
+            raise ExpressionError(
+                f"unexpected {text[position:].strip()[:20]!r} at column {position + 1} in {text!r}"
+            )
+        tokens.append(
+            _Token(match.lastgroup, match.group(match.lastgroup), match.start(match.lastgroup))
+        )
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.index = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def peek_word(self) -> str | None:
+        token = self.peek()
+        return token.text.upper() if token is not None and token.kind == "word" else None
+
+    def take(self) -> _Token:
+        token = self.peek()
+        if token is None:
+            raise self.error("unexpected end")
+        self.index += 1
+        return token
+
+    def expect_word(self, word: str) -> None:
+        token = self.peek()
+        if token is None or token.kind != "word" or token.text.upper() != word:
+            raise self.error(f"expected {word}")
+        self.index += 1
+
+    def expect_punct(self, punct: str) -> None:
+        token = self.peek()
+        if token is None or token.text != punct:
+            raise self.error(f"expected {punct!r}")
+        self.index += 1
+
+    def error(self, message: str) -> ExpressionError:
+        token = self.peek()
+        where = f"at column {token.position + 1}" if token is not None else "at the end"
+        return ExpressionError(f"{message} {where} of {self.text!r}")
+
+    def value(self) -> str:
+        token = self.take()
+        if token.kind == "string":
+            return re.sub(r"\\(.)", r"\1", token.text[1:-1])
+        if token.kind == "number":
+            return token.text
+        if token.kind == "placeholder":
+            self.index -= 1
+            raise self.error(
+                f"placeholder {token.text} is not supported: a batch segment job cannot "
+                "pass filter values; write the value into the expression"
+            )
+        self.index -= 1
+        raise self.error("expected a quoted value or a number")
+
+    def field(self, allowed: tuple[str, ...]) -> tuple[str, str]:
+        token = self.take()
+        dataset, _, field = token.text.partition(".")
+        if token.kind != "word" or not field or dataset.upper() not in allowed:
+            self.index -= 1
+            raise self.error(f"expected {' or '.join(a.title() + '.<field>' for a in allowed)}")
+        return dataset.upper(), field
+
+    def condition(self, allowed: tuple[str, ...]) -> Condition:
+        dataset, field = self.field(allowed)
+        token = self.peek()
+        if token is not None and token.kind == "op":
+            self.take()
+            if token.text not in ("=", *COMPARISONS):
+                self.index -= 1
+                raise self.error(f"operator {token.text} is not supported")
+            operator: Operator = token.text  # type: ignore[assignment]
+            return Condition(dataset, field, operator, (self.value(),))
+        negated = self.peek_word() == "NOT"
+        if negated:
+            self.take()
+        self.expect_word("IN")
+        self.expect_punct("(")
+        values = [self.value()]
+        while self.peek() is not None and self.tokens[self.index].text == ",":
+            self.take()
+            values.append(self.value())
+        self.expect_punct(")")
+        return Condition(dataset, field, "NOT IN" if negated else "IN", tuple(values))
+
+    def at_end(self) -> bool:
+        return self.index == len(self.tokens)
+
+
+def parse_item_attributes(text: str) -> tuple[Condition, ...]:
+    """`ITEMS.genres = "Comedy" AND ITEMS.year = "2001"` → its conditions."""
+    parser = _Parser(text)
+    conditions = []
+    while True:
+        condition = parser.condition(("ITEMS",))
+        if condition.operator != "=":
+            raise ExpressionError(
+                f"item attribute expressions compare with '=' only, not {condition.operator}: "
+                f"{text!r}"
+            )
+        conditions.append(condition)
+        if parser.at_end():
+            return tuple(conditions)
+        parser.expect_word("AND")
+
+
+def parse_filter(text: str) -> tuple[FilterExpression, ...]:
+    """A filter expression (or several chained with `|`) that selects users."""
+    parser = _Parser(text)
+    expressions = []
+    while True:
+        action = parser.peek_word()
+        if action not in ("INCLUDE", "EXCLUDE"):
+            raise parser.error("expected INCLUDE or EXCLUDE")
+        parser.take()
+        subject = parser.peek_word()
+        if subject == "ITEMID":
+            raise parser.error(
+                "ItemID filters apply to item recommendations; a segment filter selects UserID"
+            )
+        parser.expect_word("USERID")
+        parser.expect_word("WHERE")
+        any_of = []
+        all_of = [parser.condition(("USERS", "INTERACTIONS"))]
+        while parser.peek_word() in ("AND", "OR"):
+            if parser.take().text.upper() == "OR":
+                any_of.append(tuple(all_of))
+                all_of = []
+            all_of.append(parser.condition(("USERS", "INTERACTIONS")))
+        any_of.append(tuple(all_of))
+        expressions.append(FilterExpression(action, tuple(any_of)))  # type: ignore[arg-type]
+        if parser.at_end():
+            return tuple(expressions)
+        parser.expect_punct("|")

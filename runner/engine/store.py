@@ -1,0 +1,221 @@
+"""Where local datasets, solution versions and filters live, and the ARNs that name them.
+
+Layout under the store folder (default `.personalize-local/engine/`):
+
+    datasets/<name>.npz
+    solution-versions/<partition>/<region>/<account>/<solution>/<version>.npz   (+ .json)
+    filters/<partition>/<region>/<account>/<name>.json
+
+Arrays are saved uncompressed, with int32 indices and implicit ones for the binary
+interaction matrix, so that a job loads a model in a few tens of milliseconds.
+A solution version's id is derived from what was trained (the dataset's content, the
+recipe and the parameters): training the same data again gives the same ARN, which
+a spec committed next to a generated demo dataset can rely on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from runner.engine.datasets import Dataset
+from runner.engine.errors import EngineError
+from runner.engine.expressions import parse_filter
+from runner.engine.files import write_atomically
+from runner.engine.model import SegmentModel
+
+DEFAULT_ROOT = Path(".personalize-local/engine")
+DEFAULT_PARTITION = "aws"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+# Names of solutions, filters and datasets, as Personalize allows them.
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,62}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_ACCOUNT = re.compile(r"\d{12}")
+_SOLUTION_VERSION_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):personalize:(?P<region>[^:]+):(?P<account>\d{12}):"
+    r"solution/(?P<name>[^/]+)/(?P<version>[0-9a-f]{8})"
+)
+_FILTER_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):personalize:(?P<region>[^:]+):(?P<account>\d{12}):"
+    r"filter/(?P<name>[^/]+)"
+)
+
+
+@dataclass(frozen=True)
+class SolutionVersion:
+    arn: str
+    recipe: str
+    dataset: str
+    n_users: int
+    n_items: int
+    n_interactions: int
+
+
+@dataclass(frozen=True)
+class Filter:
+    arn: str
+    expression: str
+
+
+def check_name(kind: str, name: str) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise EngineError(
+            f"{kind} name {name!r} is not valid: 1-63 letters, digits, '-' or '_', "
+            "starting with a letter or a digit"
+        )
+
+
+def check_location(*, region: str, account: str) -> None:
+    if not _REGION.fullmatch(region):
+        raise EngineError(f"region {region!r} is not a region name such as us-east-1")
+    if not _ACCOUNT.fullmatch(account):
+        raise EngineError(f"account {account!r} is not a 12-digit account id")
+
+
+class ModelStore:
+    """The engine's files under one folder; loaded models are kept for the process."""
+
+    def __init__(self, root: Path = DEFAULT_ROOT) -> None:
+        self.root = root
+        self._models: dict[str, SegmentModel] = {}
+
+    def save_dataset(self, name: str, dataset: Dataset) -> Path:
+        check_name("dataset", name)
+        path = self.root / "datasets" / f"{name}.npz"
+        _save_arrays(path, dataset.to_arrays())
+        return path
+
+    def load_dataset(self, name: str) -> Dataset:
+        check_name("dataset", name)
+        path = self.root / "datasets" / f"{name}.npz"
+        if not path.is_file():
+            known = sorted(p.stem for p in (self.root / "datasets").glob("*.npz"))
+            raise EngineError(
+                f"no local dataset {name!r} in {self.root} "
+                f"(datasets: {', '.join(known) or 'none'}); import one first"
+            )
+        return Dataset.from_arrays(_load_arrays(path))
+
+    def save_solution_version(
+        self,
+        model: SegmentModel,
+        *,
+        solution: str,
+        dataset: str,
+        fingerprint: str,
+        partition: str = DEFAULT_PARTITION,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> SolutionVersion:
+        check_name("solution", solution)
+        check_location(region=region, account=account)
+        version = hashlib.sha256(f"{solution}\0{model.recipe}\0{fingerprint}".encode()).hexdigest()[
+            :8
+        ]
+        arn = f"arn:{partition}:personalize:{region}:{account}:solution/{solution}/{version}"
+        described = SolutionVersion(
+            arn=arn,
+            recipe=model.recipe,
+            dataset=dataset,
+            n_users=model.n_users,
+            n_items=model.n_items,
+            n_interactions=model.item_users.nnz,
+        )
+        path = self._solution_version_path(arn)
+        _save_arrays(path.with_suffix(".npz"), model.to_arrays())
+        _write_json(path.with_suffix(".json"), described.__dict__)
+        self._models[arn] = model
+        return described
+
+    def load_model(self, arn: str) -> SegmentModel:
+        if arn not in self._models:
+            path = self._solution_version_path(arn).with_suffix(".npz")
+            if not path.is_file():
+                raise EngineError(
+                    f"solution version {arn} does not exist in the local engine's store "
+                    f"({self.root}); train one with `personalize-runner local train` and use "
+                    "the ARN it prints"
+                )
+            self._models[arn] = SegmentModel.from_arrays(_load_arrays(path))
+        return self._models[arn]
+
+    def solution_versions(self) -> list[SolutionVersion]:
+        return [
+            SolutionVersion(**json.loads(path.read_text(encoding="utf-8")))
+            for path in sorted((self.root / "solution-versions").rglob("*.json"))
+        ]
+
+    def save_filter(
+        self,
+        name: str,
+        expression: str,
+        *,
+        partition: str = DEFAULT_PARTITION,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> Filter:
+        check_name("filter", name)
+        check_location(region=region, account=account)
+        parse_filter(expression)
+        arn = f"arn:{partition}:personalize:{region}:{account}:filter/{name}"
+        described = Filter(arn=arn, expression=expression)
+        _write_json(self._filter_path(arn), described.__dict__)
+        return described
+
+    def load_filter(self, arn: str) -> Filter:
+        path = self._filter_path(arn)
+        if not path.is_file():
+            raise EngineError(
+                f"filter {arn} does not exist in the local engine's store ({self.root}); "
+                "create it with `personalize-runner local filter`"
+            )
+        return Filter(**json.loads(path.read_text(encoding="utf-8")))
+
+    def filters(self) -> list[Filter]:
+        return [
+            Filter(**json.loads(path.read_text(encoding="utf-8")))
+            for path in sorted((self.root / "filters").rglob("*.json"))
+        ]
+
+    def _solution_version_path(self, arn: str) -> Path:
+        match = _SOLUTION_VERSION_ARN.fullmatch(arn)
+        if match is None:
+            raise EngineError(
+                f"{arn!r} is not a solution version ARN "
+                "(arn:aws:personalize:<region>:<account>:solution/<name>/<8 hex digits>)"
+            )
+        parts = match.group("partition", "region", "account", "name")
+        return self.root.joinpath("solution-versions", *parts, match["version"] + ".npz")
+
+    def _filter_path(self, arn: str) -> Path:
+        match = _FILTER_ARN.fullmatch(arn)
+        if match is None:
+            raise EngineError(
+                f"{arn!r} is not a filter ARN "
+                "(arn:aws:personalize:<region>:<account>:filter/<name>)"
+            )
+        parts = match.group("partition", "region", "account")
+        return self.root.joinpath("filters", *parts, match["name"] + ".json")
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    content = (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
+    write_atomically(path, lambda stream: stream.write(content))
+
+
+def _save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
+    write_atomically(path, lambda stream: np.savez(stream, allow_pickle=False, **arrays))
+
+
+def _load_arrays(path: Path) -> dict[str, NDArray[np.generic]]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
