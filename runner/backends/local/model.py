@@ -63,10 +63,10 @@ def _shape(name: str) -> Mapping[str, Any]:
 
 
 def _describe(value: object, shape: Mapping[str, Any]) -> str:
-    if shape.get("sensitive"):
-        return "Value"
     if value is None:
         return "Value null"
+    if shape.get("sensitive"):
+        return "Value"
     if isinstance(value, bool):
         return f"Value '{str(value).lower()}'"
     if isinstance(value, str | int | float):
@@ -211,16 +211,30 @@ def _property_ranges(name: str, *, unicode: bool) -> str:
     return _unicode_ranges(name)
 
 
-@functools.cache
 def _unicode_ranges(category: str) -> str:
     """A regular-expression class body for a Unicode general category (`L`, `Nd`, …)."""
-    ranges: list[tuple[int, int]] = []
-    for code_point in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(code_point)).startswith(category):
-            if ranges and ranges[-1][1] == code_point - 1:
-                ranges[-1] = (ranges[-1][0], code_point)
-            else:
-                ranges.append((code_point, code_point))
+    ranges = _category_ranges()
+    names = [name for name in ranges if name.startswith(category)]
+    if not names:
+        raise NotImplementedError(f"pattern class \\p{{{category}}}")
     return "".join(
-        f"\\U{low:08x}" if low == high else f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges
+        f"\\U{low:08x}" if low == high else f"\\U{low:08x}-\\U{high:08x}"
+        for name in names
+        for low, high in ranges[name]
     )
+
+
+@functools.cache
+def _category_ranges() -> dict[str, list[tuple[int, int]]]:
+    """The code point ranges of every two-letter Unicode general category, in one pass."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    previous = ""
+    for code_point in range(sys.maxunicode + 1):
+        category = unicodedata.category(chr(code_point))
+        if category == previous:
+            low, _ = ranges[category][-1]
+            ranges[category][-1] = (low, code_point)
+        else:
+            ranges.setdefault(category, []).append((code_point, code_point))
+            previous = category
+    return ranges
