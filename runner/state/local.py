@@ -24,6 +24,7 @@ from runner.state.store import LockHolder, Snapshot, StateConflict, check_succes
 
 _POLL_FIRST = 0.05
 _POLL_MAX = 0.5
+_TEMPORARY_SUFFIX = ".tmp"
 
 
 class LocalStateStore:
@@ -142,6 +143,15 @@ class LocalStateStore:
             ),
         )
 
+    def _remove_stale_temporaries(self) -> None:
+        # Left by a writer that was killed; every writer holds the lock, so none is live.
+        prefixes = (_temporary_prefix(self.path), _temporary_prefix(self.backup_path))
+        with os.scandir(self.path.parent) as entries:
+            for entry in entries:
+                if entry.name.startswith(prefixes) and entry.name.endswith(_TEMPORARY_SUFFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+
     def _write_locked(self, state: State, *, expected: str | None) -> str:
         current = self._read_bytes()
         if current is None:
@@ -174,6 +184,7 @@ class LocalStateStore:
         data = state.to_json()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._remove_stale_temporaries()
             if current is not None:
                 _write_atomically(self.backup_path, current)
             _write_atomically(self.path, data)
@@ -185,6 +196,10 @@ class LocalStateStore:
                 "command again."
             ) from None
         return _version(state.lineage, state.serial, data)
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
 
 
 def _version(lineage: str, serial: int, data: bytes) -> str:
@@ -206,7 +221,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o644
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=_temporary_prefix(path), suffix=_TEMPORARY_SUFFIX
+    )
     try:
         with os.fdopen(fd, "wb") as file:
             os.fchmod(file.fileno(), mode)

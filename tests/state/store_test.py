@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from runner.errors import ConfigError
+from runner.state import STORES, StateStore, open_store
+from runner.state.local import LocalStateStore
+from runner.state.store import LockHolder
+
+
+@pytest.mark.parametrize(
+    ("location", "path"),
+    [
+        ("state.json", "state.json"),
+        ("ci/personalize/state.json", "ci/personalize/state.json"),
+        ("file://ci/state.json", "ci/state.json"),
+        ("FILE:///srv/state.json", "/srv/state.json"),
+    ],
+)
+def test_open_local_store(location: str, path: str) -> None:
+    store = open_store(location)
+    assert isinstance(store, LocalStateStore)
+    assert store.location == path
+    assert store.describe() == f"state file {path}"
+
+
+def test_s3_is_not_there_yet() -> None:
+    with pytest.raises(ConfigError) as info:
+        open_store("s3://acme-state/personalize/state.json")
+    assert str(info.value) == (
+        "--state s3://acme-state/personalize/state.json: state in S3 is not supported yet "
+        "(it comes in a later version). Give a local file path instead."
+    )
+
+
+def test_unknown_scheme() -> None:
+    with pytest.raises(ConfigError) as info:
+        open_store("gs://acme-state/state.json")
+    assert str(info.value) == (
+        "--state gs://acme-state/state.json: unknown scheme gs://. Give a local path or one of: "
+        "file://."
+    )
+
+
+def test_empty_path() -> None:
+    with pytest.raises(ConfigError) as info:
+        open_store("file://")
+    assert str(info.value) == "--state file://: the path is empty."
+
+
+def test_stores_table() -> None:
+    assert sorted(STORES) == ["file"]
+
+
+def test_holder_on_github_actions() -> None:
+    holder = LockHolder.current(
+        command="personalize-runner reconcile",
+        environ={
+            "CI": "true",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "acme/segments",
+        },
+    )
+    assert holder.ci_run == "https://github.com/acme/segments/actions/runs/4242"
+    assert holder.describe() == (
+        f"pid {holder.pid} on {holder.host} (personalize-runner reconcile), "
+        "CI run https://github.com/acme/segments/actions/runs/4242"
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "ci_run"),
+    [
+        ({}, None),
+        ({"CI": "false"}, None),
+        ({"CI": "true"}, "(id unknown)"),
+        ({"GITHUB_RUN_ID": "17"}, "17"),
+    ],
+)
+def test_holder_ci_run(environ: dict[str, str], ci_run: str | None) -> None:
+    assert LockHolder.current(command="x", environ=environ).ci_run == ci_run
+
+
+def test_holder_command_defaults_to_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.argv", ["personalize-runner", "reconcile", "--state", "a b.json"])
+    assert (
+        LockHolder.current(environ={}).command == "personalize-runner reconcile --state 'a b.json'"
+    )
+
+
+def test_holder_json_round_trip() -> None:
+    holder = LockHolder(pid=7, host="h", command="c", ci_run="https://ci/1")
+    since = datetime.datetime(2026, 11, 1, 12, 30, tzinfo=datetime.UTC)
+    data = holder.to_json(since=since)
+    assert data == (
+        b'{"ci_run": "https://ci/1", "command": "c", "host": "h", "pid": 7, '
+        b'"since": "2026-11-01T12:30:00Z"}\n'
+    )
+    assert LockHolder.from_json(data) == (holder, since)
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"[]", b'{"pid": "x"}', b"\xff"])
+def test_garbled_holder_is_none(data: bytes) -> None:
+    assert LockHolder.from_json(data) is None
+
+
+def test_state_store_protocol_accepts_local_store(tmp_path: Path) -> None:
+    store: StateStore = LocalStateStore(tmp_path / "state.json")
+    assert store.read() is None
