@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from runner.state.model import FORMAT_VERSION, JobRecord, RecordedBy, State
+from runner.state.model import (
+    FORMAT_VERSION,
+    JobRecord,
+    RecordedBy,
+    State,
+    canonical_json_digest,
+)
 from runner.state.store import (
     STORES,
     LockHolder,
@@ -22,5 +28,6 @@ __all__ = [
     "State",
     "StateConflict",
     "StateStore",
+    "canonical_json_digest",
     "open_store",
 ]
