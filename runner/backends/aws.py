@@ -51,7 +51,7 @@ class AwsBackend:
 
     `retry_mode` and `max_attempts` (the first call included) configure botocore's
     retries; `endpoint_url` overrides boto3's endpoint resolution, and `profile` its
-    default profile.
+    default profile. A `session` given is used as it is (and `profile` ignored).
     """
 
     name = "aws"
@@ -65,6 +65,7 @@ class AwsBackend:
         read_timeout: float = 60.0,
         endpoint_url: str | None = None,
         profile: str | None = None,
+        session: boto3.Session | None = None,
     ) -> None:
         self.retry_mode = retry_mode
         self.max_attempts = max_attempts
@@ -72,7 +73,7 @@ class AwsBackend:
         self.read_timeout = read_timeout
         self.endpoint_url = endpoint_url
         self.profile = profile
-        self._session: boto3.Session | None = None
+        self._session = session
         self._clients: dict[str, PersonalizeClient] = {}
         # boto3 sessions are not thread-safe; clients are.
         self._lock = threading.Lock()

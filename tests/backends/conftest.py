@@ -3,6 +3,7 @@ from __future__ import annotations
 from tests.support.fixtures import (
     aws_backend,
     aws_environment,
+    boto3_session,
     fast_retries,
     local_backend,
     local_root,
@@ -15,6 +16,7 @@ from tests.support.fixtures import (
 __all__ = [
     "aws_backend",
     "aws_environment",
+    "boto3_session",
     "fast_retries",
     "local_backend",
     "local_root",

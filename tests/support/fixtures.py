@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.retries import standard
 
@@ -89,8 +90,33 @@ def personalize_server(
     assert server.errors == []
 
 
+@pytest.fixture(scope="session")
+def boto3_session(tmp_path_factory: pytest.TempPathFactory) -> boto3.Session:
+    """One boto3 session for all tests, with dummy credentials: creating a session's first
+    client loads the API model, which takes a good part of a second."""
+    folder = tmp_path_factory.mktemp("aws")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "config"))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "credentials"))
+        return boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
+
+
 @pytest.fixture
-def aws_backend(personalize_server: PersonalizeServer, fast_retries: None) -> Iterator[AwsBackend]:
+def aws_backend(
+    personalize_server: PersonalizeServer, fast_retries: None, boto3_session: boto3.Session
+) -> Iterator[AwsBackend]:
     """An `AwsBackend` pointed at `personalize_server`: 4 attempts, short timeouts."""
-    with AwsBackend(max_attempts=4, connect_timeout=2, read_timeout=2) as backend:
+    with AwsBackend(
+        max_attempts=4,
+        connect_timeout=2,
+        read_timeout=2,
+        endpoint_url=personalize_server.endpoint_url,
+        session=boto3_session,
+    ) as backend:
         yield backend
