@@ -132,8 +132,18 @@ def column_from_pairs(name: str, rows: Codes, values: Iterable[str]) -> Attribut
             name, np.array([], dtype=np.str_), rows[:0], np.array([], dtype=np.int32)
         )
     vocabulary, codes = np.unique(value_array, return_inverse=True)
-    pairs = np.unique(np.stack([rows.astype(np.int64), codes.astype(np.int64)]), axis=1)
-    return AttributeColumn(name, vocabulary, pairs[0].astype(np.int32), pairs[1].astype(np.int32))
+    return unique_pairs(name, vocabulary, rows, codes)
+
+
+def unique_pairs(
+    name: str, vocabulary: Ids, rows: NDArray[np.integer], codes: NDArray[np.integer]
+) -> AttributeColumn:
+    """A column from (row, value code) pairs, each pair once."""
+    width = max(len(vocabulary), 1)
+    pairs = np.unique(rows.astype(np.int64) * width + codes)
+    return AttributeColumn(
+        name, vocabulary, (pairs // width).astype(np.int32), (pairs % width).astype(np.int32)
+    )
 
 
 def _split(cell: str, *, multi_valued: bool) -> list[str]:

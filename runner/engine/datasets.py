@@ -107,7 +107,12 @@ def read_dataset(
     item_ids, item_codes = np.unique(np.array(item_cells, dtype=np.str_), return_inverse=True)
     event_types = None
     if EVENT_TYPE in header:
-        event_types = build_column(EVENT_TYPE, _cells(rows, header[EVENT_TYPE]), multi_valued=False)
+        event_cells = np.array(_cells(rows, header[EVENT_TYPE]), dtype=np.str_)
+        present = np.flatnonzero(event_cells != "")
+        vocabulary, codes = np.unique(event_cells[present], return_inverse=True)
+        event_types = AttributeColumn(
+            EVENT_TYPE, vocabulary, present.astype(np.int32), codes.astype(np.int32)
+        )
     return Dataset(
         user_ids=user_ids,
         item_ids=item_ids,

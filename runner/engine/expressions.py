@@ -46,7 +46,7 @@ class FilterExpression:
 
 
 _TOKEN = re.compile(
-    r"""\s*(?:
+    r"""(?:
         (?P<string>"(?:[^"\\]|\\.)*")
       | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
       | (?P<placeholder>\$\w+)
@@ -67,18 +67,17 @@ class _Token:
 
 def _tokens(text: str) -> list[_Token]:
     tokens = []
-    position = 0
-    stripped_end = len(text.rstrip())
-    while position < stripped_end:
+    position = len(text) - len(text.lstrip())
+    while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.lastgroup is None:
             raise ExpressionError(
-                f"unexpected {text[position:].strip()[:20]!r} at column {position + 1} in {text!r}"
+                f"unexpected {text[position:][:20]!r} at column {position + 1} in {text!r}"
             )
-        tokens.append(
-            _Token(match.lastgroup, match.group(match.lastgroup), match.start(match.lastgroup))
-        )
+        kind = match.lastgroup
+        tokens.append(_Token(kind, match.group(kind), match.start(kind)))
         position = match.end()
+        position += len(text[position:]) - len(text[position:].lstrip())
     return tokens
 
 
@@ -120,6 +119,8 @@ class _Parser:
         return ExpressionError(f"{message} {where} of {self.text!r}")
 
     def value(self) -> str:
+        if self.peek() is None:
+            raise self.error("expected a quoted value or a number")
         token = self.take()
         if token.kind == "string":
             return re.sub(r"\\(.)", r"\1", token.text[1:-1])
@@ -135,11 +136,14 @@ class _Parser:
         raise self.error("expected a quoted value or a number")
 
     def field(self, allowed: tuple[str, ...]) -> tuple[str, str]:
+        expected = f"expected {' or '.join(a.title() + '.<field>' for a in allowed)}"
+        if self.peek() is None:
+            raise self.error(expected)
         token = self.take()
         dataset, _, field = token.text.partition(".")
         if token.kind != "word" or not field or dataset.upper() not in allowed:
             self.index -= 1
-            raise self.error(f"expected {' or '.join(a.title() + '.<field>' for a in allowed)}")
+            raise self.error(expected)
         return dataset.upper(), field
 
     def condition(self, allowed: tuple[str, ...]) -> Condition:

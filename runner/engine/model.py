@@ -46,7 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from runner.engine.attributes import AttributeColumn, AttributeTable, Mask
+from runner.engine.attributes import AttributeColumn, AttributeTable, Mask, unique_pairs
 from runner.engine.datasets import EVENT_TYPE, Dataset
 from runner.engine.errors import EngineError, LineError
 from runner.engine.expressions import (
@@ -254,10 +254,8 @@ def train(dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS) 
     event_types = None
     if dataset.event_types is not None:
         column = dataset.event_types
-        interaction_users = rank[dataset.users[column.rows]]
-        pairs_ = np.unique(np.stack([interaction_users, column.codes.astype(np.int64)]), axis=1)
-        event_types = AttributeColumn(
-            EVENT_TYPE, column.vocabulary, pairs_[0].astype(np.int32), pairs_[1].astype(np.int32)
+        event_types = unique_pairs(
+            EVENT_TYPE, column.vocabulary, rank[dataset.users[column.rows]], column.codes
         )
     return SegmentModel(
         recipe=recipe,
