@@ -284,7 +284,7 @@ def test_read_timeouts_that_outlast_the_retries_are_unavailable(
 def test_a_slow_answer_within_the_timeout_is_fine(
     aws_backend: AwsBackend, personalize_server: PersonalizeServer
 ) -> None:
-    personalize_server.delay(0.5, operation=CREATE)
+    personalize_server.delay(0.2, operation=CREATE)
 
     aws_backend.create_job(job_request())
 

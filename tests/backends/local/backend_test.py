@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from runner.backends import (
+    CREATE_FAILED,
+    CREATE_PENDING,
+    Backend,
+    InvalidInput,
+    JobSummary,
+    LimitExceeded,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+)
+from runner.backends.local import LocalBackend, default_root
+from runner.backends.local.service import PersonalizeService
+from tests.support.clock import EPOCH, ManualClock
+from tests.support.job_requests import ACCOUNT, job_arn, job_request, solution_version_arn
+
+CREATED = datetime.datetime.fromtimestamp(EPOCH, tz=datetime.UTC)
+
+
+def test_local_backend_is_a_backend(local_backend: LocalBackend) -> None:
+    backend: Backend = local_backend
+
+    assert backend.name == "local"
+
+
+def test_create_describe_list_and_tags(local_backend: LocalBackend) -> None:
+    request = job_request(tags=[{"tagKey": "team", "tagValue": "growth"}])
+
+    arn = local_backend.create_job(request)
+    description = local_backend.describe_job(arn)
+
+    summary = JobSummary(
+        name="holiday-promo",
+        arn=job_arn("holiday-promo"),
+        status=CREATE_PENDING,
+        solution_version_arn=solution_version_arn(),
+        created_at=CREATED,
+        updated_at=CREATED,
+    )
+    assert description.summary == summary
+    assert description.request == {
+        **{key: value for key, value in request.items() if key != "tags"},
+        "numResults": 25,
+    }
+    assert list(local_backend.list_jobs(partition="aws", region="us-east-1", account=ACCOUNT)) == [
+        summary
+    ]
+    assert list(local_backend.list_jobs(partition="aws", region="eu-west-1", account=ACCOUNT)) == []
+    assert local_backend.list_tags(arn) == [{"tagKey": "team", "tagValue": "growth"}]
+
+
+def test_listing_reads_every_page(tmp_path: Path) -> None:
+    # Jobs that neither pend nor run finish as soon as the service is next called.
+    service = PersonalizeService.in_memory(s3_root=tmp_path, pending_seconds=0, running_seconds=0)
+    backend = LocalBackend(service)
+    for index in range(205):
+        backend.create_job(job_request(f"job-{index:03}"))
+
+    jobs = list(backend.list_jobs(partition="aws", region="us-east-1", account=ACCOUNT))
+
+    assert sorted(job.name for job in jobs) == [f"job-{index:03}" for index in range(205)]
+    assert {job.status for job in jobs} == {CREATE_FAILED}
+
+
+def test_the_service_s_errors_come_through(
+    local_backend: LocalBackend, manual_clock: ManualClock
+) -> None:
+    for index in range(5):
+        local_backend.create_job(job_request(f"job-{index}"))
+
+    with pytest.raises(ResourceAlreadyExists):
+        local_backend.create_job(job_request("job-0"))
+    with pytest.raises(LimitExceeded):
+        local_backend.create_job(job_request("job-5"))
+    with pytest.raises(InvalidInput):
+        local_backend.create_job(job_request("job 5"))
+    with pytest.raises(ResourceNotFound):
+        local_backend.describe_job(job_arn("nobody"))
+
+
+def test_the_default_service_persists_in_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "specs").mkdir()
+    monkeypatch.chdir(tmp_path / "specs")
+
+    arn = LocalBackend().create_job(job_request())
+
+    assert LocalBackend(root=tmp_path / ".personalize-local").describe_job(arn).summary.arn == arn
+    assert (tmp_path / ".personalize-local/service/jobs.json").is_file()
+
+
+@pytest.mark.parametrize("marker", [".git", "personalize-runner.yaml"])
+def test_default_root_is_at_the_repository_root(tmp_path: Path, marker: str) -> None:
+    (tmp_path / marker).touch()
+    (tmp_path / "a/b").mkdir(parents=True)
+
+    assert default_root(tmp_path / "a/b") == tmp_path.resolve() / ".personalize-local"
+
+
+def test_default_root_outside_a_repository_is_the_working_folder(tmp_path: Path) -> None:
+    assert default_root(tmp_path).parent in (tmp_path.resolve(), *tmp_path.resolve().parents)
