@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from runner.backends import (
     ACTIVE,
@@ -43,8 +43,13 @@ from runner.backends.wire import REQUEST_FIELDS, Arn, batch_segment_job_arn
 Clock = Callable[[], float]
 """Seconds since the epoch, like `time.time`."""
 
-JobRunner = Callable[..., str | None]
-"""`run_batch_segment_job(request, *, s3_root=...)`: a failure reason, or None."""
+
+class JobRunner(Protocol):
+    """What runs a finished job: `jobs.run_batch_segment_job` unless a test says otherwise."""
+
+    def __call__(self, request: Mapping[str, Any], *, s3_root: Path) -> str | None:
+        """The job's failure reason, or None when it succeeded."""
+
 
 KnownSolutionVersions = Callable[[str], bool]
 
