@@ -46,7 +46,13 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from runner.engine.attributes import AttributeColumn, AttributeTable, Mask, unique_pairs
+from runner.engine.attributes import (
+    AttributeColumn,
+    AttributeTable,
+    Mask,
+    distinct,
+    unique_pairs,
+)
 from runner.engine.datasets import EVENT_TYPE, Dataset
 from runner.engine.errors import EngineError, LineError
 from runner.engine.expressions import (
@@ -241,7 +247,7 @@ def train(dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS) 
     if neighbors < 1:
         raise EngineError(f"neighbors must be at least 1, not {neighbors}")
     n_users, n_items = len(dataset.user_ids), len(dataset.item_ids)
-    pairs = np.unique(dataset.users.astype(np.int64) * n_items + dataset.items)
+    pairs = distinct(dataset.users.astype(np.int64) * n_items + dataset.items)
     users, items = pairs // n_items, pairs % n_items
     activity = np.bincount(users, minlength=n_users)
     by_rank = np.lexsort((np.arange(n_users), -activity))
