@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from runner.engine import commands
+from runner.engine.demo import generate_demo_dataset
+from runner.engine.errors import EngineError
+from runner.engine.jobs import execute_job
+from runner.engine.store import ModelStore
+
+
+def test_demo_import_train_filter_and_a_job(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, store = tmp_path / "demo", tmp_path / "store"
+    assert commands.demo(out=data, users=300, items=60, interactions=3_000, groups=3) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        str(data / name)
+        for name in (
+            "interactions.csv",
+            "items.csv",
+            "users.csv",
+            "item-affinity.jsonl",
+            "item-attribute-affinity.jsonl",
+        )
+    ]
+    status = commands.import_dataset(
+        name="demo",
+        interactions=data / "interactions.csv",
+        items=data / "items.csv",
+        users=data / "users.csv",
+        store=store,
+    )
+    assert status == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(
+        "dataset demo: 3,000 interactions of 299 users and 60 items; "
+        "60 items with GENRES, YEAR; 300 users with MEMBERSHIP, AGE ("
+    )
+    arns = []
+    for recipe in ("aws-item-affinity", "arn:aws:personalize:::recipe/aws-item-attribute-affinity"):
+        assert commands.train(dataset="demo", recipe=recipe, solution="demo", store=store) == 0
+        arns.append(capsys.readouterr().out.strip())
+    assert all(
+        arn.startswith("arn:aws:personalize:us-east-1:123456789012:solution/demo/")
+        and len(arn.rpartition("/")[2]) == 8
+        for arn in arns
+    )
+    assert arns[0] != arns[1]
+    # The same data and recipe give the same solution version.
+    commands.train(dataset="demo", recipe="aws-item-affinity", solution="demo", store=store)
+    assert capsys.readouterr().out.strip() == arns[0]
+
+    expression = 'EXCLUDE UserID WHERE Users.MEMBERSHIP IN ("bronze")'
+    assert commands.create_filter(name="no-bronze", expression=expression, store=store) == 0
+    filter_arn = capsys.readouterr().out.strip()
+    assert filter_arn == "arn:aws:personalize:us-east-1:123456789012:filter/no-bronze"
+
+    assert commands.list_resources(store=store) == 0
+    versions = sorted(
+        [f"{arns[0]}\taws-item-affinity\tdemo", f"{arns[1]}\taws-item-attribute-affinity\tdemo"]
+    )
+    assert capsys.readouterr().out.splitlines() == [*versions, f"{filter_arn}\t{expression}"]
+
+    s3 = tmp_path / "s3"
+    (s3 / "bucket" / "in").mkdir(parents=True)
+    (data / "item-affinity.jsonl").rename(s3 / "bucket" / "in" / "items.jsonl")
+    request = {
+        "solutionVersionArn": arns[0],
+        "filterArn": filter_arn,
+        "numResults": 10,
+        "jobInput": {"s3DataSource": {"path": "s3://bucket/in/"}},
+        "jobOutput": {"s3DataDestination": {"path": "s3://bucket/out/"}},
+    }
+    assert execute_job(request, s3_root=s3, models=ModelStore(store)) is None
+    lines = (s3 / "bucket" / "out" / "items.jsonl.out").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["input"] for line in lines] == [
+        {"itemId": "i0"},
+        {"itemId": "i1"},
+        {"itemId": "i2"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda store: commands.train(
+                dataset="demo", recipe="aws-user-personalization", solution="s", store=store
+            ),
+            "recipe 'aws-user-personalization' does not make segments; use aws-item-affinity "
+            "or aws-item-attribute-affinity",
+        ),
+        (
+            lambda store: commands.train(
+                dataset="nope", recipe="aws-item-affinity", solution="s", store=store
+            ),
+            "no local dataset 'nope' in",
+        ),
+        (
+            lambda store: commands.create_filter(
+                name="f", expression="INCLUDE UserID WHERE Users.AGE < $AGE", store=store
+            ),
+            "placeholder $AGE is not supported",
+        ),
+        (
+            lambda store: commands.create_filter(
+                name="bad name", expression='INCLUDE UserID WHERE Users.A = "b"', store=store
+            ),
+            "filter name 'bad name' is not valid",
+        ),
+        (
+            lambda store: commands.create_filter(
+                name="f",
+                expression='INCLUDE UserID WHERE Users.A = "b"',
+                region="mars",
+                store=store,
+            ),
+            "region 'mars' is not a region name such as us-east-1",
+        ),
+        (
+            lambda store: commands.demo(out=store, groups=11),
+            "--groups must be from 1 to 10",
+        ),
+    ],
+)
+def test_command_errors_are_user_errors(
+    tmp_path: Path, call: Callable[[Path], int], message: str
+) -> None:
+    with pytest.raises(EngineError) as error:
+        call(tmp_path)
+    assert message in str(error.value)
+    assert error.value.exit_status == 1
+
+
+def test_the_demo_dataset_is_deterministic() -> None:
+    first = generate_demo_dataset(seed=3)
+    second = generate_demo_dataset(seed=3)
+    other = generate_demo_dataset(seed=4)
+    assert first.users.tolist() == second.users.tolist()
+    assert first.items.tolist() == second.items.tolist()
+    assert first.item_genres == second.item_genres
+    assert first.items.tolist() != other.items.tolist()
