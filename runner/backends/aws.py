@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from runner.arn import Arn
 from runner.backends import (
     SERVICE_ERRORS,
     InvalidInput,
@@ -22,7 +23,7 @@ from runner.backends import (
     Throttled,
     Unavailable,
 )
-from runner.backends.wire import Arn, job_description, job_summary
+from runner.backends.wire import job_description, job_summary
 from runner.errors import BackendError
 
 if TYPE_CHECKING:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from runner.arn import Arn
 from runner.backends import JobDescription, JobSummary, normalize_status
 
 # The `CreateBatchSegmentJob` fields that `DescribeBatchSegmentJob` reports back.
@@ -19,25 +19,6 @@ REQUEST_FIELDS = (
     "jobOutput",
     "roleArn",
 )
-
-
-@dataclass(frozen=True)
-class Arn:
-    partition: str
-    service: str
-    region: str
-    account: str
-    resource: str
-
-    @classmethod
-    def parse(cls, text: str) -> Arn:
-        parts = text.split(":", 5)
-        if len(parts) != 6 or parts[0] != "arn":
-            raise ValueError(f"not an ARN: {text!r}")
-        return cls(*parts[1:])
-
-    def __str__(self) -> str:
-        return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
 
 def batch_segment_job_arn(solution_version_arn: str, job_name: str) -> str:

@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from runner.backends.wire import Arn, batch_segment_job_arn, job_description, to_datetime
+from runner.arn import Arn
+from runner.backends.wire import batch_segment_job_arn, job_description, to_datetime
 
 
 def test_arns_parse_and_print() -> None:

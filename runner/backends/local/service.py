@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from runner.arn import Arn
 from runner.backends import (
     ACTIVE,
     CREATE_FAILED,
@@ -38,7 +39,7 @@ from runner.backends import (
 from runner.backends.local import model
 from runner.backends.local.jobs import run_batch_segment_job
 from runner.backends.local.store import FolderStore, JobStore, MemoryStore, State
-from runner.backends.wire import REQUEST_FIELDS, Arn, batch_segment_job_arn
+from runner.backends.wire import REQUEST_FIELDS, batch_segment_job_arn
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like `time.time`."""

@@ -1,0 +1,258 @@
+"""The command line: the only module that imports typer.
+
+Each command fills a `Settings` and hands over to `runner.commands.<name>.run`, imported
+only when that command runs, so `lint` never pays for what `reconcile` needs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from runner import __version__
+
+if TYPE_CHECKING:
+    from runner.config import Settings
+
+app = typer.Typer(
+    name="personalize-runner",
+    help="Declarative, GitOps runner for Amazon Personalize batch segment jobs.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class LintFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class BackendName(StrEnum):
+    aws = "aws"
+    local = "local"
+
+
+SpecsOption = Annotated[
+    Path | None,
+    typer.Option("--specs", help="Folder of spec files [default: specs/, or the config's]."),
+]
+StateOption = Annotated[
+    str | None,
+    typer.Option("--state", help="State file [default: .personalize-runner/state.json]."),
+]
+BackendOption = Annotated[
+    BackendName | None,
+    typer.Option("--backend", help="Where jobs run: aws, or the embedded local stand-in."),
+]
+
+
+def _exit(status: int) -> NoReturn:
+    raise typer.Exit(status)
+
+
+def _settings(specs: Path | None, state: str | None, backend: BackendName | None) -> Settings:
+    from runner.config import load_settings
+
+    return load_settings(
+        specs=str(specs) if specs else None,
+        state=state,
+        backend=backend.value if backend else None,
+    )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"personalize-runner {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Declarative, GitOps runner for Amazon Personalize batch segment jobs."""
+
+
+@app.command()
+def lint(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Spec files or folders [default: the specs folder]."),
+    ] = None,
+    output_format: Annotated[
+        LintFormat, typer.Option("--format", help="text, json, github or sarif.")
+    ] = LintFormat.text,
+    specs: SpecsOption = None,
+    state: StateOption = None,
+    backend: BackendOption = None,
+) -> None:
+    """Validate spec files: schema, cross-field and cross-file checks. Exit 1 on findings."""
+    from runner.commands import lint as command
+
+    _exit(
+        command.run(
+            _settings(specs, state, backend),
+            paths=[str(path) for path in paths or []],
+            output_format=output_format.value,
+        )
+    )
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if --output differs from the generated schema.")
+    ] = False,
+) -> None:
+    """Print or write the JSON Schema of spec files (batch-segment-job.v1.json)."""
+    from runner.commands import schema as command
+
+    _exit(command.run(output=output, check=check))
+
+
+@app.command()
+def plan(
+    specs: SpecsOption = None,
+    state: StateOption = None,
+    backend: BackendOption = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask the service too (needs credentials).")
+    ] = False,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", help="text, json or markdown.")
+    ] = PlanFormat.text,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the plan for `reconcile --plan`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 2 when there are jobs to submit."),
+    ] = False,
+) -> None:
+    """Show what `reconcile` would do: desired specs against the state."""
+    from runner.commands import plan as command
+
+    _exit(
+        command.run(
+            _settings(specs, state, backend),
+            refresh=refresh,
+            output_format=output_format.value,
+            out=out,
+            detailed_exitcode=detailed_exitcode,
+        )
+    )
+
+
+@app.command()
+def reconcile(
+    specs: SpecsOption = None,
+    state: StateOption = None,
+    backend: BackendOption = None,
+    saved_plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Apply this saved plan, if the state has not moved since."),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the submitted jobs to a final status.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Stop after the plan.")] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds the run may spend waiting for quota slots and jobs; "
+            "what is left is deferred (exit 3).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text or json (the run's report).")
+    ] = ReportFormat.text,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the JSON report to this file.")
+    ] = None,
+    lock_timeout: Annotated[
+        float, typer.Option("--lock-timeout", help="Seconds to wait for the state lock.")
+    ] = 60.0,
+) -> None:
+    """Submit the new jobs exactly once and record their ARNs.
+
+    Exit status: 0 done, 1 any error, 3 jobs left for a later run (quota or --timeout).
+    """
+    from runner.commands import reconcile as command
+
+    _exit(
+        command.run(
+            _settings(specs, state, backend),
+            saved_plan=saved_plan,
+            wait=wait,
+            dry_run=dry_run,
+            timeout=timeout,
+            output_format=output_format.value,
+            report=report,
+            lock_timeout=lock_timeout,
+        )
+    )
+
+
+@app.command()
+def status(
+    specs: SpecsOption = None,
+    state: StateOption = None,
+    backend: BackendOption = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask the service about unfinished jobs.")
+    ] = False,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text or json.")
+    ] = ReportFormat.text,
+) -> None:
+    """The recorded jobs and their last known status."""
+    from runner.commands import status as command
+
+    _exit(
+        command.run(
+            _settings(specs, state, backend), refresh=refresh, output_format=output_format.value
+        )
+    )
+
+
+@app.command()
+def wait(
+    jobs: Annotated[
+        list[str] | None, typer.Argument(help="Job names [default: every unfinished job].")
+    ] = None,
+    specs: SpecsOption = None,
+    state: StateOption = None,
+    backend: BackendOption = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Give up after this many seconds.")
+    ] = 3600.0,
+) -> None:
+    """Poll until the jobs are final. Exit 0 if all ACTIVE, 1 if any failed or timed out."""
+    from runner.commands import wait as command
+
+    _exit(command.run(_settings(specs, state, backend), jobs=jobs or [], timeout=timeout))

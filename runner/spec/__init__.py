@@ -1,0 +1,56 @@
+"""Job specs: the model, its JSON Schema, the loader and the checks.
+
+`load_specs` is what every command starts from: it reads spec files, validates every
+document against the published JSON Schema and runs the checks that need more than one
+field or more than one file, and returns the specs that passed with every finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.findings import Finding
+from runner.yamlfile import Document
+
+API_VERSION_V1 = "personalize-runner/v1"
+KIND = "BatchSegmentJob"
+# Fields of a spec that are not CreateBatchSegmentJob request fields.
+ENVELOPE_FIELDS = ("apiVersion", "kind")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One valid spec document: the job it asks for, and where it was written."""
+
+    file: str
+    """The spec file, relative to the repository root, with `/` separators."""
+    index: int
+    """The document's index within its file (0 for the first)."""
+    job_name: str
+    request: Mapping[str, Any]
+    """Exactly the `CreateBatchSegmentJob` request the spec asks for."""
+    request_digest: str
+    """sha256 of the request's canonical JSON: what decides whether a spec changed."""
+    file_digest: str
+    """sha256 of the whole file's bytes: lets a later run skip parsing an unchanged file."""
+    partition: str
+    region: str
+    account: str
+    document: Document = field(repr=False, compare=False)
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.document.locate(('jobName',)).line}"
+
+
+@dataclass
+class LoadResult:
+    specs: list[JobSpec]
+    findings: list[Finding]
+    files: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings

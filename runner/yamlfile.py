@@ -1,0 +1,322 @@
+"""YAML decoding with a position kept for every key and value.
+
+The only module that imports ruamel.yaml. It drives the C event parser (libyaml, through
+ruamel.yaml.clib) and composes the documents itself, iteratively, so that it can keep
+positions, refuse duplicate keys, bound nesting and alias expansion, and resolve scalars
+with the YAML 1.2 core schema without the cost of ruamel's resolver.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from ruamel.yaml import events as ev
+
+# libyaml's event parser; the dependency is declared for CPython, where it is a wheel.
+from ruamel.yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+Path_: TypeAlias = tuple[str | int, ...]
+
+MAX_DEPTH = 64
+MAX_NODES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a file, 1-based lines and columns, the end exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+# Where a node stands: the parser's marks for its value and, in a mapping, its key.
+# Turned into a `Span` only when a finding needs it.
+Marks: TypeAlias = tuple[Any, Any, Any, Any]
+
+
+@dataclass(slots=True)
+class Document:
+    """One YAML document of a file: its plain value and the position of every node."""
+
+    index: int
+    data: Any
+    start: Span
+    positions: dict[Path_, Marks] = field(default_factory=dict)
+
+    def locate(self, path: Path_, *, key: bool = False) -> Span:
+        """The span of the node at `path` (of its key with `key`), or of its nearest ancestor."""
+        while path not in self.positions and path:
+            path = path[:-1]
+        marks = self.positions.get(path)
+        if marks is None:
+            return self.start
+        start, end, key_start, key_end = marks
+        if key and key_start is not None:
+            return _span(key_start, key_end)
+        return _span(start, end)
+
+
+class YamlSyntaxError(Exception):
+    """The file is not YAML the runner accepts; `span` says where."""
+
+    def __init__(self, message: str, span: Span, rule: str = "yaml-syntax") -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.rule = rule
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    path: Path_
+    key: str
+    span: Span
+    first: Span
+
+
+@dataclass
+class Decoded:
+    documents: list[Document]
+    duplicate_keys: list[DuplicateKey]
+
+
+# YAML 1.2 core schema, for plain (unquoted) scalars.
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = frozenset({".inf", ".Inf", ".INF"})
+_NAN = frozenset({".nan", ".NaN", ".NAN"})
+_RESOLVABLE_START = frozenset("0123456789+-.~nNtTfF")
+
+
+def resolve_plain(text: str) -> Any:
+    if not text or text[0] in _RESOLVABLE_START:
+        if text in _NULL:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if _INT.fullmatch(text):
+            if text.startswith("0o"):
+                return int(text[2:], 8)
+            if text.startswith("0x"):
+                return int(text[2:], 16)
+            return int(text)
+        if _FLOAT.fullmatch(text):
+            return float(text)
+        if text.lstrip("+-") in _INF:
+            return -math.inf if text.startswith("-") else math.inf
+        if text in _NAN:
+            return math.nan
+    return text
+
+
+_TAGS = {
+    "tag:yaml.org,2002:str": str,
+    "!!str": str,
+}
+
+
+def _span(start: Any, end: Any) -> Span:
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _scalar(event: Any) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        return resolve_plain(event.value) if event.implicit[0] else event.value
+    if tag in _TAGS:
+        return event.value
+    if tag in ("tag:yaml.org,2002:int", "!!int") and _INT.fullmatch(event.value):
+        return resolve_plain(event.value)
+    raise _bad_tag(event)
+
+
+_SCALAR = ev.ScalarEvent
+_ALIAS = ev.AliasEvent
+_MAPPING_START = ev.MappingStartEvent
+_SEQUENCE_START = ev.SequenceStartEvent
+_COLLECTION_END = (ev.MappingEndEvent, ev.SequenceEndEvent)
+_COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
+class _Frame:
+    """A mapping or sequence being built, and the key waiting for its value."""
+
+    __slots__ = ("anchor", "container", "first_count", "key", "key_marks", "path", "start")
+
+    def __init__(self, container: Any, path: Path_, start: Any, first_count: int) -> None:
+        self.container = container
+        self.path = path
+        self.start = start
+        self.first_count = first_count
+        self.anchor: str | None = start.anchor
+        self.key: str | None = None
+        self.key_marks: tuple[Any, Any] | None = None
+
+
+class _Composer:
+    """Builds plain values from parser events, recording positions by path.
+
+    Containers are built with an explicit stack, so that deep nesting cannot exhaust the
+    interpreter's stack (libyaml's own composer would crash the process).
+    """
+
+    def __init__(self, next_event: Callable[[], Any]) -> None:
+        self.next_event = next_event
+        self.duplicates: list[DuplicateKey] = []
+
+    def document(self, index: int, start_event: Any) -> Document:
+        doc = Document(
+            index=index, data=None, start=_span(start_event.start_mark, start_event.end_mark)
+        )
+        positions = doc.positions
+        anchors: dict[str, tuple[Any, int]] = {}
+        nodes = 0
+        stack: list[_Frame] = []
+        next_event = self.next_event
+        event = next_event()
+        while True:
+            kind = type(event)
+            if kind is _SCALAR or kind is _ALIAS:
+                if kind is _SCALAR:
+                    value = _scalar(event)
+                    nodes += 1
+                    if event.anchor is not None:
+                        anchors[event.anchor] = (value, 1)
+                else:
+                    value, weight = anchors[event.anchor]
+                    nodes += weight
+                if nodes > MAX_NODES:
+                    raise _too_many(event)
+                start, end = event.start_mark, event.end_mark
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
+                if event.tag not in _COLLECTION_TAGS:
+                    raise _bad_tag(event)
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlSyntaxError(
+                        f"nesting deeper than {MAX_DEPTH} levels: a spec is far shallower",
+                        _span(event.start_mark, event.end_mark),
+                        rule="yaml-too-large",
+                    )
+                nodes += 1
+                parent = stack[-1] if stack else None
+                if parent is None:
+                    path: Path_ = ()
+                elif parent.key is not None:
+                    path = (*parent.path, parent.key)
+                elif type(parent.container) is list:
+                    path = (*parent.path, len(parent.container))
+                else:
+                    path = (*parent.path, "<key>")
+                stack.append(_Frame({} if kind is _MAPPING_START else [], path, event, nodes))
+                event = next_event()
+                continue
+            elif kind in _COLLECTION_END:
+                frame = stack.pop()
+                value = frame.container
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = (value, nodes - frame.first_count + 1)
+                start, end = frame.start.start_mark, event.end_mark
+            else:  # pragma: no cover - libyaml guarantees the order of events
+                raise YamlSyntaxError(f"unexpected {kind.__name__}", doc.start)
+
+            if not stack:
+                positions[()] = (start, end, None, None)
+                doc.data = value
+                break
+            parent = stack[-1]
+            container = parent.container
+            if type(container) is list:
+                positions[(*parent.path, len(container))] = (start, end, None, None)
+                container.append(value)
+            elif parent.key_marks is None:
+                parent.key = value if type(value) is str else _key_text(value)
+                parent.key_marks = (start, end)
+            else:
+                key = parent.key
+                assert key is not None
+                key_start, key_end = parent.key_marks
+                child = (*parent.path, key)
+                if key in container:
+                    first = positions[child]
+                    self.duplicates.append(
+                        DuplicateKey(
+                            parent.path,
+                            key,
+                            _span(key_start, key_end),
+                            _span(first[2], first[3]),
+                        )
+                    )
+                else:
+                    container[key] = value
+                    positions[child] = (start, end, key_start, key_end)
+                parent.key = None
+                parent.key_marks = None
+            event = next_event()
+        if type(next_event()) is not ev.DocumentEndEvent:  # pragma: no cover
+            raise YamlSyntaxError("expected the end of the document", doc.start)
+        return doc
+
+
+def _key_text(value: Any) -> str:
+    return str(value)
+
+
+def _too_many(event: Any) -> YamlSyntaxError:
+    return YamlSyntaxError(
+        f"the document expands to more than {MAX_NODES} values "
+        "(aliases that repeat one another?): a spec is far smaller",
+        _span(event.start_mark, event.end_mark),
+        rule="yaml-too-large",
+    )
+
+
+def _bad_tag(event: Any) -> YamlSyntaxError:
+    return YamlSyntaxError(
+        f"the tag {event.tag} is not supported in a spec: remove it",
+        _span(event.start_mark, event.end_mark),
+        rule="yaml-tag",
+    )
+
+
+def _syntax_error(error: YAMLError, text: str) -> YamlSyntaxError:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    span = _span(mark, mark) if mark is not None else Span(1, 1, 1, 1)
+    lines = text.splitlines()
+    line = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    if "\t" in line[: span.col] and not line[: line.find("\t")].strip(" -"):
+        col = line.find("\t") + 1
+        return YamlSyntaxError(
+            "a tab character where YAML allows only spaces: indent with spaces",
+            Span(span.line, col, span.line, col + 1),
+            rule="yaml-tab",
+        )
+    context = getattr(error, "context", None)
+    message = f"{context}: {problem}" if isinstance(error, MarkedYAMLError) and context else problem
+    return YamlSyntaxError(f"invalid YAML: {message}", span)
+
+
+def decode(text: str) -> Decoded:
+    """Every document of `text`; raises YamlSyntaxError for anything the runner refuses."""
+    documents: list[Document] = []
+    next_event = _Parser(text).get_event
+    composer = _Composer(next_event)
+    try:
+        while (event := next_event()) is not None:
+            if type(event) is ev.DocumentStartEvent:
+                documents.append(composer.document(len(documents), event))
+    except YAMLError as error:
+        raise _syntax_error(error, text) from None
+    return Decoded(documents, composer.duplicates)
