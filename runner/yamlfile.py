@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ruamel.yaml import events as ev
@@ -41,20 +41,43 @@ class Span:
 Marks: TypeAlias = tuple[Any, Any, Any, Any]
 
 
-@dataclass(slots=True)
 class Document:
-    """One YAML document of a file: its plain value and the position of every node."""
+    """One YAML document of a file: its plain value and the position of every node.
 
-    index: int
-    data: Any
-    start: Span
-    positions: dict[Path_, Marks] = field(default_factory=dict)
+    Positions are found only when asked for: most documents are valid and never need them,
+    and recording them would double the cost of decoding.
+    """
+
+    __slots__ = ("_positions", "_text", "data", "index", "start")
+
+    def __init__(
+        self,
+        index: int,
+        data: Any,
+        start: Span,
+        *,
+        text: str = "",
+        positions: dict[Path_, Marks] | None = None,
+    ) -> None:
+        self.index = index
+        self.data = data
+        self.start = start
+        self._text = text
+        self._positions = positions
+
+    @property
+    def positions(self) -> dict[Path_, Marks]:
+        if self._positions is None:
+            self._positions = decode(self._text, positions=True).documents[self.index]._positions
+            assert self._positions is not None
+        return self._positions
 
     def locate(self, path: Path_, *, key: bool = False) -> Span:
         """The span of the node at `path` (of its key with `key`), or of its nearest ancestor."""
-        while path not in self.positions and path:
+        positions = self.positions
+        while path not in positions and path:
             path = path[:-1]
-        marks = self.positions.get(path)
+        marks = positions.get(path)
         if marks is None:
             return self.start
         start, end, key_start, key_end = marks
@@ -153,7 +176,16 @@ _COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,
 class _Frame:
     """A mapping or sequence being built, and the key waiting for its value."""
 
-    __slots__ = ("anchor", "container", "first_count", "key", "key_marks", "path", "start")
+    __slots__ = (
+        "anchor",
+        "container",
+        "first_count",
+        "has_key",
+        "key",
+        "key_marks",
+        "path",
+        "start",
+    )
 
     def __init__(self, container: Any, path: Path_, start: Any, first_count: int) -> None:
         self.container = container
@@ -162,6 +194,7 @@ class _Frame:
         self.first_count = first_count
         self.anchor: str | None = start.anchor
         self.key: str | None = None
+        self.has_key = False
         self.key_marks: tuple[Any, Any] | None = None
 
 
@@ -172,15 +205,22 @@ class _Composer:
     interpreter's stack (libyaml's own composer would crash the process).
     """
 
-    def __init__(self, next_event: Callable[[], Any]) -> None:
+    def __init__(self, next_event: Callable[[], Any], text: str, *, record: bool) -> None:
         self.next_event = next_event
+        self.text = text
+        self.record = record
         self.duplicates: list[DuplicateKey] = []
 
     def document(self, index: int, start_event: Any) -> Document:
+        record = self.record
+        positions: dict[Path_, Marks] = {}
         doc = Document(
-            index=index, data=None, start=_span(start_event.start_mark, start_event.end_mark)
+            index,
+            None,
+            _span(start_event.start_mark, start_event.end_mark),
+            text=self.text,
+            positions=positions if record else None,
         )
-        positions = doc.positions
         anchors: dict[str, tuple[Any, int]] = {}
         nodes = 0
         stack: list[_Frame] = []
@@ -199,7 +239,8 @@ class _Composer:
                     nodes += weight
                 if nodes > MAX_NODES:
                     raise _too_many(event)
-                start, end = event.start_mark, event.end_mark
+                if record:
+                    start, end = event.start_mark, event.end_mark
             elif kind is _MAPPING_START or kind is _SEQUENCE_START:
                 if event.tag not in _COLLECTION_TAGS:
                     raise _bad_tag(event)
@@ -211,7 +252,7 @@ class _Composer:
                     )
                 nodes += 1
                 parent = stack[-1] if stack else None
-                if parent is None:
+                if parent is None or not record:
                     path: Path_ = ()
                 elif parent.key is not None:
                     path = (*parent.path, parent.key)
@@ -227,29 +268,35 @@ class _Composer:
                 value = frame.container
                 if frame.anchor is not None:
                     anchors[frame.anchor] = (value, nodes - frame.first_count + 1)
-                start, end = frame.start.start_mark, event.end_mark
+                if record:
+                    start, end = frame.start.start_mark, event.end_mark
             else:  # pragma: no cover - libyaml guarantees the order of events
                 raise YamlSyntaxError(f"unexpected {kind.__name__}", doc.start)
 
             if not stack:
-                positions[()] = (start, end, None, None)
+                if record:
+                    positions[()] = (start, end, None, None)
                 doc.data = value
                 break
             parent = stack[-1]
             container = parent.container
             if type(container) is list:
-                positions[(*parent.path, len(container))] = (start, end, None, None)
+                if record:
+                    positions[(*parent.path, len(container))] = (start, end, None, None)
                 container.append(value)
-            elif parent.key_marks is None:
+            elif not parent.has_key:
                 parent.key = value if type(value) is str else _key_text(value)
-                parent.key_marks = (start, end)
+                parent.has_key = True
+                if record:
+                    parent.key_marks = (start, end)
             else:
                 key = parent.key
                 assert key is not None
-                key_start, key_end = parent.key_marks
-                child = (*parent.path, key)
                 if key in container:
-                    first = positions[child]
+                    if not record:
+                        raise _Duplicate
+                    key_start, key_end = parent.key_marks  # type: ignore[misc]
+                    first = positions[(*parent.path, key)]
                     self.duplicates.append(
                         DuplicateKey(
                             parent.path,
@@ -260,13 +307,19 @@ class _Composer:
                     )
                 else:
                     container[key] = value
-                    positions[child] = (start, end, key_start, key_end)
+                    if record:
+                        key_start, key_end = parent.key_marks  # type: ignore[misc]
+                        positions[(*parent.path, key)] = (start, end, key_start, key_end)
                 parent.key = None
-                parent.key_marks = None
+                parent.has_key = False
             event = next_event()
         if type(next_event()) is not ev.DocumentEndEvent:  # pragma: no cover
             raise YamlSyntaxError("expected the end of the document", doc.start)
         return doc
+
+
+class _Duplicate(Exception):
+    """A duplicate key, met while not recording positions: decode again, recording them."""
 
 
 def _key_text(value: Any) -> str:
@@ -308,15 +361,21 @@ def _syntax_error(error: YAMLError, text: str) -> YamlSyntaxError:
     return YamlSyntaxError(f"invalid YAML: {message}", span)
 
 
-def decode(text: str) -> Decoded:
-    """Every document of `text`; raises YamlSyntaxError for anything the runner refuses."""
+def decode(text: str, *, positions: bool = False) -> Decoded:
+    """Every document of `text`; raises YamlSyntaxError for anything the runner refuses.
+
+    With `positions`, every node's position is recorded while decoding; otherwise it is
+    found again from `text` when first asked for.
+    """
     documents: list[Document] = []
     next_event = _Parser(text).get_event
-    composer = _Composer(next_event)
+    composer = _Composer(next_event, text, record=positions)
     try:
         while (event := next_event()) is not None:
             if type(event) is ev.DocumentStartEvent:
                 documents.append(composer.document(len(documents), event))
     except YAMLError as error:
         raise _syntax_error(error, text) from None
+    except _Duplicate:
+        return decode(text, positions=True)
     return Decoded(documents, composer.duplicates)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from runner.digest import canonical_json_digest
 from runner.state.model import (
     FORMAT_VERSION,
     JobRecord,
     RecordedBy,
     State,
-    canonical_json_digest,
 )
 from runner.state.store import (
     STORES,

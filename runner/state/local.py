@@ -18,8 +18,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from runner.digest import sha256_hex
 from runner.errors import LockError, StateError
-from runner.state.model import UTC, State, format_time, sha256_hex
+from runner.state.model import UTC, State, format_time
 from runner.state.store import LockHolder, Snapshot, StateConflict, check_successor
 
 _POLL_FIRST = 0.05

@@ -9,7 +9,6 @@ that cannot be read stops the run instead of being overwritten.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import re
 import uuid
@@ -31,16 +30,6 @@ _LINE_ENCODER = json.JSONEncoder(sort_keys=True, separators=(", ", ": "))
 _DEFAULT_REMEDY = (
     "Restore it from a backup or from version control; the runner will not overwrite it."
 )
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def canonical_json_digest(value: Any) -> str:
-    """The sha256 of a JSON value's canonical form, e.g. a `CreateBatchSegmentJob` request."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return sha256_hex(text.encode())
 
 
 def _utc(value: datetime.datetime, field: str) -> datetime.datetime:

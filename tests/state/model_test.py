@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runner.digest import canonical_json_digest
 from runner.errors import StateError
-from runner.state.model import FORMAT_VERSION, JobRecord, State, canonical_json_digest
+from runner.state.model import FORMAT_VERSION, JobRecord, State
 from tests.state.support import LINEAGE, SUBMITTED, make_record, make_state
 
 # The canonical form of `_canonical_state()`, byte for byte.

@@ -1,0 +1,51 @@
+"""`file:line:col: rule: message`, coloured on a terminal."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from runner.findings import Severity
+from runner.reporters import LintRun
+
+_RED = "\033[31m"
+_YELLOW = "\033[33m"
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
+_RESET = "\033[0m"
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def report(run: LintRun, stream: TextIO) -> None:
+    colour = use_colour(stream)
+
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    for finding in run.findings:
+        where = f"{finding.path}:{finding.span.line}:{finding.span.col}"
+        level = finding.severity.value
+        level = paint(level, _RED if finding.severity is Severity.ERROR else _YELLOW)
+        rule = paint(f"[{finding.rule}]", _DIM)
+        stream.write(f"{paint(where, _BOLD)}: {level}: {finding.message} {rule}\n")
+        for related in finding.related:
+            stream.write(
+                f"  {related.path}:{related.span.line}:{related.span.col}: {related.message}\n"
+            )
+    errors = sum(finding.severity is Severity.ERROR for finding in run.findings)
+    files = f"{run.files} file{'s' if run.files != 1 else ''}"
+    if run.findings:
+        summary = f"{len(run.findings)} finding{'s' if len(run.findings) != 1 else ''}"
+        stream.write(paint(f"{summary} ({errors} errors) in {files}\n", _BOLD))
+    else:
+        specs = f"{run.specs} spec{'s' if run.specs != 1 else ''}"
+        stream.write(f"{files}, {specs}: no findings\n")

@@ -1,0 +1,271 @@
+"""Checks that need more than one field, more than one file, or the state.
+
+Each takes valid documents (the schema passed) and returns findings; none raises.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from runner.arn import Arn
+from runner.findings import Finding, Related
+from runner.spec import JobSpec
+from runner.yamlfile import Document, Path_
+
+if TYPE_CHECKING:
+    from runner.state import State
+
+RESERVED_TAG_PREFIX = "aws:"
+# File name endings that mark an input path as one file rather than a folder prefix.
+_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt", ".gz")
+
+
+def _at(file: str, document: Document, path: Path_, rule: str, message: str) -> Finding:
+    return Finding(file, document.locate(path), rule, message)
+
+
+def check_document(file: str, document: Document) -> list[Finding]:
+    """The checks across the fields of one valid spec document."""
+    data: dict[str, Any] = document.data
+    findings: list[Finding] = []
+    findings += _check_arns(file, document, data)
+    findings += _check_paths(file, document, data)
+    findings += _check_tags(file, document, data.get("tags") or [])
+    return findings
+
+
+def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
+    solution = Arn.try_parse(data["solutionVersionArn"])
+    if solution is None or not _is_region(solution.region) or not _is_account(solution.account):
+        return [
+            _at(
+                file,
+                document,
+                ("solutionVersionArn",),
+                "arn-format",
+                "solutionVersionArn: not a full ARN; expected "
+                "arn:<partition>:personalize:<region>:<account id>:solution/<name>/<version id>",
+            )
+        ]
+    parts = solution.resource.split("/")
+    if parts[0] == "solution" and len(parts) == 2:
+        findings.append(
+            _at(
+                file,
+                document,
+                ("solutionVersionArn",),
+                "solution-not-version",
+                "solutionVersionArn: this is the ARN of a solution, not of a solution version; "
+                f"use one of its versions, {data['solutionVersionArn']}/<version id> "
+                "(`aws personalize list-solution-versions` lists them)",
+            )
+        )
+    elif parts[0] != "solution" or len(parts) != 3 or not all(parts):
+        findings.append(
+            _at(
+                file,
+                document,
+                ("solutionVersionArn",),
+                "solution-not-version",
+                f"solutionVersionArn: a {parts[0]!r} ARN where a solution version ARN is needed "
+                "(…:solution/<name>/<version id>)",
+            )
+        )
+
+    others: list[tuple[Path_, Arn, bool]] = []
+    if "filterArn" in data:
+        arn = Arn.try_parse(data["filterArn"])
+        if arn is None or not arn.resource.startswith("filter/"):
+            findings.append(
+                _at(
+                    file,
+                    document,
+                    ("filterArn",),
+                    "arn-format",
+                    "filterArn: expected the ARN of a filter, "
+                    "arn:<partition>:personalize:<region>:<account id>:filter/<name>",
+                )
+            )
+        else:
+            others.append((("filterArn",), arn, True))
+    role = Arn.try_parse(data["roleArn"])
+    if role is not None:
+        others.append((("roleArn",), role, False))
+    for path, arn, regional in others:
+        field = path[-1]
+        if arn.partition != solution.partition:
+            findings.append(
+                _at(
+                    file,
+                    document,
+                    path,
+                    "partition-mismatch",
+                    f"{field}: in partition {arn.partition!r} but the solution version is in "
+                    f"{solution.partition!r}",
+                )
+            )
+        if arn.account != solution.account:
+            findings.append(
+                _at(
+                    file,
+                    document,
+                    path,
+                    "account-mismatch",
+                    f"{field}: in account {arn.account} but the solution version is in account "
+                    f"{solution.account}; a job uses resources of one account",
+                )
+            )
+        if regional and arn.region != solution.region:
+            findings.append(
+                _at(
+                    file,
+                    document,
+                    path,
+                    "region-mismatch",
+                    f"{field}: in region {arn.region} but the solution version is in "
+                    f"{solution.region}; a job uses resources of one region",
+                )
+            )
+    return findings
+
+
+def _is_region(text: str) -> bool:
+    return bool(text) and all(part.isalnum() for part in text.split("-"))
+
+
+def _is_account(text: str) -> bool:
+    return len(text) == 12 and text.isdigit()
+
+
+def _check_paths(file: str, document: Document, data: dict[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
+    input_path: str = data["jobInput"]["s3DataSource"]["path"]
+    output_path: str = data["jobOutput"]["s3DataDestination"]["path"]
+    input_folder = input_path.rstrip("/") + "/"
+    output_folder = output_path.rstrip("/") + "/"
+    if output_folder == input_folder:
+        findings.append(
+            _at(
+                file,
+                document,
+                ("jobOutput", "s3DataDestination", "path"),
+                "output-in-input",
+                "jobOutput.s3DataDestination.path: the output path is the input path; the job "
+                "would read its own output on a rerun: write it elsewhere",
+            )
+        )
+    elif output_folder.startswith(input_folder):
+        findings.append(
+            _at(
+                file,
+                document,
+                ("jobOutput", "s3DataDestination", "path"),
+                "output-in-input",
+                "jobOutput.s3DataDestination.path: the output path lies inside the input path "
+                f"{input_path}; the job would read its own output on a rerun: write it elsewhere",
+            )
+        )
+    last = input_path.removeprefix("s3://").split("/", 1)
+    key = last[1] if len(last) == 2 else ""
+    if not input_path.endswith("/") and not key.lower().endswith(_FILE_SUFFIXES):
+        findings.append(
+            _at(
+                file,
+                document,
+                ("jobInput", "s3DataSource", "path"),
+                "input-prefix-slash",
+                "jobInput.s3DataSource.path: looks like a folder prefix without a trailing '/': "
+                f"it would also match {input_path}-other/…; end it with '/' "
+                "(or name a file ending in .json or .jsonl)",
+            )
+        )
+    return findings
+
+
+def _check_tags(file: str, document: Document, tags: list[dict[str, str]]) -> list[Finding]:
+    findings: list[Finding] = []
+    first_seen: dict[str, int] = {}
+    for index, tag in enumerate(tags):
+        key = tag["tagKey"]
+        path: Path_ = ("tags", index, "tagKey")
+        if key.lower().startswith(RESERVED_TAG_PREFIX):
+            findings.append(
+                _at(
+                    file,
+                    document,
+                    path,
+                    "tag-reserved",
+                    f"tags[{index}].tagKey: {key!r} starts with 'aws:', a prefix reserved by AWS",
+                )
+            )
+        if key in first_seen:
+            first = document.locate(("tags", first_seen[key], "tagKey"))
+            findings.append(
+                Finding(
+                    file,
+                    document.locate(path),
+                    "tag-duplicate",
+                    f"tags[{index}].tagKey: {key!r} is already the key of tags[{first_seen[key]}] "
+                    f"(line {first.line}); tag keys are unique",
+                    related=(Related(file, first, "first use of the key"),),
+                )
+            )
+        else:
+            first_seen[key] = index
+    return findings
+
+
+def check_job_names(specs: Iterable[JobSpec]) -> list[Finding]:
+    """The same `jobName` in two specs: both places are reported."""
+    by_name: dict[str, list[JobSpec]] = defaultdict(list)
+    for spec in specs:
+        by_name[spec.job_name].append(spec)
+    findings: list[Finding] = []
+    for name, same in by_name.items():
+        if len(same) < 2:
+            continue
+        for spec in same:
+            others = [other for other in same if other is not spec]
+            where = ", ".join(f"{other.file}:{_name_span(other).line}" for other in others)
+            findings.append(
+                Finding(
+                    spec.file,
+                    _name_span(spec),
+                    "duplicate-job-name",
+                    f"jobName: {name!r} is also the name of the job in {where}; "
+                    "job names are the idempotency key and must be unique",
+                    related=tuple(
+                        Related(other.file, _name_span(other), "the same jobName")
+                        for other in others
+                    ),
+                )
+            )
+    return findings
+
+
+def _name_span(spec: JobSpec) -> Any:
+    return spec.document.locate(("jobName",))
+
+
+def check_against_state(specs: Sequence[JobSpec], state: State) -> list[Finding]:
+    """A spec whose content changed after its job was submitted (jobs are immutable)."""
+    findings: list[Finding] = []
+    for spec in specs:
+        record = state.jobs.get(spec.job_name)
+        if record is None or record.request_digest == spec.request_digest:
+            continue
+        submitted = record.submitted_at.strftime("%Y-%m-%d %H:%M UTC")
+        findings.append(
+            Finding(
+                spec.file,
+                _name_span(spec),
+                "spec-changed",
+                f"jobName: job {spec.job_name!r} was submitted on {submitted} ({record.arn}) "
+                "and this spec changed since; jobs are immutable: restore this spec and put the "
+                "change in a new spec with a new jobName",
+            )
+        )
+    return findings

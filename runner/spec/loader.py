@@ -1,0 +1,197 @@
+"""Reading spec files: from bytes to valid `JobSpec`s and findings, never an exception.
+
+Every file is read whole and checked on its own (size, encoding, YAML, schema, the checks
+across fields), then the checks across files run over what passed. All findings of all
+files are collected, so one run reports everything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from runner.arn import Arn
+from runner.digest import canonical_json_digest, sha256_hex
+from runner.findings import Finding, file_finding
+from runner.spec import API_VERSION_V1, ENVELOPE_FIELDS, KIND, JobSpec, LoadResult
+from runner.spec.checks import check_document, check_job_names
+from runner.spec.schema import SCHEMA_FILES
+from runner.spec.validate import validator
+from runner.yamlfile import Document, YamlSyntaxError, decode
+
+MAX_FILE_BYTES = 1024 * 1024
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[str], list[Finding]]:
+    """The spec files named or found (recursively, `*.yaml`/`*.yml`) under the paths."""
+    files: list[str] = []
+    findings: list[Finding] = []
+    for given in paths:
+        path = os.fspath(given)
+        if os.path.isdir(path):
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+                files.extend(
+                    os.path.join(folder, name)
+                    for name in sorted(names)
+                    if name.endswith(SPEC_SUFFIXES)
+                )
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            findings.append(
+                file_finding(path, "no-such-file", "no such file or folder: check the path")
+            )
+    return files, findings
+
+
+def display_path(path: str, root: str) -> str:
+    """`path` relative to the repository root with `/` separators, or as given if outside."""
+    absolute = os.path.abspath(path)
+    if absolute.startswith(root + os.sep):
+        absolute = absolute[len(root) + 1 :]
+        return absolute if os.sep == "/" else absolute.replace(os.sep, "/")
+    return Path(path).as_posix()
+
+
+def load_specs(paths: Sequence[str | Path], *, root: Path) -> LoadResult:
+    """Read, validate and check every spec file named or found under `paths`."""
+    files, findings = discover(paths)
+    root_text = os.path.abspath(root)
+    specs: list[JobSpec] = []
+    seen: set[str] = set()
+    for path in files:
+        name = display_path(path, root_text)
+        if name in seen:
+            continue
+        seen.add(name)
+        file_specs, file_findings = load_file(path, name)
+        specs += file_specs
+        findings += file_findings
+    findings += check_job_names(specs)
+    findings.sort(key=lambda finding: finding.sort_key)
+    return LoadResult(specs=specs, findings=findings, files=len(seen))
+
+
+def load_file(path: str, name: str) -> tuple[list[JobSpec], list[Finding]]:
+    """The valid specs of one file, and the findings of all its documents."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        return [], [file_finding(name, "unreadable", f"cannot read the file: {error.strerror}")]
+    if len(data) > MAX_FILE_BYTES:
+        return [], [
+            file_finding(
+                name,
+                "file-too-large",
+                f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a spec is a few hundred "
+                "bytes: is this the right file?",
+            )
+        ]
+    return parse_specs(data, name)
+
+
+def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        return [], [
+            file_finding(
+                name,
+                "encoding",
+                f"byte 0x{data[error.start]:02x} is not UTF-8: save the file as UTF-8",
+                line=line,
+                col=col,
+            )
+        ]
+    try:
+        decoded = decode(text)
+    except YamlSyntaxError as error:
+        return [], [Finding(name, error.span, error.rule, error.message)]
+    findings = [
+        Finding(
+            name,
+            duplicate.span,
+            "duplicate-key",
+            f"duplicate key {duplicate.key!r}: first given on line {duplicate.first.line}; "
+            "keep one",
+        )
+        for duplicate in decoded.duplicate_keys
+    ]
+    documents = [document for document in decoded.documents if document.data is not None]
+    if not documents:
+        findings.append(
+            file_finding(name, "empty-file", "the file holds no spec: write one, or delete it")
+        )
+        return [], findings
+    file_digest = sha256_hex(data)
+    specs: list[JobSpec] = []
+    for document in documents:
+        spec, document_findings = _load_document(document, name, file_digest)
+        findings += document_findings
+        if spec is not None and not document_findings:
+            specs.append(spec)
+    if any(finding.rule == "duplicate-key" for finding in findings):
+        specs = []
+    return specs, findings
+
+
+def _load_document(
+    document: Document, name: str, file_digest: str
+) -> tuple[JobSpec | None, list[Finding]]:
+    data = document.data
+    if not isinstance(data, dict):
+        return None, [
+            Finding(
+                name,
+                document.locate(()),
+                "not-a-spec",
+                "expected a mapping of spec fields (apiVersion, kind, jobName, …), "
+                f"got {'a list' if isinstance(data, list) else 'a single value'}",
+            )
+        ]
+    api_version = data.get("apiVersion")
+    schema = SCHEMA_FILES.get(api_version) if isinstance(api_version, str) else None
+    if schema is None:
+        known = ", ".join(SCHEMA_FILES)
+        if "apiVersion" not in data:
+            message = f"missing required key 'apiVersion'; this runner knows {known}"
+            span = document.locate(())
+            span = type(span)(span.line, span.col, span.line, span.col + 1)
+        else:
+            message = f"apiVersion: unknown version {api_version!r}; this runner knows {known}"
+            span = document.locate(("apiVersion",))
+        return None, [Finding(name, span, "api-version", message)]
+    errors = validator(schema)(data)
+    if errors:
+        return None, [
+            Finding(name, document.locate(error.path, key=error.at_key), error.rule, error.message)
+            for error in errors
+        ]
+    findings = check_document(name, document)
+    return _job_spec(document, name, file_digest, data), findings
+
+
+def _job_spec(document: Document, name: str, file_digest: str, data: dict[str, Any]) -> JobSpec:
+    assert data["apiVersion"] == API_VERSION_V1
+    assert data["kind"] == KIND
+    request = {key: value for key, value in data.items() if key not in ENVELOPE_FIELDS}
+    arn = Arn.parse(data["solutionVersionArn"])
+    return JobSpec(
+        file=name,
+        index=document.index,
+        job_name=data["jobName"],
+        request=request,
+        request_digest=canonical_json_digest(request),
+        file_digest=file_digest,
+        partition=arn.partition,
+        region=arn.region,
+        account=arn.account,
+        document=document,
+    )

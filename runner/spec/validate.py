@@ -1,0 +1,325 @@
+"""Validation of decoded documents against the published JSON Schema.
+
+A small compiler from the keywords the generated schema uses to Python closures: `lint`
+checks every spec on every commit, and importing jsonschema (or pydantic) would cost more
+than the whole check. The schema stays the single source of truth; a test runs jsonschema
+and this validator over the same documents and requires them to agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from runner.yamlfile import Path_
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+# Keywords that only document: editors show them, validation ignores them.
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """One way a document breaks the schema, at `path` (at its key when `at_key`)."""
+
+    path: Path_
+    rule: str
+    message: str
+    at_key: bool = False
+
+
+Check = Callable[[Any, Path_, list[SchemaError]], None]
+
+
+def label(path: Path_) -> str:
+    """`jobInput.s3DataSource.path`, `tags[1].tagKey`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value, ensure_ascii=False)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list"
+
+
+_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "string": ("a string", lambda v: type(v) is str),
+    "integer": ("an integer", lambda v: type(v) is int),
+    "number": ("a number", lambda v: type(v) in (int, float)),
+    "boolean": ("true or false", lambda v: type(v) is bool),
+    "object": ("a mapping", lambda v: type(v) is dict),
+    "array": ("a list", lambda v: type(v) is list),
+    "null": ("null", lambda v: v is None),
+}
+
+
+def _suggest(key: str, known: list[str]) -> str:
+    import difflib
+
+    folded = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(key.lower(), list(folded), n=1, cutoff=0.6)
+    if close:
+        return f": did you mean {folded[close[0]]!r}?"
+    return f"; expected one of: {', '.join(known)}"
+
+
+class _Compiler:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.refs: dict[str, Check] = {}
+
+    def ref(self, pointer: str) -> Check:
+        if pointer not in self.refs:
+            if not pointer.startswith("#/$defs/"):
+                raise ValueError(f"unsupported $ref {pointer!r}")
+            # The generated schema has no recursive definitions.
+            self.refs[pointer] = self.compile(self.root["$defs"][pointer.removeprefix("#/$defs/")])
+        return self.refs[pointer]
+
+    def compile(self, node: dict[str, Any]) -> Check:
+        unknown = (
+            set(node)
+            - _ANNOTATIONS
+            - {
+                "$ref",
+                "type",
+                "const",
+                "enum",
+                "pattern",
+                "minLength",
+                "maxLength",
+                "minimum",
+                "maximum",
+                "properties",
+                "required",
+                "additionalProperties",
+                "items",
+                "minItems",
+                "maxItems",
+            }
+        )
+        if unknown:
+            raise ValueError(f"the validator does not know the keywords {sorted(unknown)}")
+        if "const" in node:
+            return _const(node["const"])
+        checks: list[Check] = []
+        if "$ref" in node:
+            checks.append(self.ref(node["$ref"]))
+        if "enum" in node:
+            checks.append(_enum(node["enum"]))
+        kind = node.get("type")
+        if kind == "string":
+            checks.append(self.string(node))
+        elif kind in ("integer", "number"):
+            checks.append(_number(node))
+        elif kind == "object":
+            checks.append(self.mapping(node))
+        elif kind == "array":
+            checks.append(self.array(node))
+        if kind is not None:
+            return _typed(kind, checks)
+        if len(checks) == 1:
+            return checks[0]
+
+        def all_of(value: Any, path: Path_, errors: list[SchemaError]) -> None:
+            for check in checks:
+                check(value, path, errors)
+
+        return all_of
+
+    def string(self, node: dict[str, Any]) -> Check:
+        min_length = node.get("minLength", 0)
+        max_length = node.get("maxLength")
+        pattern = re.compile(node["pattern"]) if "pattern" in node else None
+        example = node.get("examples", [None])[0]
+
+        def check(value: str, path: Path_, errors: list[SchemaError]) -> None:
+            if len(value) < min_length:
+                what = "must not be empty" if min_length == 1 else f"needs {min_length}+ chars"
+                errors.append(SchemaError(path, "length", f"{label(path)}: {what}"))
+                return
+            if max_length is not None and len(value) > max_length:
+                errors.append(
+                    SchemaError(
+                        path,
+                        "length",
+                        f"{label(path)}: {len(value)} characters long, "
+                        f"at most {max_length} are allowed",
+                    )
+                )
+                return
+            if pattern is not None and pattern.search(value) is None:
+                hint = f" (for example {example!r})" if example is not None else ""
+                errors.append(
+                    SchemaError(
+                        path,
+                        "pattern",
+                        f"{label(path)}: {json.dumps(value, ensure_ascii=False)} does not match "
+                        f"the pattern {pattern.pattern}{hint}",
+                    )
+                )
+
+        return check
+
+    def mapping(self, node: dict[str, Any]) -> Check:
+        properties = {name: self.compile(sub) for name, sub in node.get("properties", {}).items()}
+        required = node.get("required", [])
+        closed = node.get("additionalProperties", True) is False
+        known = list(properties)
+
+        def check(value: dict[str, Any], path: Path_, errors: list[SchemaError]) -> None:
+            for name in required:
+                if name not in value:
+                    where = f"{label(path)}: " if path else ""
+                    errors.append(
+                        SchemaError(
+                            path, "required", f"{where}missing required key {name!r}", at_key=True
+                        )
+                    )
+            for key, item in value.items():
+                sub = properties.get(key)
+                if sub is not None:
+                    sub(item, (*path, key), errors)
+                elif closed:
+                    errors.append(
+                        SchemaError(
+                            (*path, key),
+                            "unknown-key",
+                            f"unknown key {key!r}{_suggest(key, known)}",
+                            at_key=True,
+                        )
+                    )
+
+        return check
+
+    def array(self, node: dict[str, Any]) -> Check:
+        items = self.compile(node["items"]) if "items" in node else None
+        min_items = node.get("minItems", 0)
+        max_items = node.get("maxItems")
+
+        def check(value: list[Any], path: Path_, errors: list[SchemaError]) -> None:
+            if len(value) < min_items:
+                errors.append(
+                    SchemaError(path, "length", f"{label(path)}: at least {min_items} items")
+                )
+            if max_items is not None and len(value) > max_items:
+                errors.append(
+                    SchemaError(
+                        path,
+                        "length",
+                        f"{label(path)}: {len(value)} items, at most {max_items} are allowed",
+                    )
+                )
+            if items is not None:
+                for index, item in enumerate(value):
+                    items(item, (*path, index), errors)
+
+        return check
+
+
+def _typed(kind: str, checks: list[Check]) -> Check:
+    name, test = _TYPES[kind]
+
+    def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
+        if not test(value):
+            hint = ""
+            if kind == "string" and isinstance(value, (int, float, bool)):
+                hint = " (quote it to make it a string)"
+            errors.append(
+                SchemaError(
+                    path, "type", f"{label(path)}: expected {name}, got {describe(value)}{hint}"
+                )
+            )
+            return
+        for sub in checks:
+            sub(value, path, errors)
+
+    return check
+
+
+def _const(expected: Any) -> Check:
+    def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
+        if value != expected or type(value) is not type(expected):
+            errors.append(
+                SchemaError(
+                    path,
+                    "const",
+                    f"{label(path)}: must be {json.dumps(expected)}, not {describe(value)}",
+                )
+            )
+
+    return check
+
+
+def _enum(allowed: list[Any]) -> Check:
+    def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
+        if value not in allowed:
+            options = ", ".join(json.dumps(option) for option in allowed)
+            errors.append(
+                SchemaError(
+                    path, "enum", f"{label(path)}: must be one of {options}, not {describe(value)}"
+                )
+            )
+
+    return check
+
+
+def _number(node: dict[str, Any]) -> Check:
+    minimum = node.get("minimum")
+    maximum = node.get("maximum")
+
+    def check(value: float, path: Path_, errors: list[SchemaError]) -> None:
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            if minimum is not None and maximum is not None:
+                bounds = f"from {minimum:,} to {maximum:,}"
+            elif minimum is not None:
+                bounds = f"at least {minimum:,}"
+            else:
+                bounds = f"at most {maximum:,}"
+            errors.append(
+                SchemaError(path, "range", f"{label(path)}: {value:,} is out of range, {bounds}")
+            )
+
+    return check
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    with (SCHEMA_DIR / name).open("rb") as file:
+        schema: dict[str, Any] = json.load(file)
+    return schema
+
+
+@cache
+def validator(name: str) -> Callable[[Any], list[SchemaError]]:
+    """The compiled validator of the packaged schema `name`."""
+    root = load_schema(name)
+    check = _Compiler(root).compile({key: root[key] for key in root if key != "$defs"})
+
+    def validate(document: Any) -> list[SchemaError]:
+        errors: list[SchemaError] = []
+        check(document, (), errors)
+        return errors
+
+    return validate
