@@ -37,3 +37,7 @@ class LockError(UserError):
 
 class BackendError(UserError):
     """The service (or the local stand-in) refused a call in a way the run cannot work around."""
+
+
+class PlanError(UserError):
+    """A saved plan cannot be read, or no longer applies (the state or the specs moved)."""

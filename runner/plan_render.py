@@ -1,0 +1,145 @@
+"""Writing a plan for people and machines: text (a terminal, a CI log), json (versioned,
+the form `plan --out` saves), markdown (a pull-request comment, `$GITHUB_STEP_SUMMARY`).
+
+Computing a plan is `runner.planner`'s business; this module only writes one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Protocol
+
+from runner.planner import Change, Plan, PlannedJob
+
+SYMBOLS: Mapping[Change, str] = {
+    Change.CREATE: "+",
+    Change.ADOPT: "~",
+    Change.UNCHANGED: "=",
+    Change.CONFLICT: "!",
+    Change.ORPHAN: "?",
+}
+# ANSI SGR codes, used on a terminal only.
+COLORS: Mapping[Change, str] = {
+    Change.CREATE: "32",
+    Change.ADOPT: "36",
+    Change.UNCHANGED: "2",
+    Change.CONFLICT: "1;31",
+    Change.ORPHAN: "33",
+}
+_PHRASES: Mapping[Change, tuple[str, str]] = {
+    Change.CREATE: ("{} to create", "{} to create"),
+    Change.ADOPT: ("{} to adopt", "{} to adopt"),
+    Change.UNCHANGED: ("{} unchanged", "{} unchanged"),
+    Change.CONFLICT: ("{} conflict", "{} conflicts"),
+    Change.ORPHAN: ("{} orphan", "{} orphans"),
+}
+
+
+def paint(text: str, code: str, *, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def summary(plan: Plan) -> str:
+    """ "2 to create, 1 unchanged, 1 orphan": the counts that are not zero."""
+    parts = [
+        _PHRASES[change][count != 1].format(count)
+        for change, count in plan.counts().items()
+        if count
+    ]
+    return ", ".join(parts) if parts else "no jobs"
+
+
+def _source(plan: Plan) -> str:
+    consulted = "the service consulted" if plan.refreshed else "offline"
+    state = "no state yet" if plan.state is None else f"state serial {plan.state.serial}"
+    return f"{consulted}, {state}"
+
+
+def render_text(plan: Plan, *, color: bool = False, next_step: bool = True) -> str:
+    """The plan; `next_step` ends it with what `reconcile` would do."""
+    lines = [f"Plan: {summary(plan)} ({_source(plan)})"]
+    if plan.jobs:
+        lines.append("")
+        width = max(len(job.name) for job in plan.jobs)
+        for job in plan.jobs:
+            lines.extend(_text_job(job, width, color=color))
+    if next_step:
+        lines.append("")
+        lines.append(_next_step(plan))
+    return "\n".join(lines) + "\n"
+
+
+def _text_job(job: PlannedJob, width: int, *, color: bool) -> list[str]:
+    head = f"{SYMBOLS[job.change]} {job.name:<{width}}  {job.change.value:<9}"
+    where = f"{job.region} {job.account}  {job.spec_file}"
+    if job.change is Change.UNCHANGED and job.status:
+        where += f"  {job.status}"
+    lines = [paint(head, COLORS[job.change], color=color) + "  " + where]
+    if job.change in (Change.ADOPT, Change.CONFLICT, Change.ORPHAN):
+        lines.append(f"    {job.reason}")
+    return lines
+
+
+def _next_step(plan: Plan) -> str:
+    if plan.has_conflicts:
+        return "Conflicts: reconcile will submit nothing until they are resolved."
+    creates = len(plan.of(Change.CREATE))
+    adopts = len(plan.of(Change.ADOPT))
+    if not creates and not adopts:
+        return "Nothing to do."
+    parts = []
+    if creates:
+        parts.append(f"submit {creates} job{'s' if creates != 1 else ''}")
+    if adopts:
+        parts.append(f"record {adopts} existing job{'s' if adopts != 1 else ''}")
+    return f"`personalize-runner reconcile` would {' and '.join(parts)}."
+
+
+def render_json(plan: Plan, *, color: bool = False) -> str:
+    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(plan: Plan, *, color: bool = False) -> str:
+    """Grouped by account and region: who reviews a pull request thinks in those."""
+    lines = ["### personalize-runner plan", "", f"**{summary(plan)}** ({_source(plan)})", ""]
+    groups: dict[tuple[str, str], list[PlannedJob]] = {}
+    for job in plan.jobs:
+        groups.setdefault((job.account, job.region), []).append(job)
+    for (account, region), jobs in sorted(groups.items()):
+        lines += [
+            f"#### Account `{account}`, {region}",
+            "",
+            "| | Job | Change | Spec | Note |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for job in jobs:
+            note = job.reason if job.change is not Change.UNCHANGED else (job.status or "")
+            if job.change is Change.CREATE:
+                note = ""
+            lines.append(
+                f"| `{SYMBOLS[job.change]}` | `{job.name}` | {job.change.value} "
+                f"| `{_cell(job.spec_file)}` | {_cell(note)} |"
+            )
+        lines.append("")
+    lines.append(_next_step(plan))
+    return "\n".join(lines) + "\n"
+
+
+class PlanRenderer(Protocol):
+    def __call__(self, plan: Plan, *, color: bool = False) -> str: ...
+
+
+RENDERERS: Mapping[str, PlanRenderer] = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+}
+
+
+def render(plan: Plan, output_format: str, *, color: bool = False) -> str:
+    return RENDERERS[output_format](plan, color=color)

@@ -1,0 +1,475 @@
+"""The plan: what `reconcile` would do, from the specs, the state and (with `--refresh`) the
+service. `make_plan` is a pure function: no I/O, no clock, no backend.
+
+Per spec: `create` (not recorded, and not known at the service), `unchanged` (recorded
+with the same request), `adopt` (not recorded, but a job of that name exists at the
+service with the same parameters), `conflict` (the spec changed after its job was
+submitted, or a job of that name exists at the service with other parameters); per
+recorded job without a spec: `orphan` (kept: jobs are never deleted).
+
+A plan's dictionary form (`Plan.to_dict`, `"plan_format": 1`) is what `plan --format json`
+prints and `plan --out` saves: it records the state (lineage, serial, version token) and
+the specs' digests it was made from, so that `reconcile --plan` applies it only if
+neither has moved since.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from runner.errors import PlanError
+from runner.spec import JobSpec
+from runner.state import Snapshot
+
+PLAN_FORMAT = 1
+# What the service fills in when a request leaves `numResults` out.
+DEFAULT_NUM_RESULTS = 25
+# The `CreateBatchSegmentJob` fields that `DescribeBatchSegmentJob` reports back, in the
+# order differences are listed; `tags` are compared separately (`ListTagsForResource`).
+COMPARED_FIELDS = (
+    "jobName",
+    "solutionVersionArn",
+    "filterArn",
+    "numResults",
+    "jobInput",
+    "jobOutput",
+    "roleArn",
+)
+
+Scope = tuple[str, str, str]
+"""(partition, region, account): where job names are unique, and the quota counts."""
+
+
+class Change(StrEnum):
+    CREATE = "create"
+    ADOPT = "adopt"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    ORPHAN = "orphan"
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """A job the service knows, as far as the refresh needed to look at it."""
+
+    name: str
+    arn: str
+    status: str
+    solution_version_arn: str | None = None
+    # From `DescribeBatchSegmentJob`; None when the summary was enough to decide.
+    request: Mapping[str, Any] | None = None
+    # From `ListTagsForResource`, with `request`.
+    tags: tuple[tuple[str, str], ...] | None = None
+
+
+@dataclass(frozen=True)
+class RemoteView:
+    """What the service said: the scopes that were listed, and the jobs of interest in them."""
+
+    scopes: frozenset[Scope]
+    jobs: Mapping[tuple[Scope, str], RemoteJob]
+
+    def find(self, scope: Scope, name: str) -> RemoteJob | None:
+        return self.jobs.get((scope, name))
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    name: str
+    change: Change
+    reason: str
+    partition: str
+    region: str
+    account: str
+    # The spec's file, or the recorded one for an orphan.
+    spec_file: str
+    request_digest: str | None = None
+    arn: str | None = None
+    status: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        return (self.partition, self.region, self.account)
+
+
+@dataclass(frozen=True)
+class SpecDigest:
+    """A spec as a saved plan remembers it."""
+
+    file: str
+    index: int
+    job_name: str
+    request_digest: str
+    file_digest: str
+
+    @classmethod
+    def of(cls, spec: JobSpec) -> SpecDigest:
+        return cls(spec.file, spec.index, spec.job_name, spec.request_digest, spec.file_digest)
+
+
+@dataclass(frozen=True)
+class StateRef:
+    """The state a plan was made from."""
+
+    lineage: str
+    serial: int
+    version: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: tuple[PlannedJob, ...]
+    specs: tuple[SpecDigest, ...]
+    # None: there was no state yet.
+    state: StateRef | None
+    refreshed: bool
+
+    def of(self, *changes: Change) -> tuple[PlannedJob, ...]:
+        return tuple(job for job in self.jobs if job.change in changes)
+
+    def counts(self) -> dict[Change, int]:
+        counter = Counter(job.change for job in self.jobs)
+        return {change: counter[change] for change in Change}
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether `reconcile` would submit or record anything."""
+        return bool(self.of(Change.CREATE, Change.ADOPT))
+
+    @property
+    def has_conflicts(self) -> bool:
+        return bool(self.of(Change.CONFLICT))
+
+    def to_dict(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "plan_format": PLAN_FORMAT,
+            "refreshed": self.refreshed,
+            "state": None
+            if state is None
+            else {"lineage": state.lineage, "serial": state.serial, "version": state.version},
+            "summary": {change.value: count for change, count in self.counts().items()},
+            "jobs": [
+                {
+                    "name": job.name,
+                    "change": job.change.value,
+                    "reason": job.reason,
+                    "partition": job.partition,
+                    "region": job.region,
+                    "account": job.account,
+                    "spec_file": job.spec_file,
+                    "request_digest": job.request_digest,
+                    "arn": job.arn,
+                    "status": job.status,
+                }
+                for job in self.jobs
+            ],
+            "specs": [
+                {
+                    "file": spec.file,
+                    "index": spec.index,
+                    "job_name": spec.job_name,
+                    "request_digest": spec.request_digest,
+                    "file_digest": spec.file_digest,
+                }
+                for spec in self.specs
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, document: object) -> Plan:
+        """A plan's dictionary form back; `PlanError` if it is not one this version reads."""
+        try:
+            return _plan_from_dict(document)
+        except (KeyError, TypeError, ValueError) as error:
+            raise PlanError(f"it is not a personalize-runner plan ({_why(error)})") from None
+
+
+def make_plan(
+    specs: Sequence[JobSpec], snapshot: Snapshot | None, remote: RemoteView | None = None
+) -> Plan:
+    """The plan for `specs` (valid, with unique names) against the state in `snapshot`."""
+    records = {} if snapshot is None else dict(snapshot.state.jobs)
+    jobs: list[PlannedJob] = []
+    named = set()
+    for spec in specs:
+        named.add(spec.job_name)
+        jobs.append(_plan_spec(spec, records, remote))
+    for name, record in records.items():
+        if name not in named:
+            jobs.append(
+                PlannedJob(
+                    name=name,
+                    change=Change.ORPHAN,
+                    reason="recorded, but its spec was removed: the job is kept "
+                    "(jobs are never deleted)",
+                    partition=record.partition,
+                    region=record.region,
+                    account=record.account,
+                    spec_file=record.spec_file,
+                    request_digest=record.request_digest,
+                    arn=record.arn,
+                    status=record.status,
+                )
+            )
+    jobs.sort(key=lambda job: job.name)
+    state = None
+    if snapshot is not None:
+        state = StateRef(snapshot.state.lineage, snapshot.state.serial, snapshot.version)
+    return Plan(
+        jobs=tuple(jobs),
+        specs=tuple(sorted((SpecDigest.of(spec) for spec in specs), key=_spec_order)),
+        state=state,
+        refreshed=remote is not None,
+    )
+
+
+def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | None) -> PlannedJob:
+    def planned(change: Change, reason: str, **fields: Any) -> PlannedJob:
+        return PlannedJob(
+            name=spec.job_name,
+            change=change,
+            reason=reason,
+            partition=spec.partition,
+            region=spec.region,
+            account=spec.account,
+            spec_file=spec.file,
+            request_digest=spec.request_digest,
+            **fields,
+        )
+
+    record = records.get(spec.job_name)
+    if record is not None:
+        if record.request_digest != spec.request_digest:
+            submitted = record.submitted_at.strftime("%Y-%m-%d %H:%M UTC")
+            return planned(
+                Change.CONFLICT,
+                f"the spec changed after its job was submitted on {submitted}; jobs are "
+                "immutable: restore the spec, and put the change in a new spec with a new "
+                "jobName",
+                arn=record.arn,
+                status=record.status,
+            )
+        return planned(Change.UNCHANGED, "recorded", arn=record.arn, status=record.status)
+    scope = (spec.partition, spec.region, spec.account)
+    if remote is None or scope not in remote.scopes:
+        return planned(Change.CREATE, "new")
+    found = remote.find(scope, spec.job_name)
+    if found is None:
+        return planned(Change.CREATE, "new, and not known at the service")
+    if found.request is None:
+        wanted = spec.request.get("solutionVersionArn")
+        if found.solution_version_arn is not None and found.solution_version_arn != wanted:
+            return planned(
+                Change.CONFLICT,
+                _exists_otherwise(
+                    [_difference("solutionVersionArn", wanted, found.solution_version_arn)]
+                ),
+                arn=found.arn,
+                status=found.status,
+            )
+        return planned(
+            Change.ADOPT,
+            "a job of this name exists at the service; its parameters are compared "
+            "before it is recorded",
+            arn=found.arn,
+            status=found.status,
+        )
+    differences = request_differences(spec.request, found.request, found.tags or ())
+    if differences:
+        return planned(
+            Change.CONFLICT, _exists_otherwise(differences), arn=found.arn, status=found.status
+        )
+    return planned(
+        Change.ADOPT,
+        "exists at the service with the same parameters: recorded, not submitted again",
+        arn=found.arn,
+        status=found.status,
+    )
+
+
+def _exists_otherwise(differences: Sequence[str]) -> str:
+    return (
+        "a job of this name exists at the service with other parameters ("
+        + "; ".join(differences)
+        + "); give this spec another jobName"
+    )
+
+
+def request_differences(
+    spec_request: Mapping[str, Any],
+    remote_request: Mapping[str, Any],
+    remote_tags: Iterable[tuple[str, str]],
+) -> list[str]:
+    """How the job the service has differs from the one the spec asks for, for people.
+
+    The service fills in `numResults` (25) when a request leaves it out; the spec's tags
+    must all be on the job (the service, or someone, may have added more).
+    """
+    wanted = {key: value for key, value in spec_request.items() if value is not None}
+    wanted.setdefault("numResults", DEFAULT_NUM_RESULTS)
+    have = {key: value for key, value in remote_request.items() if value is not None}
+    have.setdefault("numResults", DEFAULT_NUM_RESULTS)
+    differences = [
+        _difference(field, wanted.get(field), have.get(field))
+        for field in COMPARED_FIELDS
+        if wanted.get(field) != have.get(field)
+    ]
+    tags = set(remote_tags)
+    missing = [
+        f"{tag['tagKey']}={tag['tagValue']}"
+        for tag in wanted.get("tags") or ()
+        if (tag["tagKey"], tag["tagValue"]) not in tags
+    ]
+    if missing:
+        differences.append(f"tags: the job lacks {', '.join(missing)}")
+    return differences
+
+
+def _difference(field: str, wanted: object, have: object) -> str:
+    return f"{field}: the spec has {_show(wanted)}, the service {_show(have)}"
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "none"
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _spec_order(spec: SpecDigest) -> tuple[str, int]:
+    return (spec.file, spec.index)
+
+
+def check_saved_plan(saved: Plan, specs: Sequence[JobSpec], snapshot: Snapshot | None) -> list[str]:
+    """Why `saved` no longer applies to these specs and this state: empty if it does."""
+    problems = []
+    now = None if snapshot is None else snapshot.state
+    if saved.state is None and now is not None:
+        problems.append(
+            f"the plan was made when there was no state; it is now at serial {now.serial}"
+        )
+    elif saved.state is not None and now is None:
+        problems.append(
+            f"the plan was made from the state at serial {saved.state.serial}; "
+            "there is no state now"
+        )
+    elif saved.state is not None and snapshot is not None and now is not None:
+        if saved.state.lineage != now.lineage:
+            problems.append(
+                f"the plan was made from a state of another lineage ({saved.state.lineage}; "
+                f"the state's is {now.lineage})"
+            )
+        elif saved.state.version != snapshot.version:
+            problems.append(
+                f"the state moved from serial {saved.state.serial} to serial {now.serial} "
+                "since the plan was made"
+            )
+    before = {(spec.file, spec.index): spec for spec in saved.specs}
+    after = {(spec.file, spec.index): SpecDigest.of(spec) for spec in specs}
+    changed = sorted(
+        f"{key[0]}#{key[1]}" for key in before.keys() & after.keys() if before[key] != after[key]
+    )
+    added = sorted(f"{key[0]}#{key[1]}" for key in after.keys() - before.keys())
+    removed = sorted(f"{key[0]}#{key[1]}" for key in before.keys() - after.keys())
+    for what, which in (("changed", changed), ("added", added), ("removed", removed)):
+        if which:
+            problems.append(f"specs {what} since the plan was made: {', '.join(which)}")
+    return problems
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"no {error.args[0]!r}"
+    return str(error)
+
+
+def _dict(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be an object")
+    return value
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} must be an array")
+    return value
+
+
+def _str(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string")
+    return value
+
+
+def _optional_str(value: object, what: str) -> str | None:
+    return None if value is None else _str(value, what)
+
+
+def _bool(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be true or false")
+    return value
+
+
+def _int(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be an integer")
+    return value
+
+
+def _plan_from_dict(document: object) -> Plan:
+    document = _dict(document, "the plan")
+    version = _int(document["plan_format"], "plan_format")
+    if version != PLAN_FORMAT:
+        raise ValueError(
+            f"plan_format {version}; this personalize-runner reads plan_format {PLAN_FORMAT}"
+        )
+    state_doc = document["state"]
+    state = None
+    if state_doc is not None:
+        state_doc = _dict(state_doc, "state")
+        state = StateRef(
+            lineage=_str(state_doc["lineage"], "state.lineage"),
+            serial=_int(state_doc["serial"], "state.serial"),
+            version=_str(state_doc["version"], "state.version"),
+        )
+    jobs = []
+    for entry in _list(document["jobs"], "jobs"):
+        item = _dict(entry, "a job")
+        jobs.append(
+            PlannedJob(
+                name=_str(item["name"], "jobs[].name"),
+                change=Change(item["change"]),
+                reason=_str(item["reason"], "jobs[].reason"),
+                partition=_str(item["partition"], "jobs[].partition"),
+                region=_str(item["region"], "jobs[].region"),
+                account=_str(item["account"], "jobs[].account"),
+                spec_file=_str(item["spec_file"], "jobs[].spec_file"),
+                request_digest=_optional_str(item["request_digest"], "jobs[].request_digest"),
+                arn=_optional_str(item["arn"], "jobs[].arn"),
+                status=_optional_str(item["status"], "jobs[].status"),
+            )
+        )
+    specs = []
+    for entry in _list(document["specs"], "specs"):
+        item = _dict(entry, "a spec")
+        specs.append(
+            SpecDigest(
+                file=_str(item["file"], "specs[].file"),
+                index=_int(item["index"], "specs[].index"),
+                job_name=_str(item["job_name"], "specs[].job_name"),
+                request_digest=_str(item["request_digest"], "specs[].request_digest"),
+                file_digest=_str(item["file_digest"], "specs[].file_digest"),
+            )
+        )
+    return Plan(
+        jobs=tuple(jobs),
+        specs=tuple(specs),
+        state=state,
+        refreshed=_bool(document["refreshed"], "refreshed"),
+    )

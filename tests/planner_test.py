@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runner.errors import PlanError
+from runner.plan_render import render_json, render_markdown, render_text
+from runner.planner import (
+    PLAN_FORMAT,
+    Change,
+    Plan,
+    RemoteJob,
+    RemoteView,
+    check_saved_plan,
+    make_plan,
+    request_differences,
+)
+from runner.state import JobRecord, Snapshot, State
+from tests.state.support import LINEAGE, make_record
+from tests.support.job_requests import job_arn, solution_version_arn
+from tests.support.job_specs import make_spec
+
+SCOPE = ("aws", "us-east-1", "123456789012")
+
+
+def snapshot_of(*records: JobRecord, serial: int = 4) -> Snapshot:
+    state = State(
+        format_version=1,
+        lineage=LINEAGE,
+        serial=serial,
+        jobs={record.name: record for record in records},
+    )
+    return Snapshot(state=state, version=f"{LINEAGE}:{serial}:{'e' * 64}")
+
+
+def remote_of(*jobs: RemoteJob) -> RemoteView:
+    return RemoteView(scopes=frozenset({SCOPE}), jobs={(SCOPE, job.name): job for job in jobs})
+
+
+def remote_job(name: str, **fields: object) -> RemoteJob:
+    spec = make_spec(name)
+    request = {key: value for key, value in spec.request.items() if key != "tags"}
+    request.setdefault("numResults", 25)
+    described = {**request, **fields}
+    return RemoteJob(
+        name=name,
+        arn=job_arn(name),
+        status="ACTIVE",
+        solution_version_arn=str(described["solutionVersionArn"]),
+        request=described,
+        tags=(("team", "growth"), ("owner", "someone")),
+    )
+
+
+def changes(plan: Plan) -> dict[str, Change]:
+    return {job.name: job.change for job in plan.jobs}
+
+
+def test_no_specs_and_no_state_is_an_empty_plan() -> None:
+    plan = make_plan([], None)
+
+    assert plan.jobs == ()
+    assert not plan.has_changes
+    assert render_text(plan) == "Plan: no jobs (offline, no state yet)\n\nNothing to do.\n"
+
+
+def test_each_change_against_the_state() -> None:
+    new = make_spec("new-job")
+    same = make_spec("same-job")
+    edited = make_spec("edited-job", numResults=100)
+    snapshot = snapshot_of(
+        make_record("same-job", request_digest=same.request_digest, status="ACTIVE"),
+        make_record("edited-job", request_digest=make_spec("edited-job").request_digest),
+        make_record("gone-job"),
+    )
+
+    plan = make_plan([new, same, edited], snapshot)
+
+    assert changes(plan) == {
+        "edited-job": Change.CONFLICT,
+        "gone-job": Change.ORPHAN,
+        "new-job": Change.CREATE,
+        "same-job": Change.UNCHANGED,
+    }
+    assert plan.has_changes
+    assert plan.has_conflicts
+    assert plan.state is not None
+    assert (plan.state.lineage, plan.state.serial) == (LINEAGE, 4)
+    assert not plan.refreshed
+
+
+def test_the_plan_is_offline_without_a_remote_view() -> None:
+    plan = make_plan([make_spec("a"), make_spec("b")], None)
+
+    assert changes(plan) == {"a": Change.CREATE, "b": Change.CREATE}
+    assert plan.counts()[Change.CREATE] == 2
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected", "reason"),
+    [
+        (None, Change.CREATE, "new, and not known at the service"),
+        (
+            remote_job("holiday-promo"),
+            Change.ADOPT,
+            "exists at the service with the same parameters: recorded, not submitted again",
+        ),
+        (
+            remote_job("holiday-promo", numResults=100),
+            Change.CONFLICT,
+            "a job of this name exists at the service with other parameters (numResults: the "
+            "spec has 25, the service 100); give this spec another jobName",
+        ),
+        (
+            remote_job(
+                "holiday-promo", jobOutput={"s3DataDestination": {"path": "s3://other/out/"}}
+            ),
+            Change.CONFLICT,
+            "a job of this name exists at the service with other parameters (jobOutput: the "
+            'spec has {"s3DataDestination":{"path":"s3://acme-personalize/batch/out/"}}, '
+            'the service {"s3DataDestination":{"path":"s3://other/out/"}}); give this spec '
+            "another jobName",
+        ),
+        (
+            RemoteJob(
+                "holiday-promo",
+                job_arn("holiday-promo"),
+                "ACTIVE",
+                solution_version_arn=solution_version_arn().replace("4fd8ee1c", "00000000"),
+            ),
+            Change.CONFLICT,
+            "a job of this name exists at the service with other parameters "
+            '(solutionVersionArn: the spec has "'
+            + solution_version_arn()
+            + '", the service "'
+            + solution_version_arn().replace("4fd8ee1c", "00000000")
+            + '"); give this spec another jobName',
+        ),
+    ],
+)
+def test_the_remote_view_decides_between_create_adopt_and_conflict(
+    remote: RemoteJob | None, expected: Change, reason: str
+) -> None:
+    spec = make_spec("holiday-promo", tags=[{"tagKey": "team", "tagValue": "growth"}])
+    view = remote_of() if remote is None else remote_of(remote)
+
+    (job,) = make_plan([spec], None, view).jobs
+
+    assert (job.change, job.reason) == (expected, reason)
+
+
+def test_a_scope_that_was_not_listed_stays_create() -> None:
+    view = RemoteView(scopes=frozenset(), jobs={})
+
+    (job,) = make_plan([make_spec("a")], None, view).jobs
+
+    assert (job.change, job.reason) == (Change.CREATE, "new")
+
+
+def test_tags_of_the_spec_must_all_be_on_the_job() -> None:
+    spec = make_spec(tags=[{"tagKey": "team", "tagValue": "search"}])
+
+    differences = request_differences(spec.request, remote_job("holiday-promo").request or {}, [])
+
+    assert differences == ["tags: the job lacks team=search"]
+
+
+def test_a_recorded_job_is_never_compared_with_the_service() -> None:
+    spec = make_spec("holiday-promo")
+    snapshot = snapshot_of(make_record("holiday-promo", request_digest=spec.request_digest))
+
+    (job,) = make_plan([spec], snapshot, remote_of(remote_job("holiday-promo", numResults=7))).jobs
+
+    assert job.change is Change.UNCHANGED
+
+
+def test_text_rendering() -> None:
+    same = make_spec("same-job")
+    snapshot = snapshot_of(
+        make_record("same-job", request_digest=same.request_digest, status="ACTIVE"),
+        make_record("gone-job"),
+    )
+    plan = make_plan([make_spec("new-job"), same], snapshot)
+
+    assert render_text(plan) == (
+        "Plan: 1 to create, 1 unchanged, 1 orphan (offline, state serial 4)\n"
+        "\n"
+        "? gone-job  orphan     us-east-1 123456789012  specs/gone-job.yaml\n"
+        "    recorded, but its spec was removed: the job is kept (jobs are never deleted)\n"
+        "+ new-job   create     us-east-1 123456789012  specs/new-job.yaml\n"
+        "= same-job  unchanged  us-east-1 123456789012  specs/same-job.yaml  ACTIVE\n"
+        "\n"
+        "`personalize-runner reconcile` would submit 1 job.\n"
+    )
+    assert render_text(plan, color=True).splitlines()[4] == (
+        "\x1b[32m+ new-job   create   \x1b[0m  us-east-1 123456789012  specs/new-job.yaml"
+    )
+
+
+def test_markdown_groups_by_account_and_region() -> None:
+    plan = make_plan(
+        [
+            make_spec("west", region="us-west-2"),
+            make_spec("east"),
+            make_spec("other", account="210987654321"),
+        ],
+        None,
+    )
+
+    assert render_markdown(plan) == (
+        "### personalize-runner plan\n"
+        "\n"
+        "**3 to create** (offline, no state yet)\n"
+        "\n"
+        "#### Account `123456789012`, us-east-1\n"
+        "\n"
+        "| | Job | Change | Spec | Note |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| `+` | `east` | create | `specs/east.yaml` |  |\n"
+        "\n"
+        "#### Account `123456789012`, us-west-2\n"
+        "\n"
+        "| | Job | Change | Spec | Note |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| `+` | `west` | create | `specs/west.yaml` |  |\n"
+        "\n"
+        "#### Account `210987654321`, us-east-1\n"
+        "\n"
+        "| | Job | Change | Spec | Note |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| `+` | `other` | create | `specs/other.yaml` |  |\n"
+        "\n"
+        "`personalize-runner reconcile` would submit 3 jobs.\n"
+    )
+
+
+def test_json_form_is_versioned_and_round_trips() -> None:
+    spec = make_spec("same-job")
+    snapshot = snapshot_of(make_record("same-job", request_digest=spec.request_digest))
+    plan = make_plan([spec, make_spec("new-job")], snapshot)
+
+    document = json.loads(render_json(plan))
+
+    assert document["plan_format"] == PLAN_FORMAT
+    assert list(document) == ["plan_format", "refreshed", "state", "summary", "jobs", "specs"]
+    assert document["summary"] == {
+        "create": 1,
+        "adopt": 0,
+        "unchanged": 1,
+        "conflict": 0,
+        "orphan": 0,
+    }
+    assert document["state"] == {
+        "lineage": LINEAGE,
+        "serial": 4,
+        "version": snapshot.version,
+    }
+    assert Plan.from_dict(document) == plan
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([], "it is not a personalize-runner plan (the plan must be an object)"),
+        ({}, "it is not a personalize-runner plan (no 'plan_format')"),
+        (
+            {"plan_format": 2},
+            "it is not a personalize-runner plan (plan_format 2; this personalize-runner "
+            "reads plan_format 1)",
+        ),
+    ],
+)
+def test_a_document_that_is_not_a_plan(document: object, message: str) -> None:
+    with pytest.raises(PlanError) as raised:
+        Plan.from_dict(document)
+
+    assert str(raised.value) == message
+
+
+def test_a_saved_plan_applies_only_to_the_same_state_and_specs() -> None:
+    spec = make_spec("a")
+    snapshot = snapshot_of()
+    saved = make_plan([spec], snapshot)
+
+    assert check_saved_plan(saved, [spec], snapshot) == []
+    assert check_saved_plan(saved, [spec], snapshot_of(serial=5)) == [
+        "the state moved from serial 4 to serial 5 since the plan was made"
+    ]
+    assert check_saved_plan(saved, [make_spec("a", numResults=9), make_spec("b")], snapshot) == [
+        "specs changed since the plan was made: specs/a.yaml#0",
+        "specs added since the plan was made: specs/b.yaml#0",
+    ]
+    assert check_saved_plan(saved, [], None) == [
+        "the plan was made from the state at serial 4; there is no state now",
+        "specs removed since the plan was made: specs/a.yaml#0",
+    ]
+    assert check_saved_plan(make_plan([spec], None), [spec], snapshot) == [
+        "the plan was made when there was no state; it is now at serial 4"
+    ]

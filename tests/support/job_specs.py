@@ -1,0 +1,61 @@
+"""`JobSpec` values built directly, and spec files written for the loader and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runner.arn import Arn
+from runner.spec import JobSpec
+from runner.state import canonical_json_digest
+from runner.yamlfile import Document, Span
+from tests.support.job_requests import job_request
+
+
+def make_spec(
+    name: str = "holiday-promo", *, file: str | None = None, index: int = 0, **fields: Any
+) -> JobSpec:
+    """The spec of `job_request(name, **fields)`, as the loader would make it."""
+    request = job_request(name, **fields)
+    arn = Arn.parse(request["solutionVersionArn"])
+    return JobSpec(
+        file=file or f"specs/{name}.yaml",
+        index=index,
+        job_name=name,
+        request=request,
+        request_digest=canonical_json_digest(request),
+        file_digest=canonical_json_digest({"file": file or name, "request": request}),
+        partition=arn.partition,
+        region=arn.region,
+        account=arn.account,
+        document=Document(index=index, data=request, start=Span(1, 1, 1, 1)),
+    )
+
+
+def spec_yaml(name: str, *, region: str = "us-east-1", extra: str = "") -> str:
+    return (
+        "apiVersion: personalize-runner/v1\n"
+        "kind: BatchSegmentJob\n"
+        f"jobName: {name}\n"
+        f"solutionVersionArn: arn:aws:personalize:{region}:123456789012:"
+        "solution/item-affinity/4fd8ee1c\n"
+        "jobInput:\n"
+        "  s3DataSource:\n"
+        "    path: s3://acme-personalize/batch/in/items.jsonl\n"
+        "jobOutput:\n"
+        "  s3DataDestination:\n"
+        f"    path: s3://acme-personalize/batch/out/{name}/\n"
+        "roleArn: arn:aws:iam::123456789012:role/PersonalizeBatchRole\n"
+        f"{extra}"
+    )
+
+
+def write_specs(folder: Path, names: list[str] | range, **options: Any) -> list[Path]:
+    """One spec file per name in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        path = folder / f"{name}.yaml"
+        path.write_text(spec_yaml(str(name), **options), encoding="utf-8")
+        paths.append(path)
+    return paths
