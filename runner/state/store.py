@@ -1,7 +1,7 @@
 """Where the state lives: one protocol, and a table of implementations by URL scheme.
 
 A store reads and writes whole states with compare-and-swap on an opaque version token
-(a content hash for a local file; an ETag for S3, later), and provides the exclusive
+(a content hash for a local file; an ETag for S3), and provides the exclusive
 lock a `reconcile` holds from start to end.
 """
 
@@ -150,26 +150,26 @@ def _open_local(location: str) -> StateStore:
     return LocalStateStore(location)
 
 
+def _open_s3(location: str) -> StateStore:
+    from runner.state.s3 import open_s3_store
+
+    return open_s3_store(location)
+
+
 # A URL scheme (a plain path is "file") to the store that opens it. Each store imports
 # its dependencies when opened, so that e.g. `lint` never imports boto3.
 STORES: Mapping[str, Callable[[str], StateStore]] = {
     "file": _open_local,
-}
-_PLANNED = {
-    "s3": "state in S3 is not supported yet (it comes in a later version)",
+    "s3": _open_s3,
 }
 
 
 def open_store(location: str) -> StateStore:
-    """The store for `--state`: a local path, or (later) an `s3://bucket/key` URL."""
+    """The store for `--state`: a local path, or an `s3://bucket/key` URL."""
     scheme, sep, rest = location.partition("://")
     if not sep:
         scheme, rest = "file", location
     scheme = scheme.lower()
-    if scheme in _PLANNED:
-        raise ConfigError(
-            f"--state {location}: {_PLANNED[scheme]}. Give a local file path instead."
-        )
     opener = STORES.get(scheme)
     if opener is None:
         supported = ", ".join(f"{name}://" for name in sorted(STORES))

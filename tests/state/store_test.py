@@ -27,12 +27,22 @@ def test_open_local_store(location: str, path: str) -> None:
     assert store.describe() == f"state file {path}"
 
 
-def test_s3_is_not_there_yet() -> None:
+def test_open_s3_store_imports_boto3_only_then() -> None:
+    from runner.state.s3 import S3StateStore
+
+    store = open_store("s3://acme-state/personalize/state.json")
+    assert isinstance(store, S3StateStore)
+    assert (store.bucket, store.key) == ("acme-state", "personalize/state.json")
+    assert store.describe() == "state s3://acme-state/personalize/state.json"
+
+
+@pytest.mark.parametrize("location", ["s3://acme-state", "s3://acme-state/", "s3:///state.json"])
+def test_s3_needs_bucket_and_key(location: str) -> None:
     with pytest.raises(ConfigError) as info:
-        open_store("s3://acme-state/personalize/state.json")
+        open_store(location)
     assert str(info.value) == (
-        "--state s3://acme-state/personalize/state.json: state in S3 is not supported yet "
-        "(it comes in a later version). Give a local file path instead."
+        f"--state {location}: give a bucket and an object key, "
+        "e.g. s3://acme-state/personalize/state.json."
     )
 
 
@@ -41,7 +51,7 @@ def test_unknown_scheme() -> None:
         open_store("gs://acme-state/state.json")
     assert str(info.value) == (
         "--state gs://acme-state/state.json: unknown scheme gs://. Give a local path or one of: "
-        "file://."
+        "file://, s3://."
     )
 
 
@@ -52,7 +62,7 @@ def test_empty_path() -> None:
 
 
 def test_stores_table() -> None:
-    assert sorted(STORES) == ["file"]
+    assert sorted(STORES) == ["file", "s3"]
 
 
 def test_holder_on_github_actions() -> None:

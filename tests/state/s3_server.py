@@ -1,0 +1,118 @@
+"""moto's S3 over HTTP on 127.0.0.1, and a store in front of it that ignores conditions.
+
+moto (5.2) answers `If-Match` / `If-None-Match` on PutObject and `If-Match` on DeleteObject
+with 412 PreconditionFailed, as S3 does. But in its threaded server the check and the
+store are two steps without a lock (`S3Response.put_object`), where S3 makes them one:
+two racing writers could both pass. Requests are therefore handled one at a time here,
+which is what S3 guarantees for one key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from tests.support.fixtures import aws_environment
+
+__all__ = ["S3Server", "aws_environment", "s3_bucket", "s3_server", "s3_server_session"]
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+Application = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+class _OneAtATime:
+    def __init__(self, application: Application) -> None:
+        self.application = application
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        with self.lock:
+            return list(self.application(environ, start_response))
+
+
+class _IgnoringConditions:
+    """An S3-compatible store that accepts conditional headers and does not check them."""
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        environ = {
+            key: value
+            for key, value in environ.items()
+            if key not in ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH")
+        }
+        return self.application(environ, start_response)
+
+
+class S3Server:
+    """moto's S3 on an ephemeral port; `ignoring_url` serves the same buckets without
+    checking conditions."""
+
+    def __init__(self) -> None:
+        application = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        self._servers = [
+            make_server("127.0.0.1", 0, application, threaded=True),
+            make_server("127.0.0.1", 0, _IgnoringConditions(application), threaded=True),
+        ]
+        self._threads = [
+            threading.Thread(target=server.serve_forever, daemon=True) for server in self._servers
+        ]
+
+    @staticmethod
+    def _url(server: BaseWSGIServer) -> str:
+        return f"http://127.0.0.1:{server.server_port}"
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._url(self._servers[0])
+
+    @property
+    def ignoring_url(self) -> str:
+        return self._url(self._servers[1])
+
+    def __enter__(self) -> S3Server:
+        # One line per request on stderr otherwise.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join()
+
+
+@pytest.fixture(scope="session")
+def s3_server_session() -> Iterator[S3Server]:
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_server(
+    s3_server_session: S3Server, aws_environment: None, monkeypatch: pytest.MonkeyPatch
+) -> S3Server:
+    """moto's S3; boto3 finds it through `AWS_ENDPOINT_URL_S3`, with dummy credentials."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server_session.endpoint_url)
+    return s3_server_session
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """A new, empty bucket without versioning."""
+    name = f"state-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_server.endpoint_url).create_bucket(Bucket=name)
+    return name
