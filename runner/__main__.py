@@ -3,12 +3,70 @@
 from __future__ import annotations
 
 import sys
-import traceback
+from dataclasses import dataclass
 
 from runner.errors import ExitStatus, UserError
 
+# `lint` runs in a pre-commit hook on every commit, where start-up time is most of its time:
+# a plain `lint` invocation is parsed here, without importing typer (half of the start-up).
+# Anything else (help, a wrong option) goes through the full command line. A test checks
+# that these options are exactly those of `cli.lint`.
+LINT_OPTIONS = frozenset({"--format", "--specs", "--state", "--backend"})
+LINT_CHOICES = {
+    "--format": ("text", "json", "github", "sarif"),
+    "--backend": ("aws", "local"),
+}
 
-def main(argv: list[str] | None = None) -> int:
+
+@dataclass(frozen=True)
+class LintArgs:
+    paths: list[str]
+    output_format: str
+    specs: str | None
+    state: str | None
+    backend: str | None
+
+
+def parse_lint(args: list[str]) -> LintArgs | None:
+    """The options of a plain `lint` invocation, or None to leave it to the full parser."""
+    options: dict[str, str] = {}
+    paths: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--":
+            paths.extend(rest)
+            break
+        if not arg.startswith("-") or arg == "-":
+            paths.append(arg)
+            continue
+        name, equals, value = arg.partition("=")
+        if name not in LINT_OPTIONS or name in options:
+            return None
+        if not equals:
+            value = next(rest, "")
+            if not value or value.startswith("-"):
+                return None
+        if value not in LINT_CHOICES.get(name, (value,)):
+            return None
+        options[name] = value
+    return LintArgs(
+        paths=paths,
+        output_format=options.get("--format", "text"),
+        specs=options.get("--specs"),
+        state=options.get("--state"),
+        backend=options.get("--backend"),
+    )
+
+
+def _lint(args: LintArgs) -> int:
+    from runner.commands import lint
+    from runner.config import load_settings
+
+    settings = load_settings(specs=args.specs, state=args.state, backend=args.backend)
+    return lint.run(settings, paths=args.paths, output_format=args.output_format)
+
+
+def _cli(argv: list[str] | None) -> int:
     from runner.cli import app
 
     try:
@@ -16,13 +74,26 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else ExitStatus.ERROR)
+    return ExitStatus.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    lint_args = parse_lint(args[1:]) if args[:1] == ["lint"] else None
+    try:
+        return _lint(lint_args) if lint_args is not None else _cli(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`lint | head`): nothing more to say to it.
+        return ExitStatus.ERROR
     except Exception:
+        import traceback
+
         traceback.print_exc()
         print(
             "personalize-runner: internal error (this is a bug in personalize-runner, "
@@ -30,7 +101,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitStatus.ERROR
-    return ExitStatus.OK
 
 
 if __name__ == "__main__":
