@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from runner.arn import Arn
-from runner.spec import JobSpec
-from runner.state import canonical_json_digest
-from runner.yamlfile import Document, Span
+from runner.spec import API_VERSION_V1, KIND, JobSpec
+from runner.spec.loader import parse_specs
 from tests.support.job_requests import job_request
 
 
-def make_spec(
-    name: str = "holiday-promo", *, file: str | None = None, index: int = 0, **fields: Any
-) -> JobSpec:
-    """The spec of `job_request(name, **fields)`, as the loader would make it."""
-    request = job_request(name, **fields)
-    arn = Arn.parse(request["solutionVersionArn"])
-    return JobSpec(
-        file=file or f"specs/{name}.yaml",
-        index=index,
-        job_name=name,
-        request=request,
-        request_digest=canonical_json_digest(request),
-        file_digest=canonical_json_digest({"file": file or name, "request": request}),
-        partition=arn.partition,
-        region=arn.region,
-        account=arn.account,
-        document=Document(index=index, data=request, start=Span(1, 1, 1, 1)),
-    )
+def make_spec(name: str = "holiday-promo", *, file: str | None = None, **fields: Any) -> JobSpec:
+    """The spec of `job_request(name, **fields)`, made by the loader from a JSON document."""
+    document = {"apiVersion": API_VERSION_V1, "kind": KIND, **job_request(name, **fields)}
+    specs, findings = parse_specs(json.dumps(document).encode(), file or f"specs/{name}.yaml")
+    assert findings == [], findings
+    (spec,) = specs
+    return spec
 
 
 def spec_yaml(name: str, *, region: str = "us-east-1", extra: str = "") -> str:

@@ -1,0 +1,53 @@
+"""What the plan, reconcile, status and wait commands share: opening the backend, loading
+the specs, the git commit."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+from runner.backends import Backend, open_backend
+from runner.config import Settings
+from runner.spec import LoadResult
+
+LOCAL_FOLDER = ".personalize-local"
+
+
+@contextlib.contextmanager
+def opened_backend(settings: Settings) -> Iterator[Backend]:
+    """The backend of `settings`; the local one keeps its jobs at the repository root."""
+    if settings.backend == "local":
+        backend = open_backend("local", root=settings.root / LOCAL_FOLDER)
+    else:
+        backend = open_backend(settings.backend)
+    try:
+        yield backend
+    finally:
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
+
+
+def load(settings: Settings) -> LoadResult:
+    from runner.spec.loader import load_specs
+
+    return load_specs([str(settings.specs)], root=settings.root)
+
+
+def git_commit(root: Path) -> str | None:
+    """`git rev-parse HEAD` at `root`, or None (no git, not a repository, no commit yet)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and commit else None

@@ -1,0 +1,51 @@
+"""`personalize-runner plan`: the specs against the state (and, with --refresh, the service)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from runner.commands.common import load, opened_backend
+from runner.config import Settings
+from runner.errors import ConfigError, ExitStatus
+from runner.plan_render import render, render_json
+from runner.planner import RemoteView, make_plan
+from runner.progress import wants_color
+from runner.report_render import render_findings
+from runner.state import open_store
+
+
+def run(
+    settings: Settings,
+    *,
+    refresh: bool,
+    output_format: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+) -> int:
+    snapshot = open_store(settings.state).read()
+    loaded = load(settings)
+    if loaded.findings:
+        sys.stderr.write(render_findings(sorted(loaded.findings, key=lambda f: f.sort_key)))
+        sys.stderr.write("No plan: fix the specs first (personalize-runner lint).\n")
+        return ExitStatus.ERROR
+    remote: RemoteView | None = None
+    if refresh:
+        from runner.remote import fetch_remote_view
+
+        with opened_backend(settings) as backend:
+            remote = fetch_remote_view(
+                backend, loaded.specs, None if snapshot is None else snapshot.state
+            )
+    plan = make_plan(loaded.specs, snapshot, remote)
+    sys.stdout.write(render(plan, output_format, color=wants_color(sys.stdout)))
+    if out is not None:
+        try:
+            out.write_text(render_json(plan), encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"--out {out}: cannot write the plan: {error.strerror}") from None
+    if plan.has_conflicts:
+        return ExitStatus.ERROR
+    if detailed_exitcode and plan.has_changes:
+        return ExitStatus.CHANGES
+    return ExitStatus.OK

@@ -1,0 +1,94 @@
+"""`personalize-runner reconcile`: submit the new jobs exactly once and record their ARNs.
+
+Exit status: 0 done; 1 any error (a finding, a conflict, a job the service refused or
+whose create got no answer, a job that ended CREATE FAILED or was still running at the
+deadline with --wait); 3 (`ExitStatus.DEFERRED`) when the quota of 5 jobs in flight per
+region left jobs unsubmitted at the deadline (--timeout): run it again to submit them.
+Without --timeout the run waits for quota slots as long as it takes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from runner.commands.common import git_commit, load, opened_backend
+from runner.config import Settings
+from runner.errors import ConfigError, PlanError
+from runner.planner import Plan
+from runner.progress import ConsoleListener
+from runner.reconciler import Options, reconcile
+from runner.report_render import render_report_json, render_report_text
+from runner.state import LockHolder, open_store
+
+
+def run(
+    settings: Settings,
+    *,
+    saved_plan: Path | None,
+    wait: bool,
+    dry_run: bool,
+    timeout: float | None,
+    output_format: str,
+    report: Path | None,
+    lock_timeout: float,
+) -> int:
+    if timeout is not None and timeout < 0:
+        raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
+    plan = None if saved_plan is None else read_saved_plan(saved_plan)
+    store = open_store(settings.state)
+    # People read the plan and the submissions as they happen; with --format json they
+    # go to stderr, and stdout holds the report only.
+    text = output_format == "text"
+    listener = ConsoleListener(sys.stdout if text else sys.stderr, show_plan=True)
+    try:
+        with opened_backend(settings) as backend:
+            result = reconcile(
+                store=store,
+                backend=backend,
+                load=lambda: load(settings),
+                options=Options(
+                    dry_run=dry_run,
+                    wait=wait,
+                    timeout=timeout,
+                    saved_plan=plan,
+                    git_commit=git_commit(settings.root),
+                ),
+                holder=LockHolder.current(),
+                lock_timeout=lock_timeout,
+                listener=listener,
+            )
+    finally:
+        listener.close()
+    if text:
+        out = sys.stdout if not result.findings else sys.stderr
+        out.write(render_report_text(result, color=listener.color))
+    else:
+        sys.stdout.write(render_report_json(result))
+    if report is not None:
+        try:
+            report.write_text(render_report_json(result), encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(
+                f"--report {report}: cannot write the report: {error.strerror}"
+            ) from None
+    return result.exit_status
+
+
+def read_saved_plan(path: Path) -> Plan:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PlanError(f"--plan {path}: cannot read the plan: {error.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PlanError(
+            f"--plan {path}: it is not a saved plan ({error}); save one with "
+            "`personalize-runner plan --out FILE`"
+        ) from None
+    try:
+        return Plan.from_dict(document)
+    except PlanError as error:
+        raise PlanError(
+            f"--plan {path}: {error}; save one with `personalize-runner plan --out FILE`"
+        ) from None

@@ -1,0 +1,46 @@
+"""`personalize-runner status`: the recorded jobs and their last known status.
+
+With --refresh, the jobs that are not final are described (never a final one) and what
+the service says is written to the state, under its lock.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+
+from runner.commands.common import opened_backend
+from runner.config import Settings
+from runner.errors import ExitStatus
+from runner.progress import wants_color
+from runner.reconciler import describe_jobs, record_statuses, unfinished
+from runner.report_render import render_status_json, render_status_text
+from runner.state import LockHolder, open_store
+
+LOCK_TIMEOUT = 60.0
+
+
+def run(settings: Settings, *, refresh: bool, output_format: str) -> int:
+    store = open_store(settings.state)
+    snapshot = store.read()
+    state = None if snapshot is None else snapshot.state
+    if refresh and state is not None:
+        jobs = unfinished(state)
+        if jobs:
+            with opened_backend(settings) as backend:
+                summaries, errors = describe_jobs(backend, jobs)
+            for name, error in sorted(errors.items()):
+                sys.stderr.write(f"{name}: could not get its status: {error}\n")
+            written = record_statuses(
+                store,
+                list(summaries.values()),
+                holder=LockHolder.current(),
+                lock_timeout=LOCK_TIMEOUT,
+                now=datetime.datetime.now(datetime.UTC),
+            )
+            state = written or state
+    if output_format == "json":
+        sys.stdout.write(render_status_json(state))
+    else:
+        sys.stdout.write(render_status_text(state, color=wants_color(sys.stdout)))
+    return ExitStatus.OK

@@ -1,0 +1,74 @@
+"""What a run shows as it goes: a line per event, and on a terminal a progress line that
+rewrites itself while jobs are polled (in CI logs, plain lines only)."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from runner.backends import JobSummary
+from runner.plan_render import render_text
+from runner.planner import Plan
+from runner.reconciler import Outcome
+from runner.report_render import render_outcome
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Colour on a terminal only, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return _is_terminal(stream)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class ConsoleListener:
+    """A `reconciler.Listener` writing to `stream`; `show_plan` prints the plan first."""
+
+    def __init__(self, stream: TextIO, *, show_plan: bool = True) -> None:
+        self.stream = stream
+        self.show_plan = show_plan
+        self.color = wants_color(stream)
+        self.live = _is_terminal(stream)
+        self._progress = False
+
+    def _line(self, text: str) -> None:
+        self._clear()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _clear(self) -> None:
+        if self._progress:
+            self.stream.write("\r\x1b[K")
+            self._progress = False
+
+    def planned(self, plan: Plan) -> None:
+        if self.show_plan:
+            self._line(render_text(plan, color=self.color, next_step=False))
+
+    def outcome(self, outcome: Outcome) -> None:
+        self._line(render_outcome(outcome, color=self.color))
+
+    def note(self, message: str) -> None:
+        self._line(message)
+
+    def status_changed(self, summary: JobSummary) -> None:
+        reason = f": {summary.failure_reason}" if summary.failure_reason else ""
+        self._line(f"{summary.name}: {summary.status}{reason}")
+
+    def polled(self, *, final: int, total: int) -> None:
+        if not self.live:
+            return
+        self._clear()
+        self.stream.write(f"{final}/{total} jobs final, waiting…")
+        self.stream.flush()
+        self._progress = True
+
+    def close(self) -> None:
+        self._clear()
+        self.stream.flush()

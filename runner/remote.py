@@ -1,0 +1,63 @@
+"""The remote view: what the service knows of the jobs the specs name, read, never written.
+
+One `ListBatchSegmentJobs` listing per account and region that has unrecorded specs; a
+`DescribeBatchSegmentJob` (and `ListTagsForResource`) only for a listed job whose name an
+unrecorded spec asks for and whose summary cannot settle the question (same solution
+version): comparing parameters needs the description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from runner.backends import Backend, ServiceError
+from runner.errors import BackendError
+from runner.planner import RemoteJob, RemoteView, Scope
+from runner.spec import JobSpec
+from runner.state import State
+
+
+def fetch_remote_view(
+    backend: Backend, specs: Sequence[JobSpec], state: State | None
+) -> RemoteView:
+    recorded = {} if state is None else state.jobs
+    wanted: dict[Scope, dict[str, JobSpec]] = {}
+    for spec in specs:
+        if spec.job_name not in recorded:
+            scope = (spec.partition, spec.region, spec.account)
+            wanted.setdefault(scope, {})[spec.job_name] = spec
+    jobs: dict[tuple[Scope, str], RemoteJob] = {}
+    for scope in sorted(wanted):
+        partition, region, account = scope
+        try:
+            for summary in backend.list_jobs(partition=partition, region=region, account=account):
+                if summary.name not in wanted[scope]:
+                    continue
+                spec = wanted[scope][summary.name]
+                version = spec.request.get("solutionVersionArn")
+                if summary.solution_version_arn not in (None, version):
+                    jobs[scope, summary.name] = RemoteJob(
+                        name=summary.name,
+                        arn=summary.arn,
+                        status=summary.status,
+                        solution_version_arn=summary.solution_version_arn,
+                    )
+                    continue
+                description = backend.describe_job(summary.arn)
+                tags = backend.list_tags(summary.arn)
+                jobs[scope, summary.name] = RemoteJob(
+                    name=summary.name,
+                    arn=summary.arn,
+                    status=description.summary.status,
+                    solution_version_arn=description.summary.solution_version_arn,
+                    request=description.request,
+                    tags=tuple((tag["tagKey"], tag["tagValue"]) for tag in tags),
+                )
+        except ServiceError as error:
+            raise BackendError(
+                f"cannot list the batch segment jobs of account {account} in {region}: "
+                f"{error}. Check the credentials and the permission "
+                "personalize:ListBatchSegmentJobs (DescribeBatchSegmentJob, "
+                "ListTagsForResource), or plan offline (without --refresh)."
+            ) from None
+    return RemoteView(scopes=frozenset(wanted), jobs=jobs)
