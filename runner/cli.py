@@ -256,3 +256,94 @@ def wait(
     from runner.commands import wait as command
 
     _exit(command.run(_settings(specs, state, backend), jobs=jobs or [], timeout=timeout))
+
+
+state_app = typer.Typer(
+    help="Look at the recorded jobs; import, forget, migrate, unlock.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(state_app, name="state")
+
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+LockTimeoutOption = Annotated[
+    float, typer.Option("--lock-timeout", help="Seconds to wait for the state lock.")
+]
+
+
+@state_app.command("list")
+def state_list(
+    state: StateOption = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text or json.")
+    ] = ReportFormat.text,
+) -> None:
+    """The recorded jobs."""
+    from runner.commands import state as command
+
+    _exit(command.list_jobs(_settings(None, state, None), output_format=output_format.value))
+
+
+@state_app.command("show")
+def state_show(
+    job: Annotated[str, typer.Argument(help="The job's name (jobName).")],
+    state: StateOption = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text or json.")
+    ] = ReportFormat.text,
+) -> None:
+    """Everything recorded about one job."""
+    from runner.commands import state as command
+
+    _exit(command.show(_settings(None, state, None), job=job, output_format=output_format.value))
+
+
+@state_app.command("import")
+def state_import(
+    job: Annotated[str, typer.Argument(help="The job's name (jobName) in a spec.")],
+    specs: SpecsOption = None,
+    state: StateOption = None,
+    backend: BackendOption = None,
+    lock_timeout: LockTimeoutOption = 60.0,
+) -> None:
+    """Record an existing job, after checking it against its spec."""
+    from runner.commands import state as command
+
+    _exit(command.import_job(_settings(specs, state, backend), job=job, lock_timeout=lock_timeout))
+
+
+@state_app.command("forget")
+def state_forget(
+    job: Annotated[str, typer.Argument(help="The job's name (jobName).")],
+    state: StateOption = None,
+    yes: YesOption = False,
+    lock_timeout: LockTimeoutOption = 60.0,
+) -> None:
+    """Remove a job's record (the job itself stays at the service)."""
+    from runner.commands import state as command
+
+    _exit(command.forget(_settings(None, state, None), job=job, yes=yes, lock_timeout=lock_timeout))
+
+
+@state_app.command("migrate")
+def state_migrate(
+    to: Annotated[str, typer.Option("--to", help="The new state: s3://bucket/key.")],
+    state: StateOption = None,
+    lock_timeout: LockTimeoutOption = 60.0,
+) -> None:
+    """Copy the local state file into S3, once (refused if the target exists)."""
+    from runner.commands import state as command
+
+    _exit(command.migrate(_settings(None, state, None), to=to, lock_timeout=lock_timeout))
+
+
+@state_app.command("unlock")
+def state_unlock(
+    lock_id: Annotated[str, typer.Argument(help="The lock id the waiting run reported.")],
+    state: StateOption = None,
+    yes: YesOption = False,
+) -> None:
+    """Remove the state lock of a run that died (S3 state)."""
+    from runner.commands import state as command
+
+    _exit(command.unlock(_settings(None, state, None), lock_id=lock_id, yes=yes))

@@ -1,0 +1,404 @@
+"""`personalize-runner state …`: look at the recorded jobs and repair the state by hand.
+
+`list` and `show` read; `import` adopts an existing job after checking it against its spec;
+`forget` removes a record; `migrate` copies a local state into S3 once; `unlock` removes
+the lock of a run that died. Every change is a compare-and-swap under the state lock.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from runner.config import Settings
+from runner.errors import ConfigError, ExitStatus, LockError, StateError, UserError
+from runner.state import JobRecord, LockHolder, Snapshot, State, StateStore, open_store
+from runner.state.model import UTC, format_time
+
+if TYPE_CHECKING:
+    from runner.backends import Backend, JobDescription
+    from runner.spec import JobSpec
+    from runner.state.s3 import LockInfo
+
+Confirm = Callable[[str], bool]
+# `numResults` the service uses when a request has none.
+DEFAULT_NUM_RESULTS = 25
+
+
+class ImportMismatch(UserError):
+    """The job at the service is not the one its spec asks for."""
+
+
+@runtime_checkable
+class _RemovableLock(Protocol):
+    """A store whose lock is an object that outlives a run that dies (S3)."""
+
+    def lock_info(self) -> LockInfo | None: ...
+
+    def unlock(self, lock_id: str) -> LockInfo: ...
+
+
+def ask(question: str) -> bool:
+    """Ask on stderr, read the answer from stdin: yes only on `y` or `yes`."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def list_jobs(settings: Settings, *, output_format: str = "text") -> int:
+    store = open_store(settings.state)
+    snapshot = store.read()
+    if output_format == "json":
+        _print_json(_state_json(store, snapshot))
+        return ExitStatus.OK
+    if snapshot is None:
+        print(f"No state yet: {store.describe()} does not exist.")
+        return ExitStatus.OK
+    state = snapshot.state
+    count = len(state.jobs)
+    print(
+        f"{store.describe()}: serial {state.serial}, "
+        f"{count} job{'' if count == 1 else 's'}, lineage {state.lineage}"
+    )
+    records = [state.jobs[name] for name in sorted(state.jobs)]
+    rows = [("JOB", "STATUS", "RECORDED", "SUBMITTED", "SPEC")] + [
+        (
+            record.name,
+            record.status,
+            record.recorded_by,
+            _time(record.submitted_at),
+            record.spec_file,
+        )
+        for record in records
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]))
+    return ExitStatus.OK
+
+
+def show(settings: Settings, *, job: str, output_format: str = "text") -> int:
+    store = open_store(settings.state)
+    record = _record(store, store.read(), job)
+    fields = _record_json(record)
+    if output_format == "json":
+        _print_json(fields)
+        return ExitStatus.OK
+    width = max(len(key) for key in fields)
+    for key, value in fields.items():
+        print(f"{key.ljust(width)}  {'-' if value is None else value}")
+    return ExitStatus.OK
+
+
+def import_job(
+    settings: Settings,
+    *,
+    job: str,
+    lock_timeout: float = 60.0,
+    backend: Backend | None = None,
+) -> int:
+    spec = _find_spec(settings, job)
+    store = open_store(settings.state)
+    snapshot = store.read()
+    _check_not_recorded(store, snapshot, job)
+    if backend is None:
+        backend = _open_backend(settings)
+    arn = f"arn:{spec.partition}:personalize:{spec.region}:{spec.account}:batch-segment-job/{job}"
+    description = _describe(backend, arn, spec)
+    differences = compare(spec.request, description.request)
+    if "tags" in spec.request:
+        differences += _compare_tags(spec.request["tags"], backend.list_tags(arn))
+    if differences:
+        lines = "\n".join(f"  {line}" for line in differences)
+        raise ImportMismatch(
+            f"cannot import {job}: the job {description.summary.arn} differs from its spec "
+            f"{spec.location}:\n{lines}\nJobs cannot be changed: restore the spec to what the "
+            "job was created with, or give the spec a new jobName (reconcile then submits it)."
+        )
+    now = datetime.datetime.now(UTC)
+    summary = description.summary
+    record = JobRecord(
+        name=job,
+        arn=summary.arn,
+        partition=spec.partition,
+        region=spec.region,
+        account=spec.account,
+        spec_file=spec.file,
+        spec_digest=spec.request_digest,
+        request_digest=spec.request_digest,
+        git_commit=None,
+        submitted_at=summary.created_at or now,
+        recorded_by="imported",
+        status=summary.status,
+        created_at=summary.created_at,
+        updated_at=summary.updated_at,
+        failure_reason=summary.failure_reason,
+        status_checked_at=now,
+    )
+    with _locked(store, command=f"personalize-runner state import {job}", timeout=lock_timeout):
+        snapshot = store.read()
+        _check_not_recorded(store, snapshot, job)
+        state = State.new() if snapshot is None else snapshot.state
+        store.write(state.with_job(record), expected=_version(snapshot))
+    print(f"Imported {job} ({summary.arn}, {summary.status}) into {store.describe()}.")
+    return ExitStatus.OK
+
+
+def forget(
+    settings: Settings,
+    *,
+    job: str,
+    yes: bool = False,
+    lock_timeout: float = 60.0,
+    confirm: Confirm = ask,
+) -> int:
+    store = open_store(settings.state)
+    record = _record(store, store.read(), job)
+    question = (
+        f"Forget {job} ({record.arn}, {record.status})? The job itself stays at the service; "
+        "while its spec exists, reconcile will find it by name and adopt it again."
+    )
+    if not yes and not confirm(question):
+        print("Nothing forgotten.", file=sys.stderr)
+        return ExitStatus.ERROR
+    with _locked(store, command=f"personalize-runner state forget {job}", timeout=lock_timeout):
+        snapshot = store.read()
+        record = _record(store, snapshot, job)
+        assert snapshot is not None
+        store.write(snapshot.state.without_job(job), expected=snapshot.version)
+    print(f"Forgot {job} ({record.arn}) in {store.describe()}.")
+    return ExitStatus.OK
+
+
+def migrate(settings: Settings, *, to: str, lock_timeout: float = 60.0) -> int:
+    if "://" not in to:
+        raise ConfigError(
+            f"state migrate --to {to}: give the new location as s3://bucket/key; the state "
+            "is copied from --state (a local file)."
+        )
+    source = open_store(settings.state)
+    target = open_store(to)
+    if target.location == source.location or "://" in source.location:
+        raise ConfigError(
+            f"state migrate: --state {settings.state} must be a local state file, to be copied "
+            f"to {to}."
+        )
+    command = f"personalize-runner state migrate --to {to}"
+    with _locked(source, command=command, timeout=lock_timeout):
+        snapshot = source.read()
+        if snapshot is None:
+            raise StateError(
+                f"state migrate: {source.describe()} does not exist: there is nothing to copy. "
+                "Give the local state with --state."
+            )
+        existing = target.read()
+        if existing is not None:
+            raise StateError(
+                f"state migrate: {target.describe()} exists already (serial "
+                f"{existing.state.serial}, lineage {existing.state.lineage}): refusing to "
+                "overwrite it. It was migrated already, or another state lives there; use it "
+                "with --state, or pick another key."
+            )
+        with _locked(target, command=command, timeout=lock_timeout):
+            target.write(snapshot.state, expected=None)
+    state = snapshot.state
+    count = len(state.jobs)
+    print(
+        f"Copied {source.describe()} (serial {state.serial}, {count} "
+        f"job{'' if count == 1 else 's'}) to {target.describe()}.\n"
+        f"Use it from now on: set `state: {to}` in personalize-runner.yaml (or pass "
+        f"--state {to}), then remove {source.location}, which is no longer updated."
+    )
+    return ExitStatus.OK
+
+
+def unlock(settings: Settings, *, lock_id: str, yes: bool = False, confirm: Confirm = ask) -> int:
+    store = open_store(settings.state)
+    if not isinstance(store, _RemovableLock):
+        raise LockError(
+            f"{store.describe()} is locked with flock, which the system releases as soon as "
+            "the run holding it exits, however it exits: there is no lock to remove."
+        )
+    current = store.lock_info()
+    if current is None:
+        raise LockError(f"{store.describe()} is not locked: there is nothing to remove.")
+    if current.lock_id == lock_id and not yes:
+        question = (
+            f"Remove the lock {lock_id} of {store.describe()}, held by {current.describe()}? "
+            "Do this only if that run is no longer running: two runs at once could submit "
+            "a job twice."
+        )
+        if not confirm(question):
+            print("The lock stays.", file=sys.stderr)
+            return ExitStatus.ERROR
+    removed = store.unlock(lock_id)
+    print(f"Removed the lock {lock_id} of {store.describe()} (held by {removed.describe()}).")
+    return ExitStatus.OK
+
+
+def compare(spec: Mapping[str, Any], service: Mapping[str, Any]) -> list[str]:
+    """The request fields in which a job at the service differs from its spec, one line
+    each; tags are compared apart (the service reports them through another call)."""
+    from runner.backends.wire import REQUEST_FIELDS
+
+    wanted = _normalized(spec)
+    found = _normalized(service)
+    differences = []
+    for field in REQUEST_FIELDS:
+        if wanted.get(field) != found.get(field):
+            differences.append(
+                f"{field}: the spec has {_show(wanted.get(field))}, "
+                f"the job has {_show(found.get(field))}"
+            )
+    return differences
+
+
+def _normalized(request: Mapping[str, Any]) -> dict[str, Any]:
+    result = _without_nulls(request)
+    result.setdefault("numResults", DEFAULT_NUM_RESULTS)
+    return result
+
+
+def _without_nulls(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: _without_nulls(item) if isinstance(item, Mapping) else item
+        for key, item in value.items()
+        if item is not None
+    }
+
+
+def _compare_tags(spec: list[Mapping[str, str]], service: list[dict[str, str]]) -> list[str]:
+    wanted = {tag["tagKey"]: tag["tagValue"] for tag in spec}
+    found = {tag["tagKey"]: tag["tagValue"] for tag in service}
+    if wanted == found:
+        return []
+    return [f"tags: the spec has {_show(wanted)}, the job has {_show(found)}"]
+
+
+def _show(value: object) -> str:
+    return "none" if value is None else json.dumps(value, sort_keys=True)
+
+
+def _find_spec(settings: Settings, job: str) -> JobSpec:
+    from runner.spec.loader import load_specs
+
+    result = load_specs([str(settings.specs)], root=settings.root)
+    for spec in result.specs:
+        if spec.job_name == job:
+            return spec
+    problems = ""
+    if result.findings:
+        problems = (
+            f" ({len(result.findings)} finding{'' if len(result.findings) == 1 else 's'} in "
+            "the specs: run `personalize-runner lint`, the spec may be among them)"
+        )
+    raise StateError(
+        f"cannot import {job}: no valid spec under {settings.specs} has jobName {job}"
+        f"{problems}. A job is imported against its spec: write the spec first, with the "
+        "parameters the job was created with."
+    )
+
+
+def _open_backend(settings: Settings) -> Backend:
+    from runner.backends import open_backend
+
+    if settings.backend == "local":
+        from runner.backends.local import FOLDER_NAME
+
+        return open_backend("local", root=settings.root / FOLDER_NAME)
+    return open_backend(settings.backend)
+
+
+def _describe(backend: Backend, arn: str, spec: JobSpec) -> JobDescription:
+    from runner.backends import ResourceNotFound, ServiceError
+
+    try:
+        return backend.describe_job(arn)
+    except ResourceNotFound:
+        raise StateError(
+            f"cannot import {spec.job_name}: there is no job {arn} at the {backend.name} "
+            f"backend (account {spec.account}, region {spec.region}). Nothing to import: "
+            "`reconcile` submits it."
+        ) from None
+    except ServiceError as error:
+        raise StateError(
+            f"cannot import {spec.job_name}: describing {arn} failed: {error}"
+        ) from None
+
+
+def _check_not_recorded(store: StateStore, snapshot: Snapshot | None, job: str) -> None:
+    if snapshot is not None and job in snapshot.state.jobs:
+        record = snapshot.state.jobs[job]
+        raise StateError(
+            f"{job} is recorded already in {store.describe()} ({record.arn}, "
+            f"{record.recorded_by}): there is nothing to import."
+        )
+
+
+def _record(store: StateStore, snapshot: Snapshot | None, job: str) -> JobRecord:
+    if snapshot is None:
+        raise StateError(f"{store.describe()} does not exist: no job is recorded.")
+    record = snapshot.state.jobs.get(job)
+    if record is None:
+        close = difflib.get_close_matches(job, list(snapshot.state.jobs), n=1)
+        hint = f" Did you mean {close[0]}?" if close else " `state list` shows the recorded jobs."
+        raise StateError(f"{store.describe()} has no job {job}.{hint}")
+    return record
+
+
+@contextmanager
+def _locked(store: StateStore, *, command: str, timeout: float) -> Iterator[None]:
+    with store.lock(holder=LockHolder.current(command=command), timeout=timeout):
+        yield
+
+
+def _version(snapshot: Snapshot | None) -> str | None:
+    return None if snapshot is None else snapshot.version
+
+
+def _time(value: datetime.datetime | None) -> str:
+    return "-" if value is None else format_time(value)
+
+
+def _record_json(record: JobRecord) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "arn": record.arn,
+        "status": record.status,
+        "recorded_by": record.recorded_by,
+        "partition": record.partition,
+        "region": record.region,
+        "account": record.account,
+        "spec_file": record.spec_file,
+        "spec_digest": record.spec_digest,
+        "request_digest": record.request_digest,
+        "git_commit": record.git_commit,
+        "submitted_at": format_time(record.submitted_at),
+        "created_at": None if record.created_at is None else format_time(record.created_at),
+        "updated_at": None if record.updated_at is None else format_time(record.updated_at),
+        "failure_reason": record.failure_reason,
+        "status_checked_at": (
+            None if record.status_checked_at is None else format_time(record.status_checked_at)
+        ),
+    }
+
+
+def _state_json(store: StateStore, snapshot: Snapshot | None) -> dict[str, Any]:
+    state = None if snapshot is None else snapshot.state
+    return {
+        "version": 1,
+        "state": store.location,
+        "serial": None if state is None else state.serial,
+        "lineage": None if state is None else state.lineage,
+        "jobs": [] if state is None else [_record_json(state.jobs[n]) for n in sorted(state.jobs)],
+    }
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, sort_keys=False))
