@@ -132,3 +132,53 @@ def demo(
 
 def _note(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+# What `local demo` sets up for the example specs in `specs/`: their solution versions,
+# filters and input objects. Training is deterministic, so the ARNs in the specs stay valid.
+DEMO_DATASET = "demo"
+DEMO_SOLUTIONS = {
+    "item-affinity": "aws-item-affinity",
+    "item-attribute-affinity": "aws-item-attribute-affinity",
+}
+DEMO_FILTERS = {
+    "exclude-bronze": 'EXCLUDE UserID WHERE Users.MEMBERSHIP IN ("bronze")',
+    "adults-only": "INCLUDE UserID WHERE Users.AGE >= 18",
+}
+DEMO_BUCKET = "acme-personalize"
+DEMO_INPUTS = {
+    "batch/in/holiday-items.jsonl": "item_queries",
+    "batch/in/winback/items.jsonl": "item_queries",
+    "batch/in/genres/all-genres.jsonl": "attribute_queries",
+}
+
+
+def setup_demo(*, root: Path) -> int:
+    """Everything the example specs need, in the local backend's folder `root`."""
+    started = time.perf_counter()
+    files = generate_demo_dataset().write(root / "demo")
+    models = ModelStore(root / "engine")
+    dataset = read_dataset(files.interactions, items=files.items, users=files.users)
+    models.save_dataset(DEMO_DATASET, dataset)
+    for solution, recipe in DEMO_SOLUTIONS.items():
+        model = train_model(dataset, recipe=recipe)
+        version = models.save_solution_version(
+            model,
+            solution=solution,
+            dataset=DEMO_DATASET,
+            fingerprint=f"{dataset.digest()}\0neighbors={DEFAULT_NEIGHBORS}",
+        )
+        print(f"solution version  {version.arn}  ({recipe})")
+    for name, expression in DEMO_FILTERS.items():
+        print(f"filter            {models.save_filter(name, expression).arn}  ({expression})")
+    for key, source in DEMO_INPUTS.items():
+        target = root / "s3" / DEMO_BUCKET / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(getattr(files, source).read_bytes())
+        print(f"input             s3://{DEMO_BUCKET}/{key}")
+    _note(
+        f"demo dataset: {dataset.n_interactions:,} interactions of {len(dataset.user_ids):,} "
+        f"users and {len(dataset.item_ids):,} items, in {root} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+    return 0

@@ -148,6 +148,12 @@ class ModelStore:
             self._models[arn] = SegmentModel.from_arrays(_load_arrays(path))
         return self._models[arn]
 
+    def has_solution_version(self, arn: str) -> bool:
+        """Whether `arn` names a solution version trained here (a malformed ARN is not)."""
+        if _SOLUTION_VERSION_ARN.fullmatch(arn) is None:
+            return False
+        return self._solution_version_path(arn).with_suffix(".npz").is_file()
+
     def solution_versions(self) -> list[SolutionVersion]:
         return [
             SolutionVersion(**json.loads(path.read_text(encoding="utf-8")))

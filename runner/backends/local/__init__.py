@@ -6,7 +6,7 @@ the service, `s3/<bucket>/<key>` for the objects the jobs read and write.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +29,26 @@ def default_root(start: Path | None = None) -> Path:
     return here / FOLDER_NAME
 
 
+def _engine_knows(root: Path) -> Callable[[str], bool]:
+    """Whether the local engine in `root` has trained a solution version.
+
+    The engine (numpy, scipy) is imported only when a job is created.
+    """
+
+    def knows(arn: str) -> bool:
+        from runner.engine.store import ModelStore
+
+        return ModelStore(root / "engine").has_solution_version(arn)
+
+    return knows
+
+
 class LocalBackend:
     """The `Backend` protocol over a `PersonalizeService`.
 
-    With no `service`, the service persisted in `root` (default: `default_root()`).
+    With no `service`, the service persisted in `root` (default: `default_root()`), whose
+    jobs run on the local engine: like the service, it refuses a job whose solution version
+    it does not know (train one with `personalize-runner local train` or `local demo`).
     """
 
     name = "local"
@@ -41,9 +57,13 @@ class LocalBackend:
         self, service: PersonalizeService | None = None, *, root: Path | None = None
     ) -> None:
         if service is None:
+            from runner.backends.local.jobs import run_with_engine
             from runner.backends.local.service import PersonalizeService
 
-            service = PersonalizeService.in_folder(root or default_root())
+            root = root or default_root()
+            service = PersonalizeService.in_folder(
+                root, run_job=run_with_engine, solution_versions=_engine_knows(root)
+            )
         self.service = service
 
     def create_job(self, request: Mapping[str, Any]) -> str:

@@ -96,3 +96,17 @@ def _check_json_lines(file: Path, *, object_path: str) -> tuple[str | None, int]
     except OSError as error:
         return f"Could not read input data {object_path}: {error.strerror}.", count
     return None, count
+
+
+def run_with_engine(request: Mapping[str, Any], *, s3_root: Path) -> str | None:
+    """The service's checks of the input, then the local engine computes the segments.
+
+    The engine's models and filters live beside the S3 folder, in `<root>/engine`.
+    """
+    problem = run_batch_segment_job(request, s3_root=s3_root)
+    if problem is not None:
+        return problem
+    from runner.engine.jobs import execute_job
+    from runner.engine.store import ModelStore
+
+    return execute_job(request, s3_root=s3_root, models=ModelStore(s3_root.parent / "engine"))
