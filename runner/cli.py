@@ -347,3 +347,109 @@ def state_unlock(
     from runner.commands import state as command
 
     _exit(command.unlock(_settings(None, state, None), lock_id=lock_id, yes=yes))
+
+
+local_app = typer.Typer(
+    help="The local engine: datasets, solution versions and filters for the `local` backend.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(local_app, name="local")
+
+
+def _local_root() -> Path:
+    from runner.backends.local import default_root
+
+    return default_root()
+
+
+@local_app.command("demo")
+def local_demo() -> None:
+    """Set up what the example specs in specs/ need: a demo dataset, its solution versions,
+    filters and input files, all in .personalize-local/."""
+    from runner.engine import commands
+
+    _exit(commands.setup_demo(root=_local_root()))
+
+
+@local_app.command("import")
+def local_import(
+    name: Annotated[str, typer.Argument(help="The dataset's name.")],
+    interactions: Annotated[
+        Path, typer.Option("--interactions", help="CSV: USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE].")
+    ],
+    items: Annotated[
+        Path | None, typer.Option("--items", help="CSV: ITEM_ID and attribute columns.")
+    ] = None,
+    users: Annotated[
+        Path | None, typer.Option("--users", help="CSV: USER_ID and attribute columns.")
+    ] = None,
+) -> None:
+    """Import interactions (and items, users) CSV files as a local dataset."""
+    from runner.engine import commands
+
+    _exit(
+        commands.import_dataset(
+            name=name,
+            interactions=interactions,
+            items=items,
+            users=users,
+            store=_local_root() / "engine",
+        )
+    )
+
+
+@local_app.command("train")
+def local_train(
+    dataset: Annotated[str, typer.Option("--dataset", help="A dataset imported before.")],
+    recipe: Annotated[
+        str, typer.Option("--recipe", help="aws-item-affinity or aws-item-attribute-affinity.")
+    ],
+    solution: Annotated[str, typer.Option("--solution", help="The solution's name.")],
+    region: Annotated[str, typer.Option("--region")] = "us-east-1",
+    account: Annotated[str, typer.Option("--account")] = "123456789012",
+) -> None:
+    """Train a solution version; print its ARN (for a spec's solutionVersionArn)."""
+    from runner.engine import commands
+
+    _exit(
+        commands.train(
+            dataset=dataset,
+            recipe=recipe,
+            solution=solution,
+            region=region,
+            account=account,
+            store=_local_root() / "engine",
+        )
+    )
+
+
+@local_app.command("filter")
+def local_filter(
+    name: Annotated[str, typer.Argument(help="The filter's name.")],
+    expression: Annotated[
+        str, typer.Option("--expression", help="e.g. EXCLUDE UserID WHERE Users.AGE < 18")
+    ],
+    region: Annotated[str, typer.Option("--region")] = "us-east-1",
+    account: Annotated[str, typer.Option("--account")] = "123456789012",
+) -> None:
+    """Create or replace a filter; print its ARN (for a spec's filterArn)."""
+    from runner.engine import commands
+
+    _exit(
+        commands.create_filter(
+            name=name,
+            expression=expression,
+            region=region,
+            account=account,
+            store=_local_root() / "engine",
+        )
+    )
+
+
+@local_app.command("list")
+def local_list() -> None:
+    """The local solution versions and filters."""
+    from runner.engine import commands
+
+    _exit(commands.list_resources(store=_local_root() / "engine"))
