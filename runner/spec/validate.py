@@ -151,7 +151,7 @@ class _Compiler:
     def string(self, node: dict[str, Any]) -> Check:
         min_length = node.get("minLength", 0)
         max_length = node.get("maxLength")
-        pattern = re.compile(node["pattern"]) if "pattern" in node else None
+        pattern = ecma_regex(node["pattern"]) if "pattern" in node else None
         example = node.get("examples", [None])[0]
 
         def check(value: str, path: Path_, errors: list[SchemaError]) -> None:
@@ -176,7 +176,7 @@ class _Compiler:
                         path,
                         "pattern",
                         f"{label(path)}: {json.dumps(value, ensure_ascii=False)} does not match "
-                        f"the pattern {pattern.pattern}{hint}",
+                        f"the pattern {node['pattern']}{hint}",
                     )
                 )
 
@@ -236,6 +236,45 @@ class _Compiler:
                     items(item, (*path, index), errors)
 
         return check
+
+
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """`pattern` with the meaning JSON Schema gives it (ECMA-262), for Python's `re`.
+
+    Editors and check-jsonschema read schema patterns as ECMA-262, where `$` is the end of
+    the text (Python's also matches before a final newline: `jobName: "a\\n"` would pass),
+    `\\d` is an ASCII digit (Python's is any Unicode digit) and `.` matches no line
+    terminator. Other class escapes differ too; the schema does not use them.
+    """
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            escape = pattern[index : index + 2]
+            if escape == "\\d":
+                out.append("0-9" if in_class else "[0-9]")
+            elif escape[1:] in ("D", "w", "W", "s", "S", "b", "B"):
+                raise ValueError(f"the validator does not translate {escape} in {pattern!r}")
+            else:
+                out.append(escape)
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+            out.append(char)
+        elif char == "[":
+            in_class = True
+            out.append(char)
+        elif char == ".":
+            out.append("[^\\n\\r\\u2028\\u2029]")
+        elif char == "$":
+            out.append(r"\Z")
+        else:
+            out.append(char)
+        index += 1
+    return re.compile("".join(out))
 
 
 def _typed(kind: str, checks: list[Check]) -> Check:
