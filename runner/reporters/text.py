@@ -45,7 +45,8 @@ def report(run: LintRun, stream: TextIO) -> None:
     files = f"{run.files} file{'s' if run.files != 1 else ''}"
     if run.findings:
         summary = f"{len(run.findings)} finding{'s' if len(run.findings) != 1 else ''}"
-        stream.write(paint(f"{summary} ({errors} errors) in {files}\n", _BOLD))
+        counted = f"{errors} error{'s' if errors != 1 else ''}"
+        stream.write(paint(f"{summary} ({counted}) in {files}\n", _BOLD))
     else:
         specs = f"{run.specs} spec{'s' if run.specs != 1 else ''}"
         stream.write(f"{files}, {specs}: no findings\n")
