@@ -336,8 +336,10 @@ def _too_many(event: Any) -> YamlSyntaxError:
 
 
 def _bad_tag(event: Any) -> YamlSyntaxError:
+    # Shown as written: `!!float`, not `tag:yaml.org,2002:float`.
+    tag = str(event.tag).replace("tag:yaml.org,2002:", "!!", 1)
     return YamlSyntaxError(
-        f"the tag {event.tag} is not supported in a spec: remove it",
+        f"the tag {tag} is not supported in a spec: remove it",
         _span(event.start_mark, event.end_mark),
         rule="yaml-tag",
     )
