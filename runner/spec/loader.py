@@ -100,7 +100,9 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        # In characters, as editors count: what precedes the bad byte is valid UTF-8.
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        col = len(data[line_start : error.start].decode("utf-8-sig")) + 1
         return [], [
             file_finding(
                 name,
