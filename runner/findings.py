@@ -41,3 +41,40 @@ class Finding:
 def file_finding(path: str, rule: str, message: str, *, line: int = 1, col: int = 1) -> Finding:
     """A finding about a whole file, or a point in it without a node (bad bytes, say)."""
     return Finding(path, Span(line, col, line, col + 1), rule, message)
+
+
+# Every rule a finding may carry, with a line that says what it checks: SARIF's rule
+# descriptions, and a test holds every rule to one.
+RULES: dict[str, str] = {
+    "no-such-file": "A path given to lint does not exist.",
+    "unreadable": "The file cannot be read.",
+    "file-too-large": "The file is larger than a spec can be.",
+    "encoding": "The file is not UTF-8.",
+    "empty-file": "The file holds no spec.",
+    "yaml-syntax": "The file is not valid YAML.",
+    "yaml-tab": "A tab indents YAML, which allows only spaces.",
+    "yaml-tag": "An explicit YAML tag that a spec does not use.",
+    "yaml-too-large": "Nesting or alias expansion far beyond any spec.",
+    "duplicate-key": "A key given twice in one mapping.",
+    "not-a-spec": "A document that is not a mapping of spec fields.",
+    "api-version": "A missing or unknown apiVersion.",
+    "required": "A required field is missing.",
+    "unknown-key": "A field the spec format does not have.",
+    "type": "A value of the wrong type.",
+    "const": "A value other than the one allowed (kind).",
+    "enum": "A value outside the allowed set.",
+    "pattern": "A value that does not match its field's pattern.",
+    "length": "A string or list that is too short or too long.",
+    "range": "A number out of its field's range.",
+    "arn-format": "An ARN that is not of the kind the field needs.",
+    "solution-not-version": "A solution ARN where a solution version ARN is needed.",
+    "partition-mismatch": "ARNs of one job in different partitions.",
+    "account-mismatch": "ARNs of one job in different accounts.",
+    "region-mismatch": "ARNs of one job in different regions.",
+    "output-in-input": "The output path is, or lies inside, the input path.",
+    "input-prefix-slash": "An input folder prefix without a trailing '/'.",
+    "tag-reserved": "A tag key with the reserved prefix 'aws:'.",
+    "tag-duplicate": "Two tags with the same key.",
+    "duplicate-job-name": "The same jobName in two specs.",
+    "spec-changed": "A spec changed after its job was submitted.",
+}
