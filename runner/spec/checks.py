@@ -39,19 +39,24 @@ def check_document(file: str, document: Document) -> list[Finding]:
 def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
     solution = Arn.try_parse(data["solutionVersionArn"])
-    if solution is None or not _is_region(solution.region) or not _is_account(solution.account):
-        return [
+    problem = _arn_problem(solution)
+    if problem is not None:
+        findings.append(
             _at(
                 file,
                 document,
                 ("solutionVersionArn",),
                 "arn-format",
-                "solutionVersionArn: not a full ARN; expected "
+                f"solutionVersionArn: {problem}; expected "
                 "arn:<partition>:personalize:<region>:<account id>:solution/<name>/<version id>",
             )
-        ]
-    parts = solution.resource.split("/")
-    if parts[0] == "solution" and len(parts) == 2:
+        )
+        # The filter is still checked on its own; there is nothing to compare it with.
+        solution = None
+    parts = solution.resource.split("/") if solution is not None else []
+    if not parts:
+        pass  # already reported
+    elif parts[0] == "solution" and len(parts) == 2:
         findings.append(
             _at(
                 file,
@@ -94,6 +99,8 @@ def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Fin
     role = Arn.try_parse(data["roleArn"])
     if role is not None:
         others.append((("roleArn",), role, False))
+    if solution is None:
+        return findings
     for path, arn, regional in others:
         field = path[-1]
         if arn.partition != solution.partition:
@@ -130,6 +137,16 @@ def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Fin
                 )
             )
     return findings
+
+
+def _arn_problem(arn: Arn | None) -> str | None:
+    if arn is None:
+        return "not a full ARN"
+    if not _is_region(arn.region):
+        return f"{arn.region!r} is not a region" if arn.region else "the region is missing"
+    if not _is_account(arn.account):
+        return f"the account id {arn.account!r} is not 12 digits"
+    return None
 
 
 def _is_region(text: str) -> bool:
