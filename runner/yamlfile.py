@@ -359,7 +359,13 @@ def _syntax_error(error: YAMLError, text: str) -> YamlSyntaxError:
             rule="yaml-tab",
         )
     context = getattr(error, "context", None)
-    message = f"{context}: {problem}" if isinstance(error, MarkedYAMLError) and context else problem
+    message = problem
+    if isinstance(error, MarkedYAMLError) and context:
+        # "while parsing a flow sequence": say where it started, often the real mistake.
+        started = error.context_mark
+        if started is not None and started.line + 1 != span.line:
+            context = f"{context} started on line {started.line + 1}"
+        message = f"{problem} ({context})"
     return YamlSyntaxError(f"invalid YAML: {message}", span)
 
 
