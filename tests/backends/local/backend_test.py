@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from runner.backends import (
     ResourceNotFound,
 )
 from runner.backends.local import LocalBackend, default_root
+from runner.backends.local.jobs import run_with_engine
 from runner.backends.local.service import PersonalizeService
+from runner.engine.commands import setup_demo
+from runner.engine.store import ModelStore
 from tests.support.clock import EPOCH, ManualClock
 from tests.support.job_requests import ACCOUNT, job_arn, job_request, solution_version_arn
 
@@ -91,10 +95,58 @@ def test_the_default_service_persists_in_the_repository(
     (tmp_path / "specs").mkdir()
     monkeypatch.chdir(tmp_path / "specs")
 
-    arn = LocalBackend().create_job(job_request())
+    root = tmp_path / ".personalize-local"
+    request = job_request(solutionVersionArn=_demo_item_affinity(root))
 
-    assert LocalBackend(root=tmp_path / ".personalize-local").describe_job(arn).summary.arn == arn
-    assert (tmp_path / ".personalize-local/service/jobs.json").is_file()
+    arn = LocalBackend().create_job(request)
+
+    assert LocalBackend(root=root).describe_job(arn).summary.arn == arn
+    assert (root / "service/jobs.json").is_file()
+
+
+def test_the_default_service_refuses_a_solution_version_the_engine_does_not_know(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    unknown = "arn:aws:personalize:us-east-1:123456789012:solution/item-affinity/00000000"
+
+    with pytest.raises(ResourceNotFound, match="Could not find solution version"):
+        LocalBackend().create_job(job_request(solutionVersionArn=unknown))
+
+
+def test_the_default_service_computes_segments_with_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / ".personalize-local"
+    request = job_request(
+        input_path="s3://acme-personalize/batch/in/holiday-items.jsonl",
+        output_path="s3://acme-personalize/batch/out/demo/",
+        solutionVersionArn=_demo_item_affinity(root),
+        numResults=10,
+    )
+    clock = ManualClock()
+    service = PersonalizeService.in_folder(root, clock=clock, run_job=run_with_engine)
+    arn = LocalBackend(service).create_job(request)
+    clock.advance(3600)
+
+    assert LocalBackend(service).describe_job(arn).summary.status == "ACTIVE"
+    lines = (root / "s3/acme-personalize/batch/out/demo/holiday-items.jsonl.out").read_text()
+    first = json.loads(lines.splitlines()[0])
+    assert len(first["output"]["recommendedUsers"]) == 10
+
+
+def _demo_item_affinity(root: Path) -> str:
+    """The demo's item-affinity solution version, trained in `root`."""
+    setup_demo(root=root)
+    (version,) = [
+        version
+        for version in ModelStore(root / "engine").solution_versions()
+        if version.recipe == "aws-item-affinity"
+    ]
+    return version.arn
 
 
 @pytest.mark.parametrize("marker", [".git", "personalize-runner.yaml"])

@@ -1,0 +1,70 @@
+"""The README's first command: `local demo`, then `reconcile --wait` of `specs/`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _runner(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_demo_reconciles_the_example_specs_once(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    (tmp_path / ".git").mkdir()
+
+    demo = _runner("local", "demo", cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    first = _runner("reconcile", "--wait", "--format", "json", cwd=tmp_path)
+    again = _runner("plan", "--detailed-exitcode", cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    created = sorted(job["name"] for job in report["jobs"] if job["result"] == "created")
+    assert created == [
+        "genre-fans-2026-11",
+        "genre-fans-adults-2026-11",
+        "holiday-promo-2026-11",
+        "new-releases-2026-11",
+        "winback-2026-11",
+    ]
+    assert again.returncode == 0, again.stdout + again.stderr
+    outputs = sorted(
+        path.relative_to(tmp_path / ".personalize-local/s3").as_posix()
+        for path in (tmp_path / ".personalize-local/s3/acme-personalize/batch/out").rglob("*.out")
+    )
+    assert outputs == [
+        "acme-personalize/batch/out/genre-fans-2026-11/all-genres.jsonl.out",
+        "acme-personalize/batch/out/genre-fans-adults-2026-11/all-genres.jsonl.out",
+        "acme-personalize/batch/out/holiday-promo-2026-11/holiday-items.jsonl.out",
+        "acme-personalize/batch/out/new-releases-2026-11/holiday-items.jsonl.out",
+        "acme-personalize/batch/out/winback-2026-11/items.jsonl.out",
+    ]
+    segment = json.loads(
+        (
+            tmp_path
+            / ".personalize-local/s3/acme-personalize/batch/out/holiday-promo-2026-11"
+            / "holiday-items.jsonl.out"
+        ).read_text(encoding="utf-8").splitlines()[0]
+    )
+    assert len(segment["output"]["recommendedUsers"]) == 100
+
+
+def test_the_example_specs_are_clean() -> None:
+    result = _runner("lint", "specs", cwd=REPO)
+
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == "4 files, 5 specs: no findings\n"
