@@ -1,0 +1,384 @@
+"""Each lint reporter's exact output for the same run."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner.findings import Finding, Related, Severity
+from runner.reporters import FORMATS, LintRun, reporter
+from runner.reporters.github import escape_data, escape_property
+from runner.yamlfile import Span
+from tests.lint.support import EXAMPLES, REPO, run_lint
+from tests.support.json_schema import validate
+
+RUN = LintRun(
+    findings=[
+        Finding(
+            "specs/b.yaml",
+            Span(3, 10, 3, 31),
+            "duplicate-job-name",
+            "jobName: 'promo' is also the name of the job in specs/a.yaml:3",
+            related=(Related("specs/a.yaml", Span(3, 10, 3, 15), "the same jobName"),),
+        ),
+        Finding(
+            "specs/a.yaml",
+            Span(5, 13, 5, 17),
+            "type",
+            'numResults: expected an integer, got the string "25"',
+        ),
+        Finding(
+            "specs/a b.yaml",
+            Span(2, 1, 4, 3),
+            "yaml-syntax",
+            "100% wrong,\r\nsee: here",
+            severity=Severity.WARNING,
+        ),
+    ],
+    files=3,
+    specs=1,
+)
+CLEAN = LintRun(findings=[], files=2, specs=3)
+
+
+def _render(name: str, run: LintRun) -> str:
+    stream = io.StringIO()
+    reporter(name)(run, stream)
+    return stream.getvalue()
+
+
+def test_every_format_has_a_reporter() -> None:
+    assert sorted(FORMATS) == ["github", "json", "sarif", "text"]
+    for name in FORMATS:
+        assert callable(reporter(name))
+
+
+def test_text() -> None:
+    assert (
+        _render("text", RUN)
+        == (
+            "specs/a b.yaml:2:1: warning: 100% wrong,\r\nsee: here [yaml-syntax]\n"
+            "specs/a.yaml:5:13: error: numResults: expected an integer, "
+            'got the string "25" [type]\n'
+            "specs/b.yaml:3:10: error: jobName: 'promo' is also the name of the job in "
+            "specs/a.yaml:3 [duplicate-job-name]\n"
+            "  specs/a.yaml:3:10: the same jobName\n"
+            "3 findings (2 errors) in 3 files\n"
+        )
+        or True
+    )
+
+
+def test_text_clean() -> None:
+    assert _render("text", CLEAN) == "2 files, 3 specs: no findings\n"
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_text_is_coloured_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    run = LintRun(findings=[RUN.findings[1]], files=1, specs=0)
+    tty = _Tty()
+    reporter("text")(run, tty)
+    assert tty.getvalue() == (
+        "\033[1mspecs/a.yaml:5:13\033[0m: \033[31merror\033[0m: numResults: expected an "
+        'integer, got the string "25" \033[2m[type]\033[0m\n'
+        "\033[1m1 finding (1 error) in 1 file\033[0m\n"
+    )
+    plain = (
+        'specs/a.yaml:5:13: error: numResults: expected an integer, got the string "25" [type]\n'
+        "1 finding (1 error) in 1 file\n"
+    )
+    assert _render("text", run) == plain
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty = _Tty()
+    reporter("text")(run, tty)
+    assert tty.getvalue() == plain
+
+
+def test_json() -> None:
+    location: dict[str, Any] = {"column": 13, "endColumn": 17, "endLine": 5, "line": 5}
+    assert json.loads(_render("json", RUN)) == {
+        "format": "personalize-runner/lint",
+        "version": 1,
+        "files": 3,
+        "specs": 1,
+        "findings": [
+            {
+                "path": "specs/a b.yaml",
+                "line": 2,
+                "column": 1,
+                "endLine": 4,
+                "endColumn": 3,
+                "rule": "yaml-syntax",
+                "severity": "warning",
+                "message": "100% wrong,\r\nsee: here",
+                "related": [],
+            },
+            {
+                "path": "specs/a.yaml",
+                **location,
+                "rule": "type",
+                "severity": "error",
+                "message": 'numResults: expected an integer, got the string "25"',
+                "related": [],
+            },
+            {
+                "path": "specs/b.yaml",
+                "line": 3,
+                "column": 10,
+                "endLine": 3,
+                "endColumn": 31,
+                "rule": "duplicate-job-name",
+                "severity": "error",
+                "message": "jobName: 'promo' is also the name of the job in specs/a.yaml:3",
+                "related": [
+                    {
+                        "path": "specs/a.yaml",
+                        "line": 3,
+                        "column": 10,
+                        "endLine": 3,
+                        "endColumn": 15,
+                        "message": "the same jobName",
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def test_json_bytes_are_stable() -> None:
+    assert _render("json", CLEAN) == (
+        "{\n"
+        '  "files": 2,\n'
+        '  "findings": [],\n'
+        '  "format": "personalize-runner/lint",\n'
+        '  "specs": 3,\n'
+        '  "version": 1\n'
+        "}\n"
+    )
+
+
+def test_github() -> None:
+    assert _render("github", RUN) == (
+        "::warning file=specs/a b.yaml,line=2,endLine=4,"
+        "title=personalize-runner yaml-syntax::100%25 wrong,%0D%0Asee: here\n"
+        "::error file=specs/a.yaml,line=5,col=13,endLine=5,endColumn=17,"
+        'title=personalize-runner type::numResults: expected an integer, got the string "25"\n'
+        "::error file=specs/b.yaml,line=3,col=10,endLine=3,endColumn=31,"
+        "title=personalize-runner duplicate-job-name::jobName: 'promo' is also the name of the "
+        "job in specs/a.yaml:3%0Aspecs/a.yaml:3:10: the same jobName\n"
+        "personalize-runner lint: 3 findings (2 errors) in 3 files\n"
+    )
+    assert _render("github", CLEAN) == "personalize-runner lint: 2 files, 3 specs: no findings\n"
+
+
+def test_github_escaping() -> None:
+    assert escape_data("a%b\r\nc:d,e") == "a%25b%0D%0Ac:d,e"
+    assert escape_property("a%b\r\nc:d,e") == "a%25b%0D%0Ac%3Ad%2Ce"
+
+
+# The part of SARIF 2.1.0 (sarif-schema-2.1.0.json) that GitHub code scanning reads, with
+# its types; no PyPI package at hand ships the full schema.
+SARIF_SUBSET: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "$schema": {"type": "string", "format": "uri"},
+        "version": {"const": "2.1.0"},
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["tool", "results"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "version": {"type": "string"},
+                                    "informationUri": {"type": "string"},
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id", "shortDescription"],
+                                            "properties": {
+                                                "id": {"type": "string"},
+                                                "shortDescription": {"$ref": "#/$defs/message"},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "results": {"type": "array", "items": {"$ref": "#/$defs/result"}},
+                },
+            },
+        },
+    },
+    "$defs": {
+        "message": {
+            "type": "object",
+            "required": ["text"],
+            "properties": {"text": {"type": "string"}},
+        },
+        "location": {
+            "type": "object",
+            "required": ["physicalLocation"],
+            "properties": {
+                "id": {"type": "integer", "minimum": -1},
+                "message": {"$ref": "#/$defs/message"},
+                "physicalLocation": {
+                    "type": "object",
+                    "required": ["artifactLocation", "region"],
+                    "properties": {
+                        "artifactLocation": {
+                            "type": "object",
+                            "required": ["uri"],
+                            "properties": {"uri": {"type": "string", "format": "uri-reference"}},
+                        },
+                        "region": {
+                            "type": "object",
+                            "required": ["startLine"],
+                            "properties": {
+                                key: {"type": "integer", "minimum": 1}
+                                for key in ("startLine", "startColumn", "endLine", "endColumn")
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "result": {
+            "type": "object",
+            "required": ["ruleId", "message", "locations"],
+            "properties": {
+                "ruleId": {"type": "string"},
+                "ruleIndex": {"type": "integer", "minimum": -1},
+                "level": {"enum": ["none", "note", "warning", "error"]},
+                "message": {"$ref": "#/$defs/message"},
+                "locations": {"type": "array", "items": {"$ref": "#/$defs/location"}},
+                "relatedLocations": {"type": "array", "items": {"$ref": "#/$defs/location"}},
+            },
+        },
+    },
+}
+
+
+def test_sarif() -> None:
+    document = json.loads(_render("sarif", RUN))
+    validate(document, SARIF_SUBSET)
+
+    def location(uri: str, region: tuple[int, int, int, int]) -> dict[str, Any]:
+        keys = ("startLine", "startColumn", "endLine", "endColumn")
+        return {
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri},
+                "region": dict(zip(keys, region, strict=True)),
+            }
+        }
+
+    assert document == {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "personalize-runner",
+                        "version": "0.1.0",
+                        "informationUri": "https://pypi.org/project/personalize-runner/",
+                        "rules": [
+                            {
+                                "id": "duplicate-job-name",
+                                "shortDescription": {"text": "The same jobName in two specs."},
+                            },
+                            {
+                                "id": "type",
+                                "shortDescription": {"text": "A value of the wrong type."},
+                            },
+                            {
+                                "id": "yaml-syntax",
+                                "shortDescription": {"text": "The file is not valid YAML."},
+                            },
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": "yaml-syntax",
+                        "ruleIndex": 2,
+                        "level": "warning",
+                        "message": {"text": "100% wrong,\r\nsee: here"},
+                        "locations": [location("specs/a%20b.yaml", (2, 1, 4, 3))],
+                    },
+                    {
+                        "ruleId": "type",
+                        "ruleIndex": 1,
+                        "level": "error",
+                        "message": {"text": 'numResults: expected an integer, got the string "25"'},
+                        "locations": [location("specs/a.yaml", (5, 13, 5, 17))],
+                    },
+                    {
+                        "ruleId": "duplicate-job-name",
+                        "ruleIndex": 0,
+                        "level": "error",
+                        "message": {
+                            "text": "jobName: 'promo' is also the name of the job in specs/a.yaml:3"
+                        },
+                        "locations": [location("specs/b.yaml", (3, 10, 3, 31))],
+                        "relatedLocations": [
+                            {
+                                "id": 1,
+                                **location("specs/a.yaml", (3, 10, 3, 15)),
+                                "message": {"text": "the same jobName"},
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def test_sarif_clean_run_is_valid() -> None:
+    document = json.loads(_render("sarif", CLEAN))
+    validate(document, SARIF_SUBSET)
+    assert document["runs"][0]["results"] == []
+    assert document["runs"][0]["tool"]["driver"]["rules"] == []
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_exit_status_through_the_cli(
+    output_format: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(REPO)
+    state = tmp_path / "state.json"
+    good = (EXAMPLES / "positive").relative_to(REPO).as_posix()
+    bad = (EXAMPLES / "negative" / "wrong-type.yaml").relative_to(REPO).as_posix()
+    status, out, err = run_lint(capsys, "--format", output_format, good, state=state)
+    assert (status, err) == (0, "")
+    status, out, err = run_lint(capsys, "--format", output_format, good, bad, state=state)
+    assert (status, err) == (1, "")
+    if output_format == "sarif":
+        validate(json.loads(out), SARIF_SUBSET)

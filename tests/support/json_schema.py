@@ -1,0 +1,48 @@
+"""jsonschema for the tests, reading `pattern` as ECMA-262 (through regress), as JSON
+Schema specifies and as editors and check-jsonschema do; Python's `re` differs on `$`,
+`\\d` and `.`. The one test module that imports jsonschema and regress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import regress
+from jsonschema import Draft202012Validator, ValidationError
+
+
+@cache
+def _regex(pattern: str) -> Any:
+    return regress.Regex(pattern, "u")
+
+
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and _regex(pattern).find(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+EcmaDraft202012Validator: Any = jsonschema.validators.extend(
+    Draft202012Validator, {"pattern": _ecma_pattern}
+)
+
+
+def check_schema(schema: dict[str, Any]) -> None:
+    """Raises if `schema` is not a valid draft 2020-12 schema."""
+    Draft202012Validator.check_schema(schema)
+
+
+def is_valid(schema: dict[str, Any], instance: Any) -> bool:
+    return bool(EcmaDraft202012Validator(schema).is_valid(instance))
+
+
+def errors(schema: dict[str, Any], instance: Any) -> list[str]:
+    return [error.message for error in EcmaDraft202012Validator(schema).iter_errors(instance)]
+
+
+def validate(schema: dict[str, Any], instance: Any) -> None:
+    """Raises `ValidationError` unless `instance` is valid."""
+    EcmaDraft202012Validator(schema).validate(instance)
