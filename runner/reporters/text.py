@@ -31,7 +31,7 @@ def report(run: LintRun, stream: TextIO) -> None:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
-    for finding in run.findings:
+    for finding in sorted(run.findings, key=lambda finding: finding.sort_key):
         where = f"{finding.path}:{finding.span.line}:{finding.span.col}"
         level = finding.severity.value
         level = paint(level, _RED if finding.severity is Severity.ERROR else _YELLOW)
@@ -46,7 +46,7 @@ def report(run: LintRun, stream: TextIO) -> None:
     if run.findings:
         summary = f"{len(run.findings)} finding{'s' if len(run.findings) != 1 else ''}"
         counted = f"{errors} error{'s' if errors != 1 else ''}"
-        stream.write(paint(f"{summary} ({counted}) in {files}\n", _BOLD))
+        stream.write(paint(f"{summary} ({counted}) in {files}", _BOLD) + "\n")
     else:
         specs = f"{run.specs} spec{'s' if run.specs != 1 else ''}"
         stream.write(f"{files}, {specs}: no findings\n")
