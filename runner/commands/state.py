@@ -7,12 +7,12 @@ the lock of a run that died. Every change is a compare-and-swap under the state 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import difflib
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from runner.config import Settings
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from runner.state.s3 import LockInfo
 
 Confirm = Callable[[str], bool]
-# `numResults` the service uses when a request has none.
-DEFAULT_NUM_RESULTS = 25
 
 
 class ImportMismatch(UserError):
@@ -107,13 +105,12 @@ def import_job(
     store = open_store(settings.state)
     snapshot = store.read()
     _check_not_recorded(store, snapshot, job)
-    if backend is None:
-        backend = _open_backend(settings)
-    arn = f"arn:{spec.partition}:personalize:{spec.region}:{spec.account}:batch-segment-job/{job}"
-    description = _describe(backend, arn, spec)
-    differences = compare(spec.request, description.request)
-    if "tags" in spec.request:
-        differences += _compare_tags(spec.request["tags"], backend.list_tags(arn))
+    with contextlib.ExitStack() as stack:
+        if backend is None:
+            from runner.commands.common import opened_backend
+
+            backend = stack.enter_context(opened_backend(settings))
+        description, differences = _check_job(backend, spec)
     if differences:
         lines = "\n".join(f"  {line}" for line in differences)
         raise ImportMismatch(
@@ -121,6 +118,8 @@ def import_job(
             f"{spec.location}:\n{lines}\nJobs cannot be changed: restore the spec to what the "
             "job was created with, or give the spec a new jobName (reconcile then submits it)."
         )
+    from runner.commands.common import git_commit
+
     now = datetime.datetime.now(UTC)
     summary = description.summary
     record = JobRecord(
@@ -130,9 +129,9 @@ def import_job(
         region=spec.region,
         account=spec.account,
         spec_file=spec.file,
-        spec_digest=spec.request_digest,
+        spec_digest=spec.file_digest,
         request_digest=spec.request_digest,
-        git_commit=None,
+        git_commit=git_commit(settings.root),
         submitted_at=summary.created_at or now,
         recorded_by="imported",
         status=summary.status,
@@ -242,53 +241,10 @@ def unlock(settings: Settings, *, lock_id: str, yes: bool = False, confirm: Conf
     return ExitStatus.OK
 
 
-def compare(spec: Mapping[str, Any], service: Mapping[str, Any]) -> list[str]:
-    """The request fields in which a job at the service differs from its spec, one line
-    each; tags are compared apart (the service reports them through another call)."""
-    from runner.backends.wire import REQUEST_FIELDS
-
-    wanted = _normalized(spec)
-    found = _normalized(service)
-    differences = []
-    for field in REQUEST_FIELDS:
-        if wanted.get(field) != found.get(field):
-            differences.append(
-                f"{field}: the spec has {_show(wanted.get(field))}, "
-                f"the job has {_show(found.get(field))}"
-            )
-    return differences
-
-
-def _normalized(request: Mapping[str, Any]) -> dict[str, Any]:
-    result = _without_nulls(request)
-    result.setdefault("numResults", DEFAULT_NUM_RESULTS)
-    return result
-
-
-def _without_nulls(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: _without_nulls(item) if isinstance(item, Mapping) else item
-        for key, item in value.items()
-        if item is not None
-    }
-
-
-def _compare_tags(spec: list[Mapping[str, str]], service: list[dict[str, str]]) -> list[str]:
-    wanted = {tag["tagKey"]: tag["tagValue"] for tag in spec}
-    found = {tag["tagKey"]: tag["tagValue"] for tag in service}
-    if wanted == found:
-        return []
-    return [f"tags: the spec has {_show(wanted)}, the job has {_show(found)}"]
-
-
-def _show(value: object) -> str:
-    return "none" if value is None else json.dumps(value, sort_keys=True)
-
-
 def _find_spec(settings: Settings, job: str) -> JobSpec:
-    from runner.spec.loader import load_specs
+    from runner.commands.common import load
 
-    result = load_specs([str(settings.specs)], root=settings.root)
+    result = load(settings)
     for spec in result.specs:
         if spec.job_name == job:
             return spec
@@ -305,21 +261,16 @@ def _find_spec(settings: Settings, job: str) -> JobSpec:
     )
 
 
-def _open_backend(settings: Settings) -> Backend:
-    from runner.backends import open_backend
-
-    if settings.backend == "local":
-        from runner.backends.local import FOLDER_NAME
-
-        return open_backend("local", root=settings.root / FOLDER_NAME)
-    return open_backend(settings.backend)
-
-
-def _describe(backend: Backend, arn: str, spec: JobSpec) -> JobDescription:
+def _check_job(backend: Backend, spec: JobSpec) -> tuple[JobDescription, list[str]]:
+    """The job at the service, and how it differs from `spec` (as `reconcile` adopts)."""
     from runner.backends import ResourceNotFound, ServiceError
+    from runner.planner import request_differences
+    from runner.reconciler import job_arn
 
+    arn = job_arn(spec)
     try:
-        return backend.describe_job(arn)
+        description = backend.describe_job(arn)
+        tags = backend.list_tags(arn) if spec.request.get("tags") else []
     except ResourceNotFound:
         raise StateError(
             f"cannot import {spec.job_name}: there is no job {arn} at the {backend.name} "
@@ -330,6 +281,10 @@ def _describe(backend: Backend, arn: str, spec: JobSpec) -> JobDescription:
         raise StateError(
             f"cannot import {spec.job_name}: describing {arn} failed: {error}"
         ) from None
+    differences = request_differences(
+        spec.request, description.request, [(tag["tagKey"], tag["tagValue"]) for tag in tags]
+    )
+    return description, differences
 
 
 def _check_not_recorded(store: StateStore, snapshot: Snapshot | None, job: str) -> None:
@@ -352,7 +307,7 @@ def _record(store: StateStore, snapshot: Snapshot | None, job: str) -> JobRecord
     return record
 
 
-@contextmanager
+@contextlib.contextmanager
 def _locked(store: StateStore, *, command: str, timeout: float) -> Iterator[None]:
     with store.lock(holder=LockHolder.current(command=command), timeout=timeout):
         yield

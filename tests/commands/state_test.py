@@ -158,9 +158,9 @@ def test_import_refuses_a_job_that_differs_from_its_spec(
     assert capsys.readouterr().err == (
         f"error: cannot import {JOB}: the job {job_arn(JOB)} differs from its spec "
         f"specs/{JOB}.yaml:3:\n"
-        "  numResults: the spec has 25, the job has 100\n"
-        '  jobOutput: the spec has {"s3DataDestination": {"path": '
-        '"s3://acme-personalize/batch/out/"}}, the job has {"s3DataDestination": {"path": '
+        "  numResults: the spec has 25, the service 100\n"
+        '  jobOutput: the spec has {"s3DataDestination":{"path":'
+        '"s3://acme-personalize/batch/out/"}}, the service {"s3DataDestination":{"path":'
         '"s3://acme-personalize/elsewhere/"}}\n'
         "Jobs cannot be changed: restore the spec to what the job was created with, or give "
         "the spec a new jobName (reconcile then submits it).\n"
@@ -197,7 +197,7 @@ def test_import_compares_tags(
 
     assert run("state", "import", JOB, monkeypatch=monkeypatch) == 1
 
-    assert '  tags: the spec has {"team": "growth"}, the job has {}\n' in capsys.readouterr().err
+    assert "  tags: the job lacks team=growth\n" in capsys.readouterr().err
 
 
 def test_import_needs_the_job_and_its_spec(
