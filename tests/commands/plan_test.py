@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import run_cli
+from tests.support.job_requests import job_request
+from tests.support.job_specs import spec_yaml, write_specs
+from tests.support.personalize_server import PersonalizeServer
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "repo"
+    (root / "specs").mkdir(parents=True)
+    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_the_default_plan_needs_no_credentials(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(repo / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(repo / "none"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PERSONALIZE", "http://127.0.0.1:9")
+    write_specs(repo / "specs", ["alpha"])
+
+    ran = run_cli("plan", "--detailed-exitcode")
+
+    assert (ran.status, ran.err) == (2, "")
+    assert ran.out == (
+        "Plan: 1 to create (offline, no state yet)\n"
+        "\n"
+        "+ alpha  create     us-east-1 123456789012  specs/alpha.yaml\n"
+        "\n"
+        "`personalize-runner reconcile` would submit 1 job.\n"
+    )
+    assert run_cli("plan").status == 0
+
+
+def test_markdown_and_json(repo: Path) -> None:
+    write_specs(repo / "specs", ["alpha"])
+
+    markdown = run_cli("plan", "--format", "markdown").out
+    document = json.loads(run_cli("plan", "--format", "json").out)
+
+    assert "| `+` | `alpha` | create | `specs/alpha.yaml` |  |\n" in markdown
+    assert document["plan_format"] == 1
+    assert [job["change"] for job in document["jobs"]] == ["create"]
+
+
+def test_refresh_finds_jobs_to_adopt(repo: Path, personalize_server: PersonalizeServer) -> None:
+    personalize_server.service.create_batch_segment_job(
+        job_request("alpha", output_path="s3://acme-personalize/batch/out/alpha/")
+    )
+    write_specs(repo / "specs", ["alpha"])
+
+    ran = run_cli("plan", "--refresh", "--detailed-exitcode")
+
+    assert ran.status == 2
+    assert ran.out == (
+        "Plan: 1 to adopt (the service consulted, no state yet)\n"
+        "\n"
+        "~ alpha  adopt      us-east-1 123456789012  specs/alpha.yaml\n"
+        "    exists at the service with the same parameters: recorded, not submitted again\n"
+        "\n"
+        "`personalize-runner reconcile` would record 1 existing job.\n"
+    )
+    assert personalize_server.count("CreateBatchSegmentJob") == 0
+
+
+def test_an_invalid_spec_gives_no_plan(repo: Path) -> None:
+    (repo / "specs" / "alpha.yaml").write_text(
+        spec_yaml("alpha", extra="numResult: 10\n"), encoding="utf-8"
+    )
+
+    ran = run_cli("plan")
+
+    assert ran.status == 1
+    assert ran.out == ""
+    assert ran.err.startswith("specs/alpha.yaml:12:1: error: ")
+    assert ran.err.endswith("No plan: fix the specs first (personalize-runner lint).\n")
