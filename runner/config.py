@@ -3,17 +3,55 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from runner.yamlfile import Document
 
 CONFIG_FILE = "personalize-runner.yaml"
 DEFAULT_SPECS = "specs"
 DEFAULT_STATE = ".personalize-runner/state.json"
 DEFAULT_BACKEND = "local"
 BACKENDS = ("aws", "local")
+SETTINGS = ("accounts", "backend", "specs", "state")
+ACCOUNT_SETTINGS = ("profile", "role_arn", "external_id", "session_name", "duration_seconds")
+DEFAULT_SESSION_NAME = "personalize-runner"
+# AssumeRole's limits: 15 minutes to 12 hours (the role's maximum session duration).
+MIN_DURATION_SECONDS = 900
+MAX_DURATION_SECONDS = 43_200
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}", re.ASCII)
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """How the `aws` backend reaches one account: a named profile, or a role to assume.
+
+    An account without an entry in `personalize-runner.yaml` uses boto3's default chain.
+    """
+
+    account: str
+    profile: str | None = None
+    role_arn: str | None = None
+    """Assumed through STS with the default chain's credentials."""
+    external_id: str | None = None
+    session_name: str = DEFAULT_SESSION_NAME
+    duration_seconds: int | None = None
+    """None: STS's default, one hour; the credentials are refreshed before they expire."""
+
+    def __str__(self) -> str:
+        if self.profile is not None:
+            return f"the profile {self.profile!r}"
+        return f"the role {self.role_arn}"
 
 
 @dataclass(frozen=True)
@@ -24,7 +62,8 @@ class Settings:
     state: str
     """A path, or later `s3://bucket/key`."""
     backend: str
-    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: Mapping[str, AccountAccess] = field(default_factory=dict)
+    """How the `aws` backend reaches each account, by account id."""
     config_file: Path | None = None
 
 
@@ -56,20 +95,110 @@ def _read_config(path: Path) -> dict[str, Any]:
     data = document.data
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: expected a mapping of settings")
-    known = {"specs", "state", "backend", "accounts"}
+    settings: dict[str, Any] = {}
     for key, value in data.items():
         span = document.locate((key,), key=True)
         where = f"{path}:{span.line}:{span.col}"
-        if key not in known:
-            raise ConfigError(
-                f"{where}: unknown setting {key!r}; known: {', '.join(sorted(known))}"
-            )
+        if key not in SETTINGS:
+            raise ConfigError(f"{where}: unknown setting {key!r}{_suggest(key, SETTINGS)}")
         if key == "accounts":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: 'accounts' maps account ids to settings")
-        elif not isinstance(value, str):
+            settings[key] = {
+                account: _account_access(path, document, account, entry)
+                for account, entry in value.items()
+            }
+            continue
+        if not isinstance(value, str):
             raise ConfigError(f"{where}: {key!r} must be a string")
-    return data
+        settings[key] = value
+    return settings
+
+
+def _account_access(path: Path, document: Document, account: str, entry: object) -> AccountAccess:
+    def where(*keys: str, key: bool = True) -> str:
+        span = document.locate(("accounts", account, *keys), key=key)
+        return f"{path}:{span.line}:{span.col}"
+
+    if not _ACCOUNT_ID.fullmatch(account):
+        hint = ""
+        if account.isascii() and account.isdigit() and len(account) < 12:
+            # YAML reads an unquoted 012345678901 as the number 12345678901.
+            hint = " (if it starts with 0, quote it: YAML drops the leading zeros of a number)"
+        raise ConfigError(f"{where()}: account id {account!r} is not 12 digits{hint}")
+    if not isinstance(entry, dict):
+        raise ConfigError(
+            f"{where(key=False)}: account {account} needs a mapping with 'profile' or 'role_arn'"
+        )
+    for key, value in entry.items():
+        if key not in ACCOUNT_SETTINGS:
+            raise ConfigError(
+                f"{where(key)}: unknown setting {key!r} of account {account}"
+                f"{_suggest(key, ACCOUNT_SETTINGS)}"
+            )
+        expected = int if key == "duration_seconds" else str
+        if type(value) is not expected or value == "":
+            kind = "an integer" if expected is int else "a non-empty string"
+            raise ConfigError(f"{where(key, key=False)}: {key!r} must be {kind}")
+    if "profile" in entry and "role_arn" in entry:
+        raise ConfigError(
+            f"{where('role_arn')}: account {account} has both 'profile' and 'role_arn': keep one"
+        )
+    if "profile" not in entry and "role_arn" not in entry:
+        raise ConfigError(
+            f"{where()}: account {account} needs 'profile' (a named AWS profile) "
+            "or 'role_arn' (a role to assume)"
+        )
+    if "profile" in entry:
+        for key in ACCOUNT_SETTINGS[2:]:
+            if key in entry:
+                raise ConfigError(
+                    f"{where(key)}: {key!r} goes with 'role_arn'; account {account} uses a profile"
+                )
+        return AccountAccess(account, profile=entry["profile"])
+    role_arn = entry["role_arn"]
+    match = _ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        raise ConfigError(
+            f"{where('role_arn', key=False)}: 'role_arn' must be an IAM role ARN, "
+            f"arn:aws:iam::{account}:role/NAME, not {role_arn!r}"
+        )
+    if match.group(1) != account:
+        raise ConfigError(
+            f"{where('role_arn', key=False)}: the role {role_arn} is in account "
+            f"{match.group(1)}, not {account}: assuming it gives credentials of its own account"
+        )
+    checks = (
+        ("external_id", _EXTERNAL_ID, "2 to 1224 letters, digits or +=,.@:/-"),
+        ("session_name", _SESSION_NAME, "2 to 64 letters, digits or +=,.@-"),
+    )
+    for key, pattern, what in checks:
+        if key in entry and not pattern.fullmatch(entry[key]):
+            raise ConfigError(
+                f"{where(key, key=False)}: {key!r} must be {what}, not {entry[key]!r}"
+            )
+    duration = entry.get("duration_seconds")
+    if duration is not None and not MIN_DURATION_SECONDS <= duration <= MAX_DURATION_SECONDS:
+        raise ConfigError(
+            f"{where('duration_seconds', key=False)}: 'duration_seconds' must be from "
+            f"{MIN_DURATION_SECONDS} to {MAX_DURATION_SECONDS}, not {duration}"
+        )
+    return AccountAccess(
+        account,
+        role_arn=role_arn,
+        external_id=entry.get("external_id"),
+        session_name=entry.get("session_name", DEFAULT_SESSION_NAME),
+        duration_seconds=duration,
+    )
+
+
+def _suggest(key: str, known: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f": did you mean {close[0]!r}?"
+    return f"; known: {', '.join(known)}"
 
 
 def load_settings(
@@ -95,6 +224,6 @@ def load_settings(
         specs=specs_path,
         state=state_location,
         backend=backend,
-        accounts=dict(config.get("accounts", {})),
+        accounts=config.get("accounts", {}),
         config_file=config_path if config_path.is_file() else None,
     )
