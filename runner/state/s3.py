@@ -91,11 +91,10 @@ class LockInfo:
     etag: str
 
     def describe(self) -> str:
-        who = (
-            "a holder that did not record who it is"
-            if self.holder is None
-            else (self.holder.describe())
-        )
+        if self.holder is None:
+            who = "a holder that did not record who it is"
+        else:
+            who = self.holder.describe()
         since = "" if self.since is None else f" since {format_time(self.since)}"
         return f"{who}{since}"
 

@@ -370,3 +370,18 @@ def test_state_new_round_trips(s3_bucket: str) -> None:
     snapshot = store.read()
     assert snapshot is not None
     assert snapshot.state == state
+
+
+def test_a_lock_object_that_is_not_a_lock(s3_bucket: str) -> None:
+    boto3.client("s3").put_object(Bucket=s3_bucket, Key=f"{KEY}.lock", Body=b"garbage")
+
+    with pytest.raises(LockError) as info, make_store(s3_bucket).lock(holder=HOLDER, timeout=0):
+        pass
+
+    assert str(info.value) == (
+        f"the state lock s3://{s3_bucket}/{KEY}.lock is held by a holder that did not record "
+        "who it is; gave up after 0s. Another run is using the state: wait for it to finish "
+        "and run the command again, or allow a longer lock timeout. If no run is using the "
+        "state, the lock object cannot be read as a lock: delete it (aws s3 rm "
+        f"s3://{s3_bucket}/{KEY}.lock)."
+    )
