@@ -235,6 +235,13 @@ class _Composer:
                     if event.anchor is not None:
                         anchors[event.anchor] = (value, 1)
                 else:
+                    if event.anchor not in anchors:
+                        # libyaml's parser leaves this to the composer: ours.
+                        raise YamlSyntaxError(
+                            f"invalid YAML: the alias *{event.anchor} refers to no anchor; "
+                            f"define &{event.anchor} before it, in the same document",
+                            _span(event.start_mark, event.end_mark),
+                        )
                     value, weight = anchors[event.anchor]
                     nodes += weight
                 if nodes > MAX_NODES:
