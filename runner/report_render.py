@@ -75,10 +75,11 @@ def render_report_text(report: RunReport, *, color: bool = False) -> str:
     if unchanged:
         parts.append(f"{unchanged} unchanged")
     lines = []
-    for outcome in report.outcomes:
-        if report.waited and outcome.status in (ACTIVE, CREATE_FAILED):
-            reason = f": {outcome.failure_reason}" if outcome.failure_reason else ""
-            lines.append(f"{outcome.name}: {outcome.status}{reason}")
+    if report.waited:
+        # Each change of status was shown as it came; the counts close the run.
+        final = [outcome.status for outcome in report.outcomes]
+        counted = [f"{final.count(status)} {status}" for status in (ACTIVE, CREATE_FAILED)]
+        parts.append("then " + " and ".join(counted))
     if report.unfinished:
         lines.append(
             f"Still running when the deadline passed: {', '.join(report.unfinished)}; "

@@ -324,3 +324,24 @@ def test_two_reconciles_at_once_lose_no_update(tmp_path: Path) -> None:
     state = read_state(repo)
     assert sorted(state.jobs) == [f"{x}-{i}" for x in "ab" for i in range(4)]
     assert state.serial == 8
+
+
+def test_wait_follows_the_submitted_jobs_with_plain_lines_off_a_terminal(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_specs(repo / "specs", ["alpha", "beta"])
+    with stand_in_process(tmp_path / "stand-in") as url:
+        for name, value in aws_env(url, tmp_path).items():
+            monkeypatch.setenv(name, value)
+
+        ran = run_cli("reconcile", "--wait", "--timeout", "30")
+
+    assert ran.status == 0
+    assert ran.out.endswith(
+        f"created  alpha  {job_arn('alpha')}\n"
+        f"created  beta  {job_arn('beta')}\n"
+        "alpha: ACTIVE\n"
+        "beta: ACTIVE\n"
+        "Reconcile: 2 created, then 2 ACTIVE and 0 CREATE FAILED (state serial 3).\n"
+    )
+    assert {record.status for record in read_state(repo).jobs.values()} == {"ACTIVE"}
