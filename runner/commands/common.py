@@ -21,7 +21,7 @@ def opened_backend(settings: Settings) -> Iterator[Backend]:
     if settings.backend == "local":
         backend = open_backend("local", root=settings.root / LOCAL_FOLDER)
     else:
-        backend = open_backend(settings.backend)
+        backend = open_backend(settings.backend, accounts=settings.accounts)
     try:
         yield backend
     finally:

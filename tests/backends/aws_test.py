@@ -114,7 +114,10 @@ def test_each_arn_s_region_gets_its_own_client(
     west = list(aws_backend.list_jobs(partition="aws", region="eu-west-1", account="123456789012"))
 
     assert [job.name for job in west] == ["west"]
-    assert sorted(aws_backend._clients) == ["eu-west-1", "us-east-1"]
+    assert sorted(aws_backend._clients) == [
+        ("123456789012", "eu-west-1"),
+        ("123456789012", "us-east-1"),
+    ]
 
 
 def test_listing_pages_by_100_and_keeps_to_the_account(
@@ -329,7 +332,8 @@ def test_the_retry_mode_is_selectable(
         session=boto3_session,
     ) as backend:
         backend.create_job(job_request())
-        retries = backend._client("us-east-1").meta.config.retries  # type: ignore[attr-defined]
+        client = backend._client("123456789012", "us-east-1")
+        retries = client.meta.config.retries  # type: ignore[attr-defined]
 
     assert retries == {"mode": mode, "total_max_attempts": 3}
 

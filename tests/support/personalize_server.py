@@ -2,8 +2,9 @@
 
 It serves an in-memory `PersonalizeService` on 127.0.0.1 and can misbehave on request:
 throttle, answer 5xx, apply a call and lose its answer, or answer late. Every request is
-logged (operation and body), so tests can count the attempts botocore made. Signatures are
-not checked; the region is read from the request's credential scope.
+logged (operation, body and the signing access key id), so tests can count the attempts
+botocore made and see whose credentials signed them. Signatures are not checked; the
+region is read from the request's credential scope.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from runner.backends.local.service import OPERATIONS, PersonalizeService
 
 TARGET_PREFIX = "AmazonPersonalize."
 CONTENT_TYPE = "application/x-amz-json-1.1"
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/personalize/aws4_request")
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]*)/\d{8}/([^/]+)/personalize/aws4_request")
 _ERROR_TYPES = {500: "InternalFailure", 502: "BadGateway", 503: "ServiceUnavailable"}
 
 LoseHow = Literal["error", "close"]
@@ -38,6 +39,8 @@ class Call:
 
     operation: str
     body: Mapping[str, Any]
+    access_key_id: str | None = None
+    """Of the credentials that signed the request (SigV4's `Credential=`)."""
 
 
 @dataclass
@@ -188,8 +191,12 @@ class PersonalizeServer:
             body = json.loads(payload or b"{}")
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = None
+        scope = _CREDENTIAL_SCOPE.search(authorization)
+        access_key_id = scope.group(1) if scope else None
         with self._lock:
-            self._calls.append(Call(operation, body if isinstance(body, dict) else {}))
+            self._calls.append(
+                Call(operation, body if isinstance(body, dict) else {}, access_key_id)
+            )
         if not target.startswith(TARGET_PREFIX) or operation not in OPERATIONS:
             return _error(400, "UnknownOperationException", f"Unknown operation {target}")
         if not isinstance(body, dict):
@@ -204,9 +211,8 @@ class PersonalizeServer:
         if fault is not None:
             return _error(fault.status, _ERROR_TYPES.get(fault.status, "InternalFailure"), "")
 
-        scope = _CREDENTIAL_SCOPE.search(authorization)
         try:
-            result = self.service.call(operation, body, region=scope.group(1) if scope else None)
+            result = self.service.call(operation, body, region=scope.group(2) if scope else None)
         except ServiceError as error:
             return _error(400, error.code, error.message)
         lost = self._take(operation, ("lose",))
