@@ -58,7 +58,9 @@ def test_the_demo_reconciles_the_example_specs_once(tmp_path: Path) -> None:
             tmp_path
             / ".personalize-local/s3/acme-personalize/batch/out/holiday-promo-2026-11"
             / "holiday-items.jsonl.out"
-        ).read_text(encoding="utf-8").splitlines()[0]
+        )
+        .read_text(encoding="utf-8")
+        .splitlines()[0]
     )
     assert len(segment["output"]["recommendedUsers"]) == 100
 
