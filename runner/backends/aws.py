@@ -274,7 +274,7 @@ class AwsBackend:
             sts.close()
         if identity["Account"] != access.account:
             raise BackendError(
-                f"Account {access.account}: {access} gives credentials of account "
+                f"account {access.account}: {access} gives credentials of account "
                 f"{identity['Account']} ({identity['Arn']}), not of {access.account}. "
                 f"{_fix(access)}"
             )
@@ -314,7 +314,7 @@ def _access_errors(access: AccountAccess, doing: str) -> Iterator[None]:
     account and how it is reached."""
     from botocore import exceptions
 
-    where = f"Account {access.account}: {doing} {access}"
+    where = f"account {access.account}: {doing} {access}"
     try:
         yield
     except exceptions.ClientError as error:

@@ -3,6 +3,7 @@ once with STS, over HTTP (the Personalize stand-in and moto's STS on 127.0.0.1).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from runner.backends.aws import AwsBackend
 from runner.commands.common import opened_backend
 from runner.config import AccountAccess, load_settings
 from runner.errors import BackendError
+from tests.support.cli import run_cli
 from tests.support.job_requests import job_arn, job_request
+from tests.support.job_specs import spec_yaml, write_specs
 from tests.support.personalize_server import PersonalizeServer
 from tests.support.sts_server import MOTO_ACCOUNT, StsServer, sts_server, sts_server_session
 
@@ -209,7 +212,7 @@ def test_credentials_of_another_account_are_refused_before_any_call(
         backend_of, personalize_server, AccountAccess(ACCOUNT_B, profile="growth-a")
     )
     expected = (
-        f"Account {ACCOUNT_B}: the profile 'growth-a' gives credentials of account "
+        f"account {ACCOUNT_B}: the profile 'growth-a' gives credentials of account "
         f"{ACCOUNT_A} (arn:aws:sts::{ACCOUNT_A}:user/moto), not of {ACCOUNT_B}. "
         "Check the profile 'growth-a' in the AWS configuration (AWS_CONFIG_FILE, "
         "AWS_SHARED_CREDENTIALS_FILE, ~/.aws), or the account's entry in "
@@ -239,7 +242,7 @@ def test_a_missing_profile_names_the_account(
         backend.create_job(job_request("promo-b", account=ACCOUNT_B))
 
     assert str(info.value) == (
-        f"Account {ACCOUNT_B}: cannot use the profile 'growth-b': The config profile "
+        f"account {ACCOUNT_B}: cannot use the profile 'growth-b': The config profile "
         "(growth-b) could not be found. Check the profile 'growth-b' in the AWS "
         "configuration (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws), or the "
         "account's entry in personalize-runner.yaml."
@@ -259,7 +262,7 @@ def test_refused_credentials_name_the_account_and_the_profile(
         backend.create_job(job_request("promo-a", account=ACCOUNT_A))
 
     assert str(info.value) == (
-        f"Account {ACCOUNT_A}: cannot use the profile 'growth-a': Unable to locate "
+        f"account {ACCOUNT_A}: cannot use the profile 'growth-a': Unable to locate "
         "credentials. Check the profile 'growth-a' in the AWS configuration "
         "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws), or the account's entry "
         "in personalize-runner.yaml."
@@ -319,3 +322,74 @@ def test_the_commands_open_the_backend_with_the_configured_accounts(tmp_path: Pa
     with opened_backend(settings) as backend:
         assert isinstance(backend, AwsBackend)
         assert backend.accounts == {ACCOUNT_B: AccountAccess(ACCOUNT_B, profile="growth-b")}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository with a spec in account A (a profile) and one in account B (a role)."""
+    root = tmp_path / "repo"
+    write_specs(root / "specs", ["promo-a"])
+    spec_b = spec_yaml("promo-b", region="eu-west-1").replace(ACCOUNT_A, ACCOUNT_B)
+    (root / "specs" / "promo-b.yaml").write_text(spec_b, encoding="utf-8")
+    (root / "personalize-runner.yaml").write_text(
+        "backend: aws\n"
+        "accounts:\n"
+        f'  "{ACCOUNT_A}":\n'
+        "    profile: growth-a\n"
+        f'  "{ACCOUNT_B}":\n'
+        f"    role_arn: arn:aws:iam::{ACCOUNT_B}:role/personalize-runner\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_reconcile_reaches_each_account_as_configured(
+    repo: Path,
+    tmp_path: Path,
+    personalize_server: PersonalizeServer,
+    sts_server: StsServer,
+    fast_retries: None,
+) -> None:
+    write_profiles(tmp_path, {"growth-a": (KEY_A, "secret-a")})
+
+    ran = run_cli("reconcile")
+
+    assert (ran.status, ran.err) == (0, "")
+    assert ran.out.splitlines()[-3:] == [
+        f"created  promo-a  {job_arn('promo-a')}",
+        f"created  promo-b  {job_arn('promo-b', account=ACCOUNT_B, region='eu-west-1')}",
+        "Reconcile: 2 created (state serial 2).",
+    ]
+    creates = {
+        call.body["jobName"]: call.access_key_id
+        for call in personalize_server.calls
+        if call.operation == CREATE
+    }
+    assert creates["promo-a"] == KEY_A
+    assert assumed_role(ACCOUNT_B, creates["promo-b"])[0] == (
+        f"arn:aws:iam::{ACCOUNT_B}:role/personalize-runner"
+    )
+
+
+def test_reconcile_with_a_wrong_profile_submits_nothing(
+    repo: Path,
+    tmp_path: Path,
+    personalize_server: PersonalizeServer,
+    sts_server: StsServer,
+    fast_retries: None,
+) -> None:
+    write_profiles(tmp_path, {"growth-a": sts_server.access_keys(ACCOUNT_B)})
+
+    ran = run_cli("reconcile")
+
+    assert ran.status == 1
+    assert re.fullmatch(
+        f"error: account {ACCOUNT_A}: the profile 'growth-a' gives credentials of account "
+        rf"{ACCOUNT_B} \(arn:aws:iam::{ACCOUNT_B}:user/runner-\w+\), not of {ACCOUNT_A}\. "
+        r"Check the profile 'growth-a' in the AWS configuration \(AWS_CONFIG_FILE, "
+        r"AWS_SHARED_CREDENTIALS_FILE, ~/\.aws\), or the account's entry in "
+        r"personalize-runner\.yaml\.\n",
+        ran.err,
+    )
+    assert personalize_server.count(CREATE) == 0
