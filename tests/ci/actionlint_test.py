@@ -50,7 +50,7 @@ def actionlint() -> str | None:
 def test_the_workflows_pass_actionlint() -> None:
     binary = actionlint()
     if binary is None:
-        pytest.skip("actionlint is not installed (see README.md, 'Developing')")
+        pytest.skip("actionlint is not installed beside this Python or on PATH")
     files = [str(path.relative_to(REPO)) for path in workflow_files()]
 
     # From the repository's root, so that `uses: ./` finds action.yml and its inputs.
