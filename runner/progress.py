@@ -36,6 +36,8 @@ class ConsoleListener:
         self.color = wants_color(stream)
         self.live = _is_terminal(stream)
         self._progress = False
+        # The longest job name of the plan, to line the run's lines up.
+        self._width = 0
 
     def _line(self, text: str) -> None:
         self._clear()
@@ -48,18 +50,19 @@ class ConsoleListener:
             self._progress = False
 
     def planned(self, plan: Plan) -> None:
+        self._width = max((len(job.name) for job in plan.jobs), default=0)
         if self.show_plan:
             self._line(render_text(plan, color=self.color, next_step=False))
 
     def outcome(self, outcome: Outcome) -> None:
-        self._line(render_outcome(outcome, color=self.color))
+        self._line(render_outcome(outcome, color=self.color, width=self._width))
 
     def note(self, message: str) -> None:
         self._line(message)
 
     def status_changed(self, summary: JobSummary) -> None:
         reason = f": {summary.failure_reason}" if summary.failure_reason else ""
-        self._line(f"{summary.name}: {summary.status}{reason}")
+        self._line(f"{summary.name + ':':<{self._width + 1}} {summary.status}{reason}")
 
     def polled(self, *, final: int, total: int) -> None:
         if not self.live:

@@ -42,13 +42,13 @@ def render_finding(finding: Finding) -> str:
     )
 
 
-def render_outcome(outcome: Outcome, *, color: bool = False) -> str:
-    """One line as the run goes: `created  holiday-promo  arn:…`."""
+def render_outcome(outcome: Outcome, *, color: bool = False, width: int = 0) -> str:
+    """One line as the run goes: `created  holiday-promo  arn:…`, names padded to `width`."""
     head = paint(f"{outcome.result.value:<8}", RESULT_COLORS[outcome.result], color=color)
     if outcome.result is Result.CREATED:
-        return f"{head} {outcome.name}  {outcome.arn}"
+        return f"{head} {outcome.name:<{width}}  {outcome.arn}"
     if outcome.result is Result.ADOPTED:
-        return f"{head} {outcome.name}  {outcome.arn}  ({outcome.reason})"
+        return f"{head} {outcome.name:<{width}}  {outcome.arn}  ({outcome.reason})"
     return f"{head} {outcome.name}: {outcome.reason}"
 
 

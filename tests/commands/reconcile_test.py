@@ -52,7 +52,7 @@ def test_reconcile_submits_once_and_then_has_nothing_to_do(
         "+ beta   create     us-east-1 123456789012  specs/beta.yaml\n"
         "\n"
         f"created  alpha  {job_arn('alpha')}\n"
-        f"created  beta  {job_arn('beta')}\n"
+        f"created  beta   {job_arn('beta')}\n"
         "Reconcile: 2 created (state serial 2).\n"
     )
     personalize_server.clear_calls()
@@ -339,9 +339,9 @@ def test_wait_follows_the_submitted_jobs_with_plain_lines_off_a_terminal(
     assert ran.status == 0
     assert ran.out.endswith(
         f"created  alpha  {job_arn('alpha')}\n"
-        f"created  beta  {job_arn('beta')}\n"
+        f"created  beta   {job_arn('beta')}\n"
         "alpha: ACTIVE\n"
-        "beta: ACTIVE\n"
+        "beta:  ACTIVE\n"
         "Reconcile: 2 created, then 2 ACTIVE and 0 CREATE FAILED (state serial 3).\n"
     )
     assert {record.status for record in read_state(repo).jobs.values()} == {"ACTIVE"}
