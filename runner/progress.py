@@ -3,7 +3,6 @@ rewrites itself while jobs are polled (in CI logs, plain lines only)."""
 
 from __future__ import annotations
 
-import os
 from typing import TextIO
 
 from runner.backends import JobSummary
@@ -11,20 +10,7 @@ from runner.plan_render import render_text
 from runner.planner import Plan
 from runner.reconciler import Outcome
 from runner.report_render import render_outcome
-
-
-def wants_color(stream: TextIO) -> bool:
-    """Colour on a terminal only, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    return _is_terminal(stream)
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+from runner.terminal import is_terminal, wants_color
 
 
 class ConsoleListener:
@@ -34,7 +20,7 @@ class ConsoleListener:
         self.stream = stream
         self.show_plan = show_plan
         self.color = wants_color(stream)
-        self.live = _is_terminal(stream)
+        self.live = is_terminal(stream)
         self._progress = False
         # The longest job name of the plan, to line the run's lines up.
         self._width = 0

@@ -10,9 +10,9 @@ from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus
 from runner.plan_render import render, render_json
 from runner.planner import RemoteView, make_plan
-from runner.progress import wants_color
 from runner.report_render import render_findings
 from runner.state import open_store
+from runner.terminal import wants_color
 
 
 def run(

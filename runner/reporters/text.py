@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import TextIO
 
 from runner.findings import Severity
 from runner.reporters import LintRun
+from runner.terminal import wants_color
 
 _RED = "\033[31m"
 _YELLOW = "\033[33m"
@@ -15,18 +15,8 @@ _DIM = "\033[2m"
 _RESET = "\033[0m"
 
 
-def use_colour(stream: TextIO) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
-
-
 def report(run: LintRun, stream: TextIO) -> None:
-    colour = use_colour(stream)
+    colour = wants_color(stream)
 
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
