@@ -23,6 +23,7 @@ from runner.backends import (
     InvalidInput,
     JobDescription,
     JobSummary,
+    LimitExceeded,
     ServiceError,
     Throttled,
     Unavailable,
@@ -167,6 +168,9 @@ class AwsBackend:
                     endpoint_url=self.endpoint_url,
                     config=self._config(),
                 )
+                client.meta.events.register_first(
+                    "needs-retry.personalize.CreateBatchSegmentJob", _quota_refusal_at_once
+                )
                 self._clients[account, region] = client
             return client
 
@@ -278,6 +282,20 @@ class AwsBackend:
                 f"{identity['Account']} ({identity['Arn']}), not of {access.account}. "
                 f"{_fix(access)}"
             )
+
+
+def _quota_refusal_at_once(response: Any = None, **_: Any) -> None:
+    """Raise `LimitExceeded` for a create that the quota refused, before botocore retries it.
+
+    botocore's standard and adaptive modes retry `LimitExceededException` as throttling
+    (up to `max_attempts`, with backoff); for `CreateBatchSegmentJob` it means "5 jobs in
+    flight", which no retry within seconds cures: the reconciler waits for a free slot.
+    """
+    if response is None:
+        return
+    error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
+    if error.get("Code") == LimitExceeded.code:
+        raise LimitExceeded(error.get("Message") or LimitExceeded.code)
 
 
 def _account_and_region(arn: object) -> tuple[str, str]:

@@ -230,9 +230,24 @@ def test_the_quota_surfaces_as_limit_exceeded(
     with pytest.raises(LimitExceeded, match="limit of 5 batch segment jobs"):
         aws_backend.create_job(job_request("sixth"))
 
-    # botocore counts LimitExceededException as throttling and retries it.
-    assert personalize_server.count(CREATE) == 4
+    # botocore counts LimitExceededException as throttling and would retry it 3 times: for
+    # a create it means 5 jobs in flight, so it surfaces at once (the reconciler waits).
+    assert personalize_server.count(CREATE) == 1
     assert len(service_jobs(personalize_server)) == 5
+
+
+def test_throttling_of_a_create_is_still_retried_and_other_limits_too(
+    aws_backend: AwsBackend, personalize_server: PersonalizeServer
+) -> None:
+    personalize_server.throttle(1, operation=CREATE)
+    personalize_server.throttle(1, operation="ListBatchSegmentJobs", code="LimitExceededException")
+
+    aws_backend.create_job(job_request())
+    jobs = list(aws_backend.list_jobs(partition="aws", region="us-east-1", account="123456789012"))
+
+    assert personalize_server.count(CREATE) == 2
+    assert personalize_server.count("ListBatchSegmentJobs") == 2
+    assert [job.name for job in jobs] == ["holiday-promo"]
 
 
 def test_the_service_s_validation_surfaces_as_invalid_input(aws_backend: AwsBackend) -> None:
