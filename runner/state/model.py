@@ -4,6 +4,11 @@ The canonical JSON form is what the stores persist. It is written by `State.to_j
 is stable (same state, same bytes) so that a state kept in git diffs well, and is read
 back by `State.from_json`, which refuses anything it does not fully understand: a state
 that cannot be read stops the run instead of being overwritten.
+
+Format versions: 1, and 2, which adds to every record where its spec stood in its file
+(`spec_index`, `spec_documents`: what lets `plan` skip parsing a file it has recorded
+whole). Version 1 states are read (those fields are then unknown, None) and become
+version 2 with their first change; a version 1 state is written as version 1.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from typing import Any, Literal, cast, get_args
 
 from runner.errors import StateError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# The first version whose records have `spec_index` and `spec_documents`.
+_DOCUMENTS_VERSION = 2
 
 RecordedBy = Literal["created", "adopted", "imported"]
 RECORDED_BY: tuple[str, ...] = get_args(RecordedBy)
@@ -63,6 +70,11 @@ class JobRecord:
     updated_at: datetime.datetime | None = None
     failure_reason: str | None = None
     status_checked_at: datetime.datetime | None = None
+    # Where the spec stood in `spec_file` when the job was recorded: the index of its
+    # document, and how many spec documents the file held (all of them recorded, with
+    # this `spec_digest`). None when unknown (a format version 1 state, an import).
+    spec_index: int | None = None
+    spec_documents: int | None = None
 
     def __post_init__(self) -> None:
         for field in _TIME_FIELDS:
@@ -88,6 +100,14 @@ class State:
         for name, record in jobs.items():
             if name != record.name:
                 raise ValueError(f"job key {name!r} differs from its record's name {record.name!r}")
+        if self.format_version < _DOCUMENTS_VERSION and any(
+            record.spec_index is not None or record.spec_documents is not None
+            for record in jobs.values()
+        ):
+            raise ValueError(
+                f"a format version {self.format_version} state cannot hold spec_index or "
+                "spec_documents"
+            )
         object.__setattr__(self, "jobs", MappingProxyType(jobs))
 
     @classmethod
@@ -96,7 +116,7 @@ class State:
 
     def with_job(self, record: JobRecord) -> State:
         """This state with `record` added, or replacing the record of the same name."""
-        return replace(self, serial=self.serial + 1, jobs={**self.jobs, record.name: record})
+        return self._changed({**self.jobs, record.name: record})
 
     def with_jobs(self, records: Iterable[JobRecord]) -> State:
         """This state with all of `records` added or replaced, as one change."""
@@ -107,13 +127,17 @@ class State:
             new[record.name] = record
         if not new:
             return self
-        return replace(self, serial=self.serial + 1, jobs={**self.jobs, **new})
+        return self._changed({**self.jobs, **new})
 
     def without_job(self, name: str) -> State:
         """This state without the record `name` (a `KeyError` if there is none)."""
         jobs = dict(self.jobs)
         del jobs[name]
-        return replace(self, serial=self.serial + 1, jobs=jobs)
+        return self._changed(jobs)
+
+    def _changed(self, jobs: Mapping[str, JobRecord]) -> State:
+        # Every change writes the newest format.
+        return replace(self, format_version=FORMAT_VERSION, serial=self.serial + 1, jobs=jobs)
 
     def to_json(self) -> bytes:
         """The canonical form: keys sorted (so `format_version` first), one line per job.
@@ -127,9 +151,10 @@ class State:
         ]
         if self.jobs:
             encode = _LINE_ENCODER.encode
+            documents = self.format_version >= _DOCUMENTS_VERSION
             lines.append(
                 ",\n".join(
-                    f"    {encode(name)}: {encode(_record_to_json(self.jobs[name]))}"
+                    f"    {encode(name)}: {encode(_record_to_json(self.jobs[name], documents))}"
                     for name in sorted(self.jobs)
                 )
             )
@@ -163,8 +188,8 @@ def format_time(value: datetime.datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _record_to_json(record: JobRecord) -> dict[str, Any]:
-    return {
+def _record_to_json(record: JobRecord, documents: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {
         "arn": record.arn,
         "partition": record.partition,
         "region": record.region,
@@ -181,6 +206,10 @@ def _record_to_json(record: JobRecord) -> dict[str, Any]:
         "failure_reason": record.failure_reason,
         "status_checked_at": _optional_time(record.status_checked_at),
     }
+    if documents:
+        fields["spec_index"] = record.spec_index
+        fields["spec_documents"] = record.spec_documents
+    return fields
 
 
 def _optional_time(value: datetime.datetime | None) -> str | None:
@@ -254,10 +283,6 @@ def _str(value: object, job: str | None, field: str) -> str:
     return value
 
 
-def _optional_str(value: object, job: str | None, field: str) -> str | None:
-    return None if value is None else _str(value, job, field)
-
-
 def _digest(value: object, job: str | None, field: str) -> str:
     text = _str(value, job, field)
     if not _SHA256_HEX.fullmatch(text):
@@ -268,16 +293,16 @@ def _digest(value: object, job: str | None, field: str) -> str:
 def _time(value: object, job: str | None, field: str) -> datetime.datetime:
     text = _str(value, job, field)
     try:
-        parsed = datetime.datetime.fromisoformat(text)
+        parsed = _fromisoformat(text)
     except ValueError:
         parsed = None
-    if parsed is None or parsed.utcoffset() != datetime.timedelta(0):
+    if parsed is None or parsed.utcoffset() != _ZERO:
         raise _Invalid(f"{_at(job, field)} must be an ISO 8601 time in UTC, not {text!r}")
-    return parsed.astimezone(UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
-def _optional_time_from(value: object, job: str | None, field: str) -> datetime.datetime | None:
-    return None if value is None else _time(value, job, field)
+_fromisoformat = datetime.datetime.fromisoformat
+_ZERO = datetime.timedelta(0)
 
 
 def _recorded_by(value: object, job: str | None, field: str) -> RecordedBy:
@@ -297,7 +322,7 @@ def _spec_file(value: object, job: str | None, field: str) -> str:
     return text
 
 
-_RECORD_FIELDS = frozenset(
+_RECORD_FIELDS_V1 = frozenset(
     (
         "arn",
         "partition",
@@ -316,35 +341,59 @@ _RECORD_FIELDS = frozenset(
         "status_checked_at",
     )
 )
+_RECORD_FIELDS = _RECORD_FIELDS_V1 | {"spec_index", "spec_documents"}
 _STATE_FIELDS = frozenset(("format_version", "lineage", "serial", "jobs"))
+_STR_FIELDS = ("partition", "region", "account", "status")
+_OPTIONAL_STR_FIELDS = ("git_commit", "failure_reason")
+_OPTIONAL_TIME_FIELDS = ("created_at", "updated_at", "status_checked_at")
+_new_record = object.__new__
 
 
-def _record_from_json(name: str, obj: object) -> JobRecord:
-    if not isinstance(obj, dict):
+def _optional_count(value: object, job: str, field: str, minimum: int) -> int | None:
+    if value is None:
+        return None
+    count = _int(value, job, field)
+    if count < minimum:
+        raise _Invalid(f"{_at(job, field)} must be at least {minimum}, not {count}")
+    return count
+
+
+def _record_from_json(name: str, obj: object, version: int) -> JobRecord:
+    """One record, checked field by field. Built without `JobRecord.__init__`, whose checks
+    the parsing makes (times in UTC): a state holds tens of thousands of records."""
+    if type(obj) is not dict:
         raise _Invalid(f"{_job(name)} must be an object, not {_describe(obj)}")
-    if obj.keys() != _RECORD_FIELDS:
-        _check_fields(obj, _RECORD_FIELDS, _job(name))
+    expected = _RECORD_FIELDS if version >= _DOCUMENTS_VERSION else _RECORD_FIELDS_V1
+    if obj.keys() != expected:
+        _check_fields(obj, expected, _job(name))
     arn = _str(obj["arn"], name, "arn")
     if not arn.endswith(f"/{name}"):
         raise _Invalid(f"{_job(name)}.arn is the ARN of another job: {arn!r}")
-    return JobRecord(
-        name=name,
-        arn=arn,
-        partition=_str(obj["partition"], name, "partition"),
-        region=_str(obj["region"], name, "region"),
-        account=_str(obj["account"], name, "account"),
-        spec_file=_spec_file(obj["spec_file"], name, "spec_file"),
-        spec_digest=_digest(obj["spec_digest"], name, "spec_digest"),
-        request_digest=_digest(obj["request_digest"], name, "request_digest"),
-        git_commit=_optional_str(obj["git_commit"], name, "git_commit"),
-        submitted_at=_time(obj["submitted_at"], name, "submitted_at"),
-        recorded_by=_recorded_by(obj["recorded_by"], name, "recorded_by"),
-        status=_str(obj["status"], name, "status"),
-        created_at=_optional_time_from(obj["created_at"], name, "created_at"),
-        updated_at=_optional_time_from(obj["updated_at"], name, "updated_at"),
-        failure_reason=_optional_str(obj["failure_reason"], name, "failure_reason"),
-        status_checked_at=_optional_time_from(obj["status_checked_at"], name, "status_checked_at"),
-    )
+    fields: dict[str, Any] = {"name": name, "arn": arn}
+    for field in _STR_FIELDS:
+        value = obj[field]
+        fields[field] = value if type(value) is str and value else _str(value, name, field)
+    fields["spec_file"] = _spec_file(obj["spec_file"], name, "spec_file")
+    for field in ("spec_digest", "request_digest"):
+        value = obj[field]
+        if type(value) is not str or len(value) != 64 or not _SHA256_HEX.fullmatch(value):
+            _digest(value, name, field)
+        fields[field] = value
+    for field in _OPTIONAL_STR_FIELDS:
+        value = obj[field]
+        fields[field] = value if value is None else _str(value, name, field)
+    fields["submitted_at"] = _time(obj["submitted_at"], name, "submitted_at")
+    fields["recorded_by"] = _recorded_by(obj["recorded_by"], name, "recorded_by")
+    for field in _OPTIONAL_TIME_FIELDS:
+        value = obj[field]
+        fields[field] = None if value is None else _time(value, name, field)
+    fields["spec_index"] = _optional_count(obj.get("spec_index"), name, "spec_index", 0)
+    fields["spec_documents"] = _optional_count(obj.get("spec_documents"), name, "spec_documents", 1)
+    if (fields["spec_index"] is None) != (fields["spec_documents"] is None):
+        raise _Invalid(f"{_job(name)} has one of spec_index and spec_documents without the other")
+    record = _new_record(JobRecord)
+    record.__dict__.update(fields)
+    return record
 
 
 def _state_from_json(data: bytes) -> State:
@@ -386,5 +435,5 @@ def _state_from_json(data: bytes) -> State:
         format_version=version,
         lineage=lineage,
         serial=serial,
-        jobs={name: _record_from_json(name, obj) for name, obj in jobs.items()},
+        jobs={name: _record_from_json(name, obj, version) for name, obj in jobs.items()},
     )

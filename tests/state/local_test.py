@@ -209,13 +209,13 @@ def test_unreadable_state_is_never_overwritten(tmp_path: Path, data: bytes, prob
 def test_newer_state_is_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     document = json.loads(make_state(1).to_json())
-    document["format_version"] = 2
+    document["format_version"] = 3
     data = json.dumps(document).encode()
     path.write_bytes(data)
     store = LocalStateStore(path)
     message = (
         f"cannot read the state in {path}: it was written by a newer personalize-runner "
-        "(state format version 2; this one reads version 1). Upgrade personalize-runner; "
+        "(state format version 3; this one reads version 2). Upgrade personalize-runner; "
         "the runner will not overwrite it."
     )
     with pytest.raises(StateError) as info:

@@ -263,10 +263,10 @@ def test_remedy_is_the_callers() -> None:
 
 def test_newer_format_version() -> None:
     with pytest.raises(StateError) as info:
-        State.from_json(_document(format_version=2, future={}), source="ci/state.json")
+        State.from_json(_document(format_version=3, future={}), source="ci/state.json")
     assert str(info.value) == (
         "cannot read the state in ci/state.json: it was written by a newer personalize-runner "
-        "(state format version 2; this one reads version 1). Upgrade personalize-runner; "
+        "(state format version 3; this one reads version 2). Upgrade personalize-runner; "
         "the runner will not overwrite it."
     )
 
@@ -329,3 +329,44 @@ def test_any_state_round_trips(state: State) -> None:
 
 def test_a_record_differs_by_any_field() -> None:
     assert make_record() != replace(make_record(), status_checked_at=SUBMITTED)
+
+
+def test_a_version_1_state_becomes_version_2_with_its_first_change() -> None:
+    old = State.from_json(CANONICAL, source="state.json")
+    assert old.format_version == 1
+    assert old.jobs["a-job"].spec_documents is None
+
+    new = old.with_job(make_record("c-job", spec_index=0, spec_documents=1))
+
+    assert new.format_version == FORMAT_VERSION == 2
+    data = new.to_json()
+    assert b'"spec_documents": null, "spec_file": "specs/a-job.yaml", "spec_index": null' in data
+    assert b'"spec_documents": 1, "spec_file": "specs/c-job.yaml", "spec_index": 0' in data
+    assert State.from_json(data, source="state.json") == new
+
+
+def test_a_version_1_state_cannot_hold_document_positions() -> None:
+    with pytest.raises(ValueError, match="format version 1 state cannot hold"):
+        State(
+            format_version=1,
+            lineage=LINEAGE,
+            serial=1,
+            jobs={"x": make_record("x", spec_index=0, spec_documents=1)},
+        )
+
+
+@pytest.mark.parametrize(
+    ("index", "documents", "problem"),
+    [
+        (0, None, 'jobs["x"] has one of spec_index and spec_documents without the other'),
+        (-1, 1, 'jobs["x"].spec_index must be at least 0, not -1'),
+        (0, 0, 'jobs["x"].spec_documents must be at least 1, not 0'),
+        ("0", 1, 'jobs["x"].spec_index must be an integer, not a string'),
+    ],
+)
+def test_document_positions_are_checked(index: object, documents: object, problem: str) -> None:
+    document = json.loads(State.new().with_job(make_record("x")).to_json())
+    document["jobs"]["x"].update(spec_index=index, spec_documents=documents)
+    with pytest.raises(StateError) as info:
+        State.from_json(json.dumps(document).encode(), source="s.json")
+    assert str(info.value) == f"cannot read the state in s.json: {problem}. {REMEDY}"
