@@ -27,6 +27,9 @@ COLORS: Mapping[Change, str] = {
     Change.CONFLICT: "1;31",
     Change.ORPHAN: "33",
 }
+# Text and markdown list unchanged jobs up to this many; beyond, one line counts them (a
+# repository of 10,000 specs plans 10,000 unchanged jobs). JSON lists every job.
+UNCHANGED_LISTED = 20
 _PHRASES: Mapping[Change, tuple[str, str]] = {
     Change.CREATE: ("{} to create", "{} to create"),
     Change.ADOPT: ("{} to adopt", "{} to adopt"),
@@ -56,14 +59,31 @@ def _source(plan: Plan) -> str:
     return f"{consulted}, {state}"
 
 
+def _listed(plan: Plan) -> tuple[list[PlannedJob], int]:
+    """The jobs to list one by one, and how many unchanged ones are only counted."""
+    unchanged = len(plan.of(Change.UNCHANGED))
+    if unchanged <= UNCHANGED_LISTED:
+        return list(plan.jobs), 0
+    return [job for job in plan.jobs if job.change is not Change.UNCHANGED], unchanged
+
+
+def _unchanged_line(count: int) -> str:
+    return f"{count} unchanged jobs not listed (`--format json` lists every job)"
+
+
 def render_text(plan: Plan, *, color: bool = False, next_step: bool = True) -> str:
     """The plan; `next_step` ends it with what `reconcile` would do."""
     lines = [f"Plan: {summary(plan)} ({_source(plan)})"]
+    jobs, unlisted = _listed(plan)
     if plan.jobs:
         lines.append("")
-        width = max(len(job.name) for job in plan.jobs)
-        for job in plan.jobs:
+    if jobs:
+        width = max(len(job.name) for job in jobs)
+        for job in jobs:
             lines.extend(_text_job(job, width, color=color))
+    if unlisted:
+        symbol = paint(SYMBOLS[Change.UNCHANGED], COLORS[Change.UNCHANGED], color=color)
+        lines.append(f"{symbol} {_unchanged_line(unlisted)}")
     if next_step:
         lines.append("")
         lines.append(_next_step(plan))
@@ -107,8 +127,11 @@ def _cell(text: str) -> str:
 def render_markdown(plan: Plan, *, color: bool = False) -> str:
     """Grouped by account and region: who reviews a pull request thinks in those."""
     lines = ["### personalize-runner plan", "", f"**{summary(plan)}** ({_source(plan)})", ""]
+    jobs, unlisted = _listed(plan)
+    if unlisted:
+        lines += [f"{_unchanged_line(unlisted)}.", ""]
     groups: dict[tuple[str, str], list[PlannedJob]] = {}
-    for job in plan.jobs:
+    for job in jobs:
         groups.setdefault((job.account, job.region), []).append(job)
     for (account, region), jobs in sorted(groups.items()):
         lines += [

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from runner.errors import PlanError
-from runner.spec import JobSpec
-from runner.state import Snapshot
+from runner.spec import JobSpec, RecordedFile
+from runner.state import JobRecord, Snapshot, State
 
 PLAN_FORMAT = 1
 # What the service fills in when a request leaves `numResults` out.
@@ -73,6 +73,8 @@ class RemoteView:
 
     scopes: frozenset[Scope]
     jobs: Mapping[tuple[Scope, str], RemoteJob]
+    # The names of the jobs pending or in progress in each scope listed: quota slots taken.
+    in_flight: Mapping[Scope, frozenset[str]] = field(default_factory=dict)
 
     def find(self, scope: Scope, name: str) -> RemoteJob | None:
         return self.jobs.get((scope, name))
@@ -190,16 +192,72 @@ class Plan:
             raise PlanError(f"it is not a personalize-runner plan ({_why(error)})") from None
 
 
+def recorded_files(state: State | None) -> dict[str, RecordedFile]:
+    """The spec files that `state` records whole, by name: every spec document of the file
+    is the spec of a recorded job, and all were recorded with the same file digest.
+
+    While a file's bytes keep that digest, its specs are those the records describe: the
+    loader need not parse it (`load_specs(recorded=...)`).
+    """
+    if state is None:
+        return {}
+    by_file: dict[str, list[JobRecord]] = {}
+    for record in state.jobs.values():
+        by_file.setdefault(record.spec_file, []).append(record)
+    files = {}
+    for file, records in by_file.items():
+        first = records[0]
+        count = first.spec_documents
+        if count != len(records) or first.spec_index is None:
+            continue
+        if count > 1 and (
+            any(
+                record.spec_digest != first.spec_digest or record.spec_documents != count
+                for record in records
+            )
+            or len({record.spec_index for record in records} - {None}) != count
+        ):
+            continue
+        files[file] = RecordedFile(first.spec_digest, tuple(record.name for record in records))
+    return files
+
+
 def make_plan(
-    specs: Sequence[JobSpec], snapshot: Snapshot | None, remote: RemoteView | None = None
+    specs: Sequence[JobSpec],
+    snapshot: Snapshot | None,
+    remote: RemoteView | None = None,
+    *,
+    unchanged_files: Collection[str] = (),
 ) -> Plan:
-    """The plan for `specs` (valid, with unique names) against the state in `snapshot`."""
+    """The plan for `specs` (valid, with unique names) against the state in `snapshot`.
+
+    `unchanged_files` are spec files not parsed because the state records them whole
+    (`recorded_files`) and their bytes did not change: their jobs are unchanged.
+    """
     records = {} if snapshot is None else dict(snapshot.state.jobs)
     jobs: list[PlannedJob] = []
     named = set()
     for spec in specs:
         named.add(spec.job_name)
         jobs.append(_plan_spec(spec, records, remote))
+    unchanged = frozenset(unchanged_files)
+    for name, record in records.items():
+        if name not in named and record.spec_file in unchanged:
+            named.add(name)
+            jobs.append(
+                PlannedJob(
+                    name=name,
+                    change=Change.UNCHANGED,
+                    reason="recorded",
+                    partition=record.partition,
+                    region=record.region,
+                    account=record.account,
+                    spec_file=record.spec_file,
+                    request_digest=record.request_digest,
+                    arn=record.arn,
+                    status=record.status,
+                )
+            )
     for name, record in records.items():
         if name not in named:
             jobs.append(
@@ -223,10 +281,31 @@ def make_plan(
         state = StateRef(snapshot.state.lineage, snapshot.state.serial, snapshot.version)
     return Plan(
         jobs=tuple(jobs),
-        specs=tuple(sorted((SpecDigest.of(spec) for spec in specs), key=_spec_order)),
+        specs=spec_digests(specs, snapshot, unchanged),
         state=state,
         refreshed=remote is not None,
     )
+
+
+def spec_digests(
+    specs: Sequence[JobSpec], snapshot: Snapshot | None, unchanged_files: Collection[str]
+) -> tuple[SpecDigest, ...]:
+    """What a saved plan remembers of the specs, the parsed and the unchanged alike."""
+    digests = [SpecDigest.of(spec) for spec in specs]
+    if unchanged_files and snapshot is not None:
+        unchanged = frozenset(unchanged_files)
+        digests += [
+            SpecDigest(
+                record.spec_file,
+                record.spec_index,
+                record.name,
+                record.request_digest,
+                record.spec_digest,
+            )
+            for record in snapshot.state.jobs.values()
+            if record.spec_file in unchanged and record.spec_index is not None
+        ]
+    return tuple(sorted(digests, key=_spec_order))
 
 
 def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | None) -> PlannedJob:
@@ -345,7 +424,13 @@ def _spec_order(spec: SpecDigest) -> tuple[str, int]:
     return (spec.file, spec.index)
 
 
-def check_saved_plan(saved: Plan, specs: Sequence[JobSpec], snapshot: Snapshot | None) -> list[str]:
+def check_saved_plan(
+    saved: Plan,
+    specs: Sequence[JobSpec],
+    snapshot: Snapshot | None,
+    *,
+    unchanged_files: Collection[str] = (),
+) -> list[str]:
     """Why `saved` no longer applies to these specs and this state: empty if it does."""
     problems = []
     now = None if snapshot is None else snapshot.state
@@ -370,7 +455,9 @@ def check_saved_plan(saved: Plan, specs: Sequence[JobSpec], snapshot: Snapshot |
                 "since the plan was made"
             )
     before = {(spec.file, spec.index): spec for spec in saved.specs}
-    after = {(spec.file, spec.index): SpecDigest.of(spec) for spec in specs}
+    after = {
+        (spec.file, spec.index): spec for spec in spec_digests(specs, snapshot, unchanged_files)
+    }
     changed = sorted(
         f"{key[0]}#{key[1]}" for key in before.keys() & after.keys() if before[key] != after[key]
     )

@@ -9,28 +9,47 @@ service, and carries it out:
 - `ResourceAlreadyExistsException` (our own earlier attempt whose answer was lost, or a
   run killed before it wrote the state) means: describe the job and adopt it when its
   parameters and tags match the spec, report a conflict when they do not;
-- at most 5 jobs per account and region are pending or in progress. The run keeps at most
-  5 of its own in flight per region, and on `LimitExceededException` waits for slots
-  (polling its jobs with backoff) instead of failing. Jobs that the deadline
-  (`--timeout`) leaves no slot for are *deferred*: the run exits 3 and the next run
-  submits them;
+- at most 5 jobs per account and region are pending or in progress. Each account and
+  region is served on its own, all at once: a slot is filled as soon as a poll shows it
+  free, counting the jobs in flight that the service lists, this run's or not, so that
+  `LimitExceededException` is rare (and, when it comes, means: wait for the next poll).
+  Jobs that the deadline (`--timeout`) leaves no slot for are *deferred*: the run exits 3
+  and the next run submits them;
 - throttling and 5xx answers are retried by botocore; a create that still gets no answer
   has an unknown outcome: it is reported and not recorded, and the next run's create gets
   `ResourceAlreadyExistsException` and adopts the job if it was created;
 - a job the service refuses (invalid input, a missing solution version) is reported and
   does not stop the others.
 
-A record's `spec_digest` is the spec *file*'s digest (`JobSpec.file_digest`): whether a
-file changed at all. Whether the job's spec changed is decided by `request_digest`, the
-digest of the exact request sent.
+A record's `spec_digest` is the spec *file*'s digest (`JobSpec.file_digest`) when the job
+was recorded, or when a later run last found the file with its spec unchanged; with
+`spec_index` and `spec_documents` it tells a later run that it need not parse the file
+(`planner.recorded_files`). Whether the job's spec changed is decided by `request_digest`,
+the digest of the exact request sent.
+
+Polling (while slots are wanted, and with `--wait`): per account and region, one poll at a
+time, each one `ListBatchSegmentJobs` call (one page of up to 100 summaries, newest first)
+plus one `DescribeBatchSegmentJob` per job of this run in flight that the page does not
+show (none, as long as the service lists newest first). Polls of a region are at least
+`poll_first` (2 s) apart: at most 30 polls a minute per region, whatever the number of
+jobs. While jobs are in flight the interval is a twentieth of the age of the oldest, within
+[`poll_first`, `poll_max`] = [2 s, 60 s]: a job that runs T seconds is seen finished at
+most max(2 s, T/20) late, so its slot is refilled within 5% of T (the makespan of N equal
+jobs stays within 1.05x ⌈N/5⌉·T plus a poll), and a job costs no call of its own but its
+create. While every slot is taken by jobs not of this run, the interval backs off from
+2 s by 1.5x to 60 s. A job recorded in a final status is never asked about.
 """
 
 from __future__ import annotations
 
 import datetime
+import itertools
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -67,6 +86,10 @@ MAX_IN_FLIGHT_PER_REGION = 5
 POLL_FIRST = 2.0
 POLL_MAX = 60.0
 POLL_BACKOFF = 1.5
+# The poll interval while jobs are in flight, as a fraction of the oldest one's age.
+POLL_AGE_FRACTION = 0.05
+# Summaries in one `ListBatchSegmentJobs` page.
+LIST_PAGE = 100
 
 
 class Clock(Protocol):
@@ -196,7 +219,7 @@ def reconcile(
     *,
     store: StateStore,
     backend: Backend,
-    load: Callable[[], LoadResult],
+    load: Callable[[State | None], LoadResult],
     options: Options,
     holder: LockHolder,
     lock_timeout: float,
@@ -213,7 +236,7 @@ def reconcile(
         deadline = None if options.timeout is None else clock.monotonic() + options.timeout
         snapshot = store.read()
         state = None if snapshot is None else snapshot.state
-        loaded = load()
+        loaded = load(state)
         findings = list(loaded.findings)
         if not findings and state is not None:
             findings += check_against_state(loaded.specs, state)
@@ -224,7 +247,12 @@ def reconcile(
                 state_serial=None if state is None else state.serial,
             )
         if options.saved_plan is not None:
-            problems = check_saved_plan(options.saved_plan, loaded.specs, snapshot)
+            problems = check_saved_plan(
+                options.saved_plan,
+                loaded.specs,
+                snapshot,
+                unchanged_files=loaded.unchanged_files,
+            )
             if problems:
                 raise PlanError(
                     "the saved plan no longer applies: "
@@ -233,7 +261,7 @@ def reconcile(
                     "then apply that one."
                 )
         remote = fetch_remote_view(backend, loaded.specs, state)
-        plan = make_plan(loaded.specs, snapshot, remote)
+        plan = make_plan(loaded.specs, snapshot, remote, unchanged_files=loaded.unchanged_files)
         listener.planned(plan)
         serial = None if state is None else state.serial
         if options.dry_run or plan.has_conflicts:
@@ -248,11 +276,10 @@ def reconcile(
             clock=clock,
             listener=listener,
             deadline=deadline,
+            busy=remote.in_flight,
         )
-        run.submit(plan.of(Change.CREATE, Change.ADOPT))
-        unfinished: tuple[str, ...] = ()
-        if options.wait:
-            unfinished = run.wait()
+        unfinished = run.carry_out(plan.of(Change.CREATE, Change.ADOPT))
+        run.record_spec_files(loaded.specs)
         return RunReport(
             plan=plan,
             outcomes=tuple(sorted(run.outcomes.values(), key=lambda outcome: outcome.name)),
@@ -275,6 +302,7 @@ class _Run:
         clock: Clock,
         listener: Listener,
         deadline: float | None,
+        busy: Mapping[Scope, frozenset[str]] | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -285,67 +313,161 @@ class _Run:
         self.clock = clock
         self.listener = listener
         self.deadline = deadline
+        # Jobs in flight at the service per scope, as the plan's listing found them.
+        self.busy = busy or {}
         self.outcomes: dict[str, Outcome] = {}
-        # This run's jobs that are pending or in progress, per scope: name → ARN.
-        self.in_flight: dict[Scope, dict[str, str]] = {}
+        # The state, the outcomes and the listener are shared by the scopes' threads.
+        self._lock = threading.RLock()
+
+    # Scheduling
+
+    def carry_out(self, jobs: Sequence[PlannedJob]) -> tuple[str, ...]:
+        """Submit (or adopt) `jobs`, every account and region at once, keeping each one's
+        slots full; with `--wait`, until this run's jobs are final. The jobs still
+        unfinished at the deadline (with `--wait`)."""
+        scopes: dict[Scope, _Scope] = {}
+        for job in jobs:
+            if job.scope not in scopes:
+                scopes[job.scope] = _Scope(job.scope, others=0, delay=self.options.poll_first)
+            scopes[job.scope].queue.append(job)
+        for scope in scopes.values():
+            # Jobs to adopt that are in flight count once they are adopted, as this run's.
+            ours = {job.name for job in scope.queue}
+            scope.others = len(self.busy.get(scope.scope, frozenset()) - ours)
+        wait = self.options.wait
+        pool = ThreadPoolExecutor(max_workers=min(16, len(scopes))) if len(scopes) > 1 else None
+        try:
+            while True:
+                active = [scope for scope in scopes.values() if scope.busy(wait=wait)]
+                if not active:
+                    break
+                if self._past_deadline():
+                    for scope in active:
+                        for job in scope.queue:
+                            self._defer(job)
+                        scope.queue.clear()
+                    break
+                now = self.clock.monotonic()
+                due = [scope for scope in active if scope.next_at <= now]
+                if not due:
+                    self._sleep(min(scope.next_at for scope in active) - now)
+                    continue
+                if pool is None or len(due) == 1:
+                    for scope in due:
+                        self._tick(scope)
+                else:
+                    for future in [pool.submit(self._tick, scope) for scope in due]:
+                        future.result()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        if not wait:
+            return ()
+        return tuple(sorted(name for scope in scopes.values() for name in scope.in_flight))
+
+    def _tick(self, scope: _Scope) -> None:
+        """Poll the scope (but the first time: the plan's listing is fresh), fill its free
+        slots, and say when to come back."""
+        if scope.ticks:
+            self._poll(scope)
+        scope.ticks += 1
+        progressed = self._fill(scope)
+        now = self.clock.monotonic()
+        if scope.in_flight:
+            age = now - min(scope.started.values())
+            interval = min(
+                self.options.poll_max, max(self.options.poll_first, POLL_AGE_FRACTION * age)
+            )
+            scope.delay = self.options.poll_first
+        else:
+            # Every slot is taken by jobs not of this run: nothing tells when they end.
+            interval = scope.delay
+            scope.delay = min(scope.delay * POLL_BACKOFF, self.options.poll_max)
+        scope.next_at = now + interval
+        if scope.queue and not progressed and not scope.noted:
+            scope.noted = True
+            _, region, account = scope.scope
+            self._note(
+                f"waiting for quota slots in {region} ({account}): at most "
+                f"{self.options.max_in_flight} batch segment jobs may be pending or in "
+                "progress per region"
+            )
+        elif progressed:
+            scope.noted = False
+
+    def _fill(self, scope: _Scope) -> bool:
+        """Submit the scope's queued jobs while it has free slots; whether any went."""
+        progressed = False
+        while scope.queue:
+            job = scope.queue[0]
+            if job.change is not Change.ADOPT and scope.free(self.options.max_in_flight) <= 0:
+                break
+            if job.change is Change.ADOPT:
+                arn = self._adopt(job, reason="existed at the service")
+            else:
+                created = self._create(job)
+                if isinstance(created, _Full):
+                    # Jobs the last poll did not show hold the slots: wait for the next.
+                    scope.others = max(
+                        scope.others, self.options.max_in_flight - len(scope.in_flight)
+                    )
+                    break
+                arn = created
+            scope.queue.popleft()
+            progressed = True
+            if arn is not None:
+                scope.in_flight[job.name] = arn
+                scope.started[job.name] = self.clock.monotonic()
+        return progressed
+
+    def _poll(self, scope: _Scope) -> None:
+        """One page of the scope's listing: this run's jobs' statuses, and how many jobs
+        not of this run are in flight; a describe for each of ours the page leaves out."""
+        partition, region, account = scope.scope
+        seen: dict[str, JobSummary] = {}
+        others = 0
+        try:
+            listing = self.backend.list_jobs(partition=partition, region=region, account=account)
+            for summary in itertools.islice(listing, LIST_PAGE):
+                status = normalize_status(summary.status)
+                if scope.in_flight.get(summary.name) == summary.arn:
+                    seen[summary.name] = replace(summary, status=status)
+                elif status not in FINAL_STATUSES:
+                    others += 1
+        except ServiceError as error:
+            self._note(f"could not list the jobs of {region} ({account}): {error}; trying again")
+            return
+        scope.others = others
+        missing = {name: arn for name, arn in scope.in_flight.items() if name not in seen}
+        if missing:
+            described, _ = self._describe(missing)
+            seen.update(described)
+        self._update(seen)
+        for name, summary in seen.items():
+            if summary.status in FINAL_STATUSES:
+                del scope.in_flight[name]
+                del scope.started[name]
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and self.clock.monotonic() >= self.deadline
+
+    def _sleep(self, seconds: float) -> None:
+        if self.deadline is not None:
+            seconds = min(seconds, self.deadline - self.clock.monotonic())
+        self.clock.sleep(max(0.0, seconds))
 
     # Submitting
 
-    def submit(self, jobs: Sequence[PlannedJob]) -> None:
-        queues: dict[Scope, list[PlannedJob]] = {}
-        for job in jobs:
-            queues.setdefault(job.scope, []).append(job)
-        delay = self.options.poll_first
-        # Scopes that answered LimitExceeded since the last wait: their slots are taken by
-        # jobs that are not this run's.
-        full: set[Scope] = set()
-        while any(queues.values()):
-            progressed = False
-            for scope, queue in queues.items():
-                while queue and scope not in full and self._has_slot(scope):
-                    job = queue[0]
-                    if job.change is Change.ADOPT:
-                        self._adopt(job, reason="existed at the service")
-                    elif not self._create(job):
-                        full.add(scope)
-                        break
-                    queue.pop(0)
-                    progressed = True
-            if progressed:
-                delay = self.options.poll_first
-                continue
-            if not any(queues.values()):
-                break
-            if self._past_deadline():
-                for queue in queues.values():
-                    for job in queue:
-                        self._defer(job)
-                return
-            waiting = [scope for scope, queue in queues.items() if queue]
-            self.listener.note(
-                "waiting for quota slots in "
-                + ", ".join(f"{region} ({account})" for _, region, account in waiting)
-                + f": at most {self.options.max_in_flight} batch segment jobs may be pending "
-                "or in progress per region"
-            )
-            self._sleep(delay)
-            delay = min(delay * POLL_BACKOFF, self.options.poll_max)
-            full.clear()
-            self._poll_in_flight()
-
-    def _has_slot(self, scope: Scope) -> bool:
-        return len(self.in_flight.get(scope, {})) < self.options.max_in_flight
-
-    def _create(self, job: PlannedJob) -> bool:
-        """Submit `job`; False when the quota refused it (try again later)."""
+    def _create(self, job: PlannedJob) -> str | _Full | None:
+        """Submit `job`: its ARN, None when it is not in flight (failed, adopted final,
+        …), `_FULL` when the quota refused it (try again after a poll)."""
         spec = self.specs[job.name]
         try:
             arn = self.backend.create_job(spec.request)
         except ResourceAlreadyExists:
-            self._adopt(job, reason="already existed at the service (an earlier attempt)")
-            return True
+            return self._adopt(job, reason="already existed at the service (an earlier attempt)")
         except LimitExceeded:
-            return False
+            return _FULL
         except (Throttled, Unavailable) as error:
             self._finish(
                 job,
@@ -353,17 +475,17 @@ class _Run:
                 f"the service did not answer ({error}): the job may or may not have been "
                 "created; the next reconcile adopts it if it was, or submits it",
             )
-            return True
+            return None
         except ServiceError as error:
             self._finish(job, Result.FAILED, f"the service refused the job: {error}")
-            return True
+            return None
         record = self._new_record(spec, arn, recorded_by="created", status=CREATE_PENDING)
         self._record(record, created=True)
-        self.in_flight.setdefault(job.scope, {})[job.name] = arn
         self._finish(job, Result.CREATED, "submitted", arn=arn, status=CREATE_PENDING)
-        return True
+        return arn
 
-    def _adopt(self, job: PlannedJob, *, reason: str) -> None:
+    def _adopt(self, job: PlannedJob, *, reason: str) -> str | None:
+        """Record the existing job if it matches the spec: its ARN if it is in flight."""
         spec = self.specs[job.name]
         arn = job_arn(spec)
         try:
@@ -376,7 +498,7 @@ class _Run:
                 f"{reason}, but describing it failed ({error}); the next reconcile tries again",
                 arn=arn,
             )
-            return
+            return None
         differences = request_differences(
             spec.request,
             description.request,
@@ -392,7 +514,7 @@ class _Run:
                 arn=arn,
                 status=description.summary.status,
             )
-            return
+            return None
         summary = description.summary
         record = self._new_record(
             spec,
@@ -402,8 +524,6 @@ class _Run:
             description=description,
         )
         self._record(record, created=False)
-        if record.status not in FINAL_STATUSES:
-            self.in_flight.setdefault(job.scope, {})[job.name] = record.arn
         self._finish(
             job,
             Result.ADOPTED,
@@ -412,6 +532,7 @@ class _Run:
             status=record.status,
             failure_reason=record.failure_reason,
         )
+        return None if record.status in FINAL_STATUSES else record.arn
 
     def _defer(self, job: PlannedJob) -> None:
         self._finish(
@@ -449,19 +570,55 @@ class _Run:
             updated_at=None if summary is None else summary.updated_at,
             failure_reason=None if summary is None else summary.failure_reason,
             status_checked_at=None if summary is None else now,
+            spec_index=spec.index,
+            spec_documents=spec.documents,
         )
 
     def _record(self, record: JobRecord, *, created: bool) -> None:
-        state = self.state.with_job(record)
-        try:
-            self.version = self.store.write(state, expected=self.version)
-        except StateError as error:
-            what = "was created" if created else "exists"
-            raise type(error)(
-                f"{error} The job {record.name} {what} at the service ({record.arn}) but "
-                "is not recorded: the next reconcile adopts it."
-            ) from None
-        self.state = state
+        with self._lock:
+            state = self.state.with_job(record)
+            try:
+                self.version = self.store.write(state, expected=self.version)
+            except StateError as error:
+                what = "was created" if created else "exists"
+                raise type(error)(
+                    f"{error} The job {record.name} {what} at the service ({record.arn}) but "
+                    "is not recorded: the next reconcile adopts it."
+                ) from None
+            self.state = state
+
+    def record_spec_files(self, specs: Iterable[JobSpec]) -> None:
+        """Bring the records of the specs parsed this run up to date with their files
+        (digest, index, count of documents), so that the next run need not parse a file
+        whose every document is recorded. One write, only if a record changes."""
+        with self._lock:
+            if self.version is None:
+                return
+            updated = []
+            for spec in specs:
+                record = self.state.jobs.get(spec.job_name)
+                if record is None or record.request_digest != spec.request_digest:
+                    continue
+                where = (spec.file, spec.file_digest, spec.index, spec.documents)
+                if (
+                    record.spec_file,
+                    record.spec_digest,
+                    record.spec_index,
+                    record.spec_documents,
+                ) != where:
+                    updated.append(
+                        replace(
+                            record,
+                            spec_file=spec.file,
+                            spec_digest=spec.file_digest,
+                            spec_index=spec.index,
+                            spec_documents=spec.documents,
+                        )
+                    )
+            if updated:
+                state = self.state.with_jobs(updated)
+                self.version = self.store.write(state, expected=self.version)
+                self.state = state
 
     def _finish(self, job: PlannedJob, result: Result, reason: str, **fields: str | None) -> None:
         outcome = Outcome(
@@ -474,74 +631,86 @@ class _Run:
             spec_file=job.spec_file,
             **fields,
         )
-        self.outcomes[job.name] = outcome
-        self.listener.outcome(outcome)
+        with self._lock:
+            self.outcomes[job.name] = outcome
+            self.listener.outcome(outcome)
+
+    def _note(self, message: str) -> None:
+        with self._lock:
+            self.listener.note(message)
 
     # Following
 
-    def _poll_in_flight(self) -> None:
-        jobs = {name: arn for scope in self.in_flight.values() for name, arn in scope.items()}
-        summaries = self._describe(jobs)
-        for scope in self.in_flight.values():
-            for name in list(scope):
-                summary = summaries.get(name)
-                if summary is not None and summary.status in FINAL_STATUSES:
-                    del scope[name]
-
-    def _describe(self, jobs: Mapping[str, str]) -> dict[str, JobSummary]:
+    def _describe(
+        self, jobs: Mapping[str, str]
+    ) -> tuple[dict[str, JobSummary], dict[str, ServiceError]]:
         summaries, errors = describe_jobs(self.backend, jobs)
         for name, error in sorted(errors.items()):
-            self.listener.note(f"{name}: could not get its status ({error}); trying again later")
-        changed = [
-            summary
-            for name, summary in summaries.items()
-            if self.state.jobs[name].status != summary.status
-        ]
-        for summary in changed:
-            self.listener.status_changed(summary)
-        new = with_statuses(self.state, summaries.values(), now=self.clock.now())
-        if new is not self.state and changed:
-            self.version = self.store.write(new, expected=self.version)
-            self.state = new
-        for name, summary in summaries.items():
-            outcome = self.outcomes.get(name)
-            if outcome is not None:
-                self.outcomes[name] = replace(
-                    outcome, status=summary.status, failure_reason=summary.failure_reason
-                )
-        return summaries
+            self._note(f"{name}: could not get its status ({error}); trying again later")
+        return summaries, errors
 
-    def wait(self) -> tuple[str, ...]:
-        """Follow this run's created and adopted jobs until final; the unfinished ones
-        when the deadline comes first."""
-        pending = {
-            outcome.name: outcome.arn
-            for outcome in self.outcomes.values()
-            if outcome.result in (Result.CREATED, Result.ADOPTED)
-            and outcome.arn is not None
-            and outcome.status not in FINAL_STATUSES
-        }
-        total = len(pending)
-        delay = self.options.poll_first
-        while pending:
-            summaries = self._describe(pending)
+    def _update(self, summaries: Mapping[str, JobSummary]) -> None:
+        """Record what the service said of this run's jobs, and tell the listener."""
+        with self._lock:
+            changed = [
+                summary
+                for name, summary in sorted(summaries.items())
+                if self.state.jobs[name].status != summary.status
+            ]
+            for summary in changed:
+                self.listener.status_changed(summary)
+            new = with_statuses(self.state, summaries.values(), now=self.clock.now())
+            if new is not self.state and changed:
+                self.version = self.store.write(new, expected=self.version)
+                self.state = new
             for name, summary in summaries.items():
-                if summary.status in FINAL_STATUSES:
-                    del pending[name]
-            self.listener.polled(final=total - len(pending), total=total)
-            if not pending or self._past_deadline():
-                break
-            self._sleep(delay)
-            delay = min(delay * POLL_BACKOFF, self.options.poll_max)
-        return tuple(sorted(pending))
+                outcome = self.outcomes.get(name)
+                if outcome is not None:
+                    self.outcomes[name] = replace(
+                        outcome, status=summary.status, failure_reason=summary.failure_reason
+                    )
+            if self.options.wait and changed:
+                final = sum(
+                    outcome.status in FINAL_STATUSES
+                    for outcome in self.outcomes.values()
+                    if outcome.result in (Result.CREATED, Result.ADOPTED)
+                )
+                total = sum(
+                    outcome.result in (Result.CREATED, Result.ADOPTED)
+                    for outcome in self.outcomes.values()
+                )
+                self.listener.polled(final=final, total=total)
 
-    def _past_deadline(self) -> bool:
-        return self.deadline is not None and self.clock.monotonic() >= self.deadline
 
-    def _sleep(self, seconds: float) -> None:
-        if self.deadline is not None:
-            seconds = max(0.0, min(seconds, self.deadline - self.clock.monotonic()))
-        self.clock.sleep(seconds)
+class _Full:
+    """The quota refused a create."""
+
+
+_FULL = _Full()
+
+
+@dataclass
+class _Scope:
+    """One account and region: its queue, and this run's jobs in flight there."""
+
+    scope: Scope
+    # Jobs in flight at the service that are not this run's, as last listed.
+    others: int
+    # The interval while only others' jobs hold the slots (backing off).
+    delay: float
+    queue: deque[PlannedJob] = field(default_factory=deque)
+    # This run's jobs pending or in progress: name → ARN, and when (monotonic) they went.
+    in_flight: dict[str, str] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
+    next_at: float = float("-inf")
+    ticks: int = 0
+    noted: bool = False
+
+    def free(self, limit: int) -> int:
+        return limit - len(self.in_flight) - self.others
+
+    def busy(self, *, wait: bool) -> bool:
+        return bool(self.queue) or (wait and bool(self.in_flight))
 
 
 def job_arn(spec: JobSpec) -> str:

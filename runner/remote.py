@@ -1,6 +1,7 @@
 """The remote view: what the service knows of the jobs the specs name, read, never written.
 
-One `ListBatchSegmentJobs` listing per account and region that has unrecorded specs; a
+One `ListBatchSegmentJobs` listing per account and region that has unrecorded specs (it
+also tells which jobs are in flight there, holding quota slots); a
 `DescribeBatchSegmentJob` (and `ListTagsForResource`) only for a listed job whose name an
 unrecorded spec asks for and whose summary cannot settle the question (same solution
 version): comparing parameters needs the description.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from runner.backends import Backend, ServiceError
+from runner.backends import FINAL_STATUSES, Backend, ServiceError, normalize_status
 from runner.errors import BackendError
 from runner.planner import RemoteJob, RemoteView, Scope
 from runner.spec import JobSpec
@@ -27,10 +28,14 @@ def fetch_remote_view(
             scope = (spec.partition, spec.region, spec.account)
             wanted.setdefault(scope, {})[spec.job_name] = spec
     jobs: dict[tuple[Scope, str], RemoteJob] = {}
+    in_flight: dict[Scope, frozenset[str]] = {}
     for scope in sorted(wanted):
         partition, region, account = scope
+        busy: set[str] = set()
         try:
             for summary in backend.list_jobs(partition=partition, region=region, account=account):
+                if normalize_status(summary.status) not in FINAL_STATUSES:
+                    busy.add(summary.name)
                 if summary.name not in wanted[scope]:
                     continue
                 spec = wanted[scope][summary.name]
@@ -60,4 +65,5 @@ def fetch_remote_view(
                 "personalize:ListBatchSegmentJobs (DescribeBatchSegmentJob, "
                 "ListTagsForResource), or plan offline (without --refresh)."
             ) from None
-    return RemoteView(scopes=frozenset(wanted), jobs=jobs)
+        in_flight[scope] = frozenset(busy)
+    return RemoteView(scopes=frozenset(wanted), jobs=jobs, in_flight=in_flight)

@@ -118,7 +118,7 @@ def run(
     return reconcile(
         store=store,
         backend=backend,
-        load=lambda: LoadResult(list(specs), list(findings), len(specs)),
+        load=lambda _state: LoadResult(list(specs), list(findings), len(specs)),
         options=Options(git_commit="4fd8ee1c" * 5, **options),
         holder=LockHolder.current(command="reconciler_test"),
         lock_timeout=5,
@@ -455,7 +455,8 @@ def test_slots_taken_by_other_jobs_are_waited_for(
 
     assert report.exit_status == ExitStatus.OK
     assert set(results(report).values()) == {Result.CREATED}
-    assert server.count("CreateBatchSegmentJob") > 3
+    # The listing showed the others' jobs: no create was sent into a full quota.
+    assert server.count("CreateBatchSegmentJob") == 3
     assert in_flight_peak(service) == 5
     assert listener.notes[0] == (
         "waiting for quota slots in us-east-1 (123456789012): at most 5 batch segment jobs "
@@ -507,3 +508,110 @@ def test_wait_gives_up_at_the_deadline(
     assert report.unfinished == ("a",)
     assert report.exit_status == ExitStatus.ERROR
     assert recorded(store).jobs["a"].status == "CREATE IN_PROGRESS"
+
+
+def peak_by_region(service: PersonalizeService) -> dict[str, int]:
+    jobs = list(service_jobs(service).values())
+    peaks = {}
+    for region in {job["batchSegmentJobArn"].split(":")[3] for job in jobs}:
+        events = sorted(
+            [
+                (job["creationDateTime"], 1)
+                for job in jobs
+                if f":{region}:" in job["solutionVersionArn"]
+            ]
+            + [
+                (job["lastUpdatedDateTime"], -1)
+                for job in jobs
+                if f":{region}:" in job["solutionVersionArn"]
+            ]
+        )
+        peak = current = 0
+        for _, step in events:
+            current += step
+            peak = max(peak, current)
+        peaks[region] = peak
+    return peaks
+
+
+# Jobs take 70 s (10 pending, 60 running); a poll comes at most max(2 s, 70 s / 20) late.
+JOB_SECONDS = 70.0
+LATE = 3.5
+
+
+def test_slots_are_refilled_as_soon_as_a_job_finishes(
+    server: PersonalizeServer,
+    aws: AwsBackend,
+    store: LocalStateStore,
+    timer: ManualTimer,
+    service: PersonalizeService,
+) -> None:
+    report = run(
+        [make_spec(f"job-{i:02d}") for i in range(12)],
+        backend=aws,
+        store=store,
+        timer=timer,
+        wait=True,
+    )
+
+    assert report.exit_status == ExitStatus.OK
+    jobs = service_jobs(service)
+    created = sorted(job["creationDateTime"] for job in jobs.values())
+    finished = sorted(job["lastUpdatedDateTime"] for job in jobs.values())
+    assert peak_by_region(service) == {"us-east-1": 5}
+    # The 6th job goes when the 1st ends, the 7th when the 2nd does, …
+    for later, freed in zip(created[5:], finished, strict=False):
+        assert freed <= later <= freed + LATE
+    makespan = finished[-1] - created[0]
+    assert makespan <= 1.1 * 3 * JOB_SECONDS
+    assert server.count("CreateBatchSegmentJob") == 12
+
+
+def test_regions_are_served_at_once_and_polling_stays_within_its_bound(
+    server: PersonalizeServer,
+    aws: AwsBackend,
+    store: LocalStateStore,
+    timer: ManualTimer,
+    service: PersonalizeService,
+) -> None:
+    specs = [
+        make_spec(f"{region}-{i}", region=region)
+        for region in ("us-east-1", "us-west-2")
+        for i in range(10)
+    ]
+    server.clear_calls()
+    started = timer.monotonic()
+
+    report = run(specs, backend=aws, store=store, timer=timer, wait=True)
+
+    elapsed = timer.monotonic() - started
+    assert report.exit_status == ExitStatus.OK
+    assert peak_by_region(service) == {"us-east-1": 5, "us-west-2": 5}
+    jobs = service_jobs(service).values()
+    makespan = max(job["lastUpdatedDateTime"] for job in jobs) - min(
+        job["creationDateTime"] for job in jobs
+    )
+    # Both regions at once: as long as one region's two rounds, not four.
+    assert makespan <= 1.1 * 2 * JOB_SECONDS
+    # The bound: per region at most one poll per 2 s (one list page), no describe while
+    # the page shows the jobs; creates only when a slot is free.
+    polls = server.count("ListBatchSegmentJobs") - 2  # the plan's listing of each region
+    assert polls <= 2 * (elapsed / 2.0 + 1)
+    assert server.count("DescribeBatchSegmentJob") == 0
+    assert server.count("CreateBatchSegmentJob") == 20
+
+
+def test_a_recorded_job_in_a_final_status_costs_no_call(
+    server: PersonalizeServer,
+    aws: AwsBackend,
+    store: LocalStateStore,
+    timer: ManualTimer,
+) -> None:
+    first = run([make_spec("done")], backend=aws, store=store, timer=timer, wait=True)
+    assert first.outcomes[0].status == ACTIVE
+    server.clear_calls()
+
+    again = run([make_spec("done")], backend=aws, store=store, timer=timer, wait=True)
+
+    assert again.exit_status == ExitStatus.OK
+    assert server.count() == 0

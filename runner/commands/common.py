@@ -11,6 +11,7 @@ from pathlib import Path
 from runner.backends import Backend, open_backend
 from runner.config import Settings
 from runner.spec import LoadResult
+from runner.state import State
 
 LOCAL_FOLDER = ".personalize-local"
 
@@ -30,10 +31,12 @@ def opened_backend(settings: Settings) -> Iterator[Backend]:
             close()
 
 
-def load(settings: Settings) -> LoadResult:
+def load(settings: Settings, state: State | None = None) -> LoadResult:
+    """The specs; with the state, the files it records whole and unchanged are not parsed."""
+    from runner.planner import recorded_files
     from runner.spec.loader import load_specs
 
-    return load_specs([str(settings.specs)], root=settings.root)
+    return load_specs([str(settings.specs)], root=settings.root, recorded=recorded_files(state))
 
 
 def git_commit(root: Path) -> str | None:

@@ -10,7 +10,6 @@ from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus
 from runner.plan_render import render, render_json
 from runner.planner import RemoteView, make_plan
-from runner.report_render import render_findings
 from runner.state import open_store
 from runner.terminal import wants_color
 
@@ -24,8 +23,10 @@ def run(
     detailed_exitcode: bool,
 ) -> int:
     snapshot = open_store(settings.state).read()
-    loaded = load(settings)
+    loaded = load(settings, None if snapshot is None else snapshot.state)
     if loaded.findings:
+        from runner.report_render import render_findings
+
         sys.stderr.write(render_findings(sorted(loaded.findings, key=lambda f: f.sort_key)))
         sys.stderr.write("No plan: fix the specs first (personalize-runner lint).\n")
         return ExitStatus.ERROR
@@ -37,7 +38,7 @@ def run(
             remote = fetch_remote_view(
                 backend, loaded.specs, None if snapshot is None else snapshot.state
             )
-    plan = make_plan(loaded.specs, snapshot, remote)
+    plan = make_plan(loaded.specs, snapshot, remote, unchanged_files=loaded.unchanged_files)
     sys.stdout.write(render(plan, output_format, color=wants_color(sys.stdout)))
     if out is not None:
         try:

@@ -47,7 +47,7 @@ def run(
             result = reconcile(
                 store=store,
                 backend=backend,
-                load=lambda: load(settings),
+                load=lambda state: load(settings, state),
                 options=Options(
                     dry_run=dry_run,
                     wait=wait,

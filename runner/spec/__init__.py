@@ -39,10 +39,22 @@ class JobSpec:
     region: str
     account: str
     document: Document = field(repr=False, compare=False)
+    documents: int = 1
+    """How many spec documents its file holds: a state records it, so that a later run
+    knows when it has recorded all of a file."""
 
     @property
     def location(self) -> str:
         return f"{self.file}:{self.document.locate(('jobName',)).line}"
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """A spec file whose every document the state records as the job of one spec, with
+    the file's digest then: while its bytes have that digest, it needs no parsing."""
+
+    digest: str
+    job_names: tuple[str, ...]
 
 
 @dataclass
@@ -50,6 +62,8 @@ class LoadResult:
     specs: list[JobSpec]
     findings: list[Finding]
     files: int
+    # Files not parsed: their bytes are those of a `RecordedFile`.
+    unchanged_files: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
