@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections import Counter
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
