@@ -1,24 +1,16 @@
-"""YAML decoding with a position kept for every key and value.
+"""YAML decoding into plain values, with a position for every key and value on demand.
 
-The only module that imports ruamel.yaml. It drives the C event parser (libyaml, through
-ruamel.yaml.clib) and composes the documents itself, iteratively, so that it can keep
-positions, refuse duplicate keys, bound nesting and alias expansion, and resolve scalars
-with the YAML 1.2 core schema without the cost of ruamel's resolver.
+Most spec files are read by a fast path of this module (plain block YAML, line by line);
+everything else, and the positions of nodes, come from libyaml's events in
+`runner.yamlevents`, the one module that imports ruamel.yaml, loaded only then.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
-
-from ruamel.yaml import events as ev
-
-# libyaml's event parser; the dependency is declared for CPython, where it is a wheel.
-from ruamel.yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 Path_: TypeAlias = tuple[str | int, ...]
 
@@ -68,8 +60,11 @@ class Document:
     @property
     def positions(self) -> dict[Path_, Marks]:
         if self._positions is None:
-            self._positions = decode(self._text, positions=True).documents[self.index]._positions
-            assert self._positions is not None
+            from runner.yamlevents import decode_events
+
+            located = decode_events(self._text, positions=True).documents[self.index]
+            assert located._positions is not None
+            self._positions, self.start = located._positions, located.start
         return self._positions
 
     def locate(self, path: Path_, *, key: bool = False) -> Span:
@@ -82,8 +77,8 @@ class Document:
             return self.start
         start, end, key_start, key_end = marks
         if key and key_start is not None:
-            return _span(key_start, key_end)
-        return _span(start, end)
+            return marks_span(key_start, key_end)
+        return marks_span(start, end)
 
 
 class YamlSyntaxError(Exception):
@@ -144,236 +139,8 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-_TAGS = {
-    "tag:yaml.org,2002:str": str,
-    "!!str": str,
-}
-
-
-def _span(start: Any, end: Any) -> Span:
+def marks_span(start: Any, end: Any) -> Span:
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-
-
-def _scalar(event: Any) -> Any:
-    tag = event.tag
-    if tag is None or tag == "!":
-        return resolve_plain(event.value) if event.implicit[0] else event.value
-    if tag in _TAGS:
-        return event.value
-    if tag in ("tag:yaml.org,2002:int", "!!int") and _INT.fullmatch(event.value):
-        return resolve_plain(event.value)
-    raise _bad_tag(event)
-
-
-_SCALAR = ev.ScalarEvent
-_ALIAS = ev.AliasEvent
-_MAPPING_START = ev.MappingStartEvent
-_SEQUENCE_START = ev.SequenceStartEvent
-_COLLECTION_END = (ev.MappingEndEvent, ev.SequenceEndEvent)
-_COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
-
-
-class _Frame:
-    """A mapping or sequence being built, and the key waiting for its value."""
-
-    __slots__ = (
-        "anchor",
-        "container",
-        "first_count",
-        "has_key",
-        "key",
-        "key_marks",
-        "path",
-        "start",
-    )
-
-    def __init__(self, container: Any, path: Path_, start: Any, first_count: int) -> None:
-        self.container = container
-        self.path = path
-        self.start = start
-        self.first_count = first_count
-        self.anchor: str | None = start.anchor
-        self.key: str | None = None
-        self.has_key = False
-        self.key_marks: tuple[Any, Any] | None = None
-
-
-class _Composer:
-    """Builds plain values from parser events, recording positions by path.
-
-    Containers are built with an explicit stack, so that deep nesting cannot exhaust the
-    interpreter's stack (libyaml's own composer would crash the process).
-    """
-
-    def __init__(self, next_event: Callable[[], Any], text: str, *, record: bool) -> None:
-        self.next_event = next_event
-        self.text = text
-        self.record = record
-        self.duplicates: list[DuplicateKey] = []
-
-    def document(self, index: int, start_event: Any) -> Document:
-        record = self.record
-        positions: dict[Path_, Marks] = {}
-        doc = Document(
-            index,
-            None,
-            _span(start_event.start_mark, start_event.end_mark),
-            text=self.text,
-            positions=positions if record else None,
-        )
-        anchors: dict[str, tuple[Any, int]] = {}
-        nodes = 0
-        stack: list[_Frame] = []
-        next_event = self.next_event
-        event = next_event()
-        while True:
-            kind = type(event)
-            if kind is _SCALAR or kind is _ALIAS:
-                if kind is _SCALAR:
-                    value = _scalar(event)
-                    nodes += 1
-                    if event.anchor is not None:
-                        anchors[event.anchor] = (value, 1)
-                else:
-                    if event.anchor not in anchors:
-                        # libyaml's parser leaves this to the composer: ours.
-                        raise YamlSyntaxError(
-                            f"invalid YAML: the alias *{event.anchor} refers to no anchor; "
-                            f"define &{event.anchor} before it, in the same document",
-                            _span(event.start_mark, event.end_mark),
-                        )
-                    value, weight = anchors[event.anchor]
-                    nodes += weight
-                if nodes > MAX_NODES:
-                    raise _too_many(event)
-                if record:
-                    start, end = event.start_mark, event.end_mark
-            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
-                if event.tag not in _COLLECTION_TAGS:
-                    raise _bad_tag(event)
-                if len(stack) >= MAX_DEPTH:
-                    raise YamlSyntaxError(
-                        f"nesting deeper than {MAX_DEPTH} levels: a spec is far shallower",
-                        _span(event.start_mark, event.end_mark),
-                        rule="yaml-too-large",
-                    )
-                nodes += 1
-                parent = stack[-1] if stack else None
-                if parent is None or not record:
-                    path: Path_ = ()
-                elif parent.key is not None:
-                    path = (*parent.path, parent.key)
-                elif type(parent.container) is list:
-                    path = (*parent.path, len(parent.container))
-                else:
-                    path = (*parent.path, "<key>")
-                stack.append(_Frame({} if kind is _MAPPING_START else [], path, event, nodes))
-                event = next_event()
-                continue
-            elif kind in _COLLECTION_END:
-                frame = stack.pop()
-                value = frame.container
-                if frame.anchor is not None:
-                    anchors[frame.anchor] = (value, nodes - frame.first_count + 1)
-                if record:
-                    start, end = frame.start.start_mark, event.end_mark
-            else:  # pragma: no cover - libyaml guarantees the order of events
-                raise YamlSyntaxError(f"unexpected {kind.__name__}", doc.start)
-
-            if not stack:
-                if record:
-                    positions[()] = (start, end, None, None)
-                doc.data = value
-                break
-            parent = stack[-1]
-            container = parent.container
-            if type(container) is list:
-                if record:
-                    positions[(*parent.path, len(container))] = (start, end, None, None)
-                container.append(value)
-            elif not parent.has_key:
-                parent.key = value if type(value) is str else _key_text(value)
-                parent.has_key = True
-                if record:
-                    parent.key_marks = (start, end)
-            else:
-                key = parent.key
-                assert key is not None
-                if key in container:
-                    if not record:
-                        raise _Duplicate
-                    key_start, key_end = parent.key_marks  # type: ignore[misc]
-                    first = positions[(*parent.path, key)]
-                    self.duplicates.append(
-                        DuplicateKey(
-                            parent.path,
-                            key,
-                            _span(key_start, key_end),
-                            _span(first[2], first[3]),
-                        )
-                    )
-                else:
-                    container[key] = value
-                    if record:
-                        key_start, key_end = parent.key_marks  # type: ignore[misc]
-                        positions[(*parent.path, key)] = (start, end, key_start, key_end)
-                parent.key = None
-                parent.has_key = False
-            event = next_event()
-        if type(next_event()) is not ev.DocumentEndEvent:  # pragma: no cover
-            raise YamlSyntaxError("expected the end of the document", doc.start)
-        return doc
-
-
-class _Duplicate(Exception):
-    """A duplicate key, met while not recording positions: decode again, recording them."""
-
-
-def _key_text(value: Any) -> str:
-    return str(value)
-
-
-def _too_many(event: Any) -> YamlSyntaxError:
-    return YamlSyntaxError(
-        f"the document expands to more than {MAX_NODES} values "
-        "(aliases that repeat one another?): a spec is far smaller",
-        _span(event.start_mark, event.end_mark),
-        rule="yaml-too-large",
-    )
-
-
-def _bad_tag(event: Any) -> YamlSyntaxError:
-    # Shown as written: `!!float`, not `tag:yaml.org,2002:float`.
-    tag = str(event.tag).replace("tag:yaml.org,2002:", "!!", 1)
-    return YamlSyntaxError(
-        f"the tag {tag} is not supported in a spec: remove it",
-        _span(event.start_mark, event.end_mark),
-        rule="yaml-tag",
-    )
-
-
-def _syntax_error(error: YAMLError, text: str) -> YamlSyntaxError:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    span = _span(mark, mark) if mark is not None else Span(1, 1, 1, 1)
-    lines = text.splitlines()
-    line = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
-    if "\t" in line[: span.col] and not line[: line.find("\t")].strip(" -"):
-        col = line.find("\t") + 1
-        return YamlSyntaxError(
-            "a tab character where YAML allows only spaces: indent with spaces",
-            Span(span.line, col, span.line, col + 1),
-            rule="yaml-tab",
-        )
-    context = getattr(error, "context", None)
-    message = problem
-    if isinstance(error, MarkedYAMLError) and context:
-        # "while parsing a flow sequence": say where it started, often the real mistake.
-        started = error.context_mark
-        if started is not None and started.line + 1 != span.line:
-            context = f"{context} started on line {started.line + 1}"
-        message = f"{problem} ({context})"
-    return YamlSyntaxError(f"invalid YAML: {message}", span)
 
 
 def decode(text: str, *, positions: bool = False) -> Decoded:
@@ -382,15 +149,224 @@ def decode(text: str, *, positions: bool = False) -> Decoded:
     With `positions`, every node's position is recorded while decoding; otherwise it is
     found again from `text` when first asked for.
     """
-    documents: list[Document] = []
-    next_event = _Parser(text).get_event
-    composer = _Composer(next_event, text, record=positions)
+    if not positions:
+        documents = _decode_plain_blocks(text)
+        if documents is not None:
+            return Decoded(documents, [])
+    from runner.yamlevents import decode_events
+
+    return decode_events(text, positions=positions)
+
+
+# The fast path. Specs are nearly always block mappings and sequences of `key: value`
+# lines with plain or simply quoted scalars; for that subset of YAML a reading line by line
+# gives the same values several times faster than libyaml's events, which are Python
+# objects. Anything outside the subset (flow collections, anchors, tags, block or
+# multi-line scalars, escapes, tabs, duplicate keys, errors, ...) returns None, and the
+# events decide. A test holds the two to the same result.
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*):(?: +|$)")
+_PLAIN = re.compile(r"[A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, ]*")
+_NOT_KEYS = _NULL | _TRUE | _FALSE
+_COMMON_LINE = re.compile(
+    r"( *)(- +)?([A-Za-z_][A-Za-z0-9_.\-]*):"
+    r"(?: +([A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, ]*))?(?: +#.*)? *"
+)
+_EMPTY: Any = object()
+
+
+class _NotPlain(Exception):
+    """Outside the subset the fast path reads."""
+
+
+class _Line:
+    __slots__ = ("content", "dash", "indent", "key", "number", "value")
+
+    def __init__(
+        self, number: int, indent: int, dash: bool, content: int, key: str | None, value: Any
+    ) -> None:
+        self.number = number
+        self.indent = indent
+        self.dash = dash
+        self.content = content
+        self.key = key
+        self.value = value
+
+
+def _scalar_text(text: str) -> Any:
+    """The value of what follows `key: ` or `- `, comment included; _EMPTY if nothing."""
+    if not text or text[0] == "#":
+        return _EMPTY
+    quote = text[0]
+    if quote in "\"'":
+        end = text.find(quote, 1)
+        value = text[1:end]
+        rest = text[end + 1 :]
+        if (
+            end < 0
+            or "\\" in value
+            or not value.isprintable()
+            or (rest and not (rest[0] == " " and rest.lstrip(" ").startswith("#")))
+        ):
+            raise _NotPlain
+        return value
+    value, _, _ = text.partition(" #")
+    value = value.rstrip(" ")
+    if (
+        _PLAIN.fullmatch(value) is None
+        or value == "-"
+        or value.endswith(":")
+        or ": " in value
+        or (value[0] == "-" and value[1:2] == " ")
+    ):
+        raise _NotPlain
+    return resolve_plain(value)
+
+
+def _lines(text: str) -> list[list[_Line]]:
+    """The documents' lines, tokenised; raises _NotPlain outside the subset."""
+    documents: list[list[_Line]] = [[]]
+    explicit = False
+    common = _COMMON_LINE.fullmatch
+    for number, raw in enumerate(text.split("\n"), start=1):
+        match = common(raw)
+        if match is not None:
+            # The usual line, `[- ]key: plain value [# comment]`, in one regular expression.
+            spaces, dash_text, key, plain = match.groups()
+            if key in _NOT_KEYS:
+                raise _NotPlain
+            if plain is not None:
+                plain = plain.rstrip(" ")
+            if plain is None:
+                value = _EMPTY
+            elif ": " in plain or plain[-1] == ":" or plain == "-" or plain.startswith("- "):
+                raise _NotPlain
+            else:
+                value = resolve_plain(plain)
+            indent = len(spaces)
+            content = indent + len(dash_text) if dash_text else indent
+            documents[-1].append(_Line(number, indent, bool(dash_text), content, key, value))
+            continue
+        line = raw.rstrip(" ")
+        stripped = line.lstrip(" ")
+        if not stripped or stripped[0] == "#":
+            continue
+        if line.startswith(("---", "...", "%")):
+            if line != "---":
+                raise _NotPlain
+            # What comes before the first `---` is a document only if it holds something.
+            if explicit or documents[0]:
+                documents.append([])
+            explicit = True
+            continue
+        indent = len(line) - len(stripped)
+        dash = stripped == "-" or stripped.startswith("- ")
+        content = indent
+        if dash:
+            rest = stripped[1:].lstrip(" ")
+            content = len(line) - len(rest)
+            stripped = rest
+        match = _KEY.match(stripped)
+        if match is not None:
+            key = match.group(1)
+            if key in _NOT_KEYS:
+                raise _NotPlain
+            value = _scalar_text(stripped[match.end() :])
+        else:
+            key = None
+            value = _scalar_text(stripped)
+            if value is _EMPTY and not dash:
+                raise _NotPlain
+        documents[-1].append(_Line(number, indent, dash, content, key, value))
+    if not explicit and not documents[0]:
+        return []
+    return documents
+
+
+class _Blocks:
+    """Block structure from tokenised lines: mappings by indentation, `- ` sequences."""
+
+    def __init__(self, lines: list[_Line]) -> None:
+        self.lines = lines
+        self.at = 0
+        self.depth = 0
+
+    def peek(self) -> _Line | None:
+        return self.lines[self.at] if self.at < len(self.lines) else None
+
+    def node(self) -> Any:
+        line = self.lines[self.at]
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _NotPlain
+        value = self.sequence(line.indent) if line.dash else self.mapping(line.indent, line)
+        self.depth -= 1
+        return value
+
+    def value_after(self, indent: int) -> Any:
+        """The block under a key or a `-` with nothing after it, or null."""
+        following = self.peek()
+        if following is not None and (
+            following.indent > indent or (following.indent == indent and following.dash)
+        ):
+            return self.node()
+        return None
+
+    def mapping(self, indent: int, first: _Line) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        line: _Line | None = first
+        while line is not None:
+            if line.key is None or line.key in result:
+                raise _NotPlain
+            self.at += 1
+            value = self.value_after(indent) if line.value is _EMPTY else line.value
+            result[line.key] = value
+            line = self.peek()
+            if line is None or line.indent < indent:
+                break
+            if line.indent > indent or line.dash:
+                raise _NotPlain
+        return result
+
+    def sequence(self, indent: int) -> list[Any]:
+        result: list[Any] = []
+        line = self.peek()
+        while line is not None and line.indent == indent and line.dash:
+            if line.key is not None:
+                result.append(self.mapping(line.content, line))
+            elif line.value is _EMPTY:
+                self.at += 1
+                following = self.peek()
+                result.append(
+                    self.node() if following is not None and following.indent > indent else None
+                )
+            else:
+                self.at += 1
+                result.append(line.value)
+            line = self.peek()
+        if line is not None and line.indent > indent:
+            raise _NotPlain
+        return result
+
+
+def _decode_plain_blocks(text: str) -> list[Document] | None:
+    """The documents of `text` if it is within the fast path's subset, else None."""
+    if "\t" in text or "\r" in text or "&" in text or "*" in text:
+        return None
     try:
-        while (event := next_event()) is not None:
-            if type(event) is ev.DocumentStartEvent:
-                documents.append(composer.document(len(documents), event))
-    except YAMLError as error:
-        raise _syntax_error(error, text) from None
-    except _Duplicate:
-        return decode(text, positions=True)
-    return Decoded(documents, composer.duplicates)
+        tokenised = _lines(text)
+        documents: list[Document] = []
+        for index, lines in enumerate(tokenised):
+            if not lines:
+                data: Any = None
+                start = Span(1, 1, 1, 1)
+            else:
+                blocks = _Blocks(lines)
+                data = blocks.node()
+                if blocks.at != len(lines):
+                    raise _NotPlain
+                first = lines[0]
+                start = Span(first.number, first.indent + 1, first.number, first.indent + 1)
+            documents.append(Document(index, data, start, text=text))
+    except _NotPlain:
+        return None
+    return documents

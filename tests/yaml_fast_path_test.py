@@ -1,0 +1,215 @@
+"""The fast path of `runner.yamlfile` reads what libyaml reads, or leaves the text to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runner import yamlfile
+from runner.yamlevents import decode_events
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted([*REPO.glob("specs/**/*.yaml"), *REPO.glob("tests/lint/**/*.yaml")], key=str)
+
+
+def _by_events(text: str) -> Any:
+    try:
+        decoded = decode_events(text, positions=False)
+    except yamlfile.YamlSyntaxError:
+        return "error"
+    return [(document.index, document.data) for document in decoded.documents]
+
+
+def _by_lines(text: str) -> Any:
+    documents = yamlfile._decode_plain_blocks(text)
+    if documents is None:
+        return None
+    return [(document.index, document.data) for document in documents]
+
+
+def _assert_same(text: str) -> bool:
+    fast = _by_lines(text)
+    if fast is not None:
+        assert fast == _by_events(text), text
+    return fast is not None
+
+
+def test_the_example_specs_take_the_fast_path() -> None:
+    for path in REPO.glob("specs/**/*.yaml"):
+        assert _assert_same(path.read_text(encoding="utf-8")), path
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
+def test_every_example_file_reads_the_same(path: Path) -> None:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8: the loader reports it before decoding")
+    _assert_same(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        ("", True),
+        ("# only a comment\n", True),
+        ("---\n", True),
+        ("---\n---\n", True),
+        ("a: 1\n---\n", True),
+        ("a:\n- x\n- y\nb: 2\n", True),
+        ("- a: 1\n  b:\n  - 2\n", True),
+        ("a: 'x # y' # c\n", True),
+        ("a: yes\nb: ~\nc: 0x1F\nd: 1_000\ne: .5\nf: -1\n", True),
+        ("a: b\n  c: d\n", False),
+        ("a: b:\n", False),
+        ("a: 'it''s'\n", False),
+        ("a: [1]\n", False),
+        ("a: 1\na: 2\n", False),
+        ("a: &x 1\nb: *x\n", False),
+        ("a: |\n  text\n", False),
+        ("a:\tb\n", False),
+        ("a: b\r\nc: d\r\n", False),
+        ('a: "tab\\t"\n', False),
+        ("null: 1\n", False),
+    ],
+)
+def test_what_takes_the_fast_path(text: str, fast: bool) -> None:
+    assert _assert_same(text) is fast
+
+
+_KEYS = st.sampled_from(["a", "b", "jobName", "tags", "tagKey", "x_1", "a.b", "null", "true"])
+_VALUES = st.sampled_from(
+    [
+        "",
+        "1",
+        "-1",
+        "0x1F",
+        "1.5",
+        ".inf",
+        "~",
+        "null",
+        "yes",
+        "true",
+        "arn:aws:personalize:us-east-1:123456789012:solution/x/y",
+        "s3://bucket/in/",
+        "a b",
+        "a: b",
+        "a:",
+        "-",
+        "- x",
+        "#c",
+        "x # c",
+        "x#c",
+        "'q'",
+        "'q' # c",
+        "'it''s'",
+        '"q"',
+        '"a\\tb"',
+        '"a # b"',
+        "[1, 2]",
+        "{a: 1}",
+        "&a x",
+        "*a",
+        "!!str 1",
+        "|",
+        ">",
+        "%x",
+        "@x",
+        "`x",
+        "é",
+    ]
+)
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(min_value=0, max_value=12))):
+        indent = " " * draw(st.integers(min_value=0, max_value=6))
+        kind = draw(st.sampled_from(["key", "dash-key", "dash", "scalar", "doc", "comment"]))
+        if kind == "key":
+            lines.append(
+                f"{indent}{draw(_KEYS)}:{' ' + draw(_VALUES) if draw(st.booleans()) else ''}"
+            )
+        elif kind == "dash-key":
+            lines.append(f"{indent}- {draw(_KEYS)}: {draw(_VALUES)}")
+        elif kind == "dash":
+            lines.append(f"{indent}- {draw(_VALUES)}".rstrip())
+        elif kind == "scalar":
+            lines.append(f"{indent}{draw(_VALUES)}")
+        elif kind == "doc":
+            lines.append(draw(st.sampled_from(["---", "...", "--- x"])))
+        else:
+            lines.append(f"{indent}# note")
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
+
+
+@settings(
+    max_examples=1500,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(_texts())
+def test_the_fast_path_agrees_with_libyaml(text: str) -> None:
+    _assert_same(text)
+
+
+_LEAVES = st.sampled_from(
+    ["x", "s3://b/k/", "arn:aws:iam::123456789012:role/R", "1", "-2", "true", "~", "'q r'", '"s"']
+)
+_NAMES = st.sampled_from(["a", "b", "c", "jobName", "tags", "tagKey", "tagValue"])
+_TREES = st.recursive(
+    _LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, min_size=1, max_size=3),
+        st.dictionaries(_NAMES, children, min_size=1, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _emit(node: Any, indent: int) -> list[str]:
+    """Block-style YAML for a tree whose leaves are already YAML scalars."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, (dict, list)):
+                lines.append(f"{pad}{key}:")
+                lines += _emit(value, indent + 2)
+            else:
+                lines.append(f"{pad}{key}: {value}")
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, list):
+                lines.append(f"{pad}-")
+                lines += _emit(item, indent + 2)
+            elif isinstance(item, dict):
+                nested = _emit(item, indent + 2)
+                lines.append(f"{pad}- {nested[0].lstrip()}")
+                lines += nested[1:]
+            else:
+                lines.append(f"{pad}- {item}")
+    else:
+        lines.append(f"{pad}{node}")
+    return lines
+
+
+@settings(
+    max_examples=500,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(_TREES.filter(lambda tree: isinstance(tree, (dict, list))), min_size=1, max_size=3))
+def test_block_documents_take_the_fast_path_and_agree(trees: list[Any]) -> None:
+    text = "---\n".join("\n".join(_emit(tree, 0)) + "\n" for tree in trees)
+
+    assert _assert_same(text)
