@@ -359,8 +359,79 @@ def _optional_count(value: object, job: str, field: str, minimum: int) -> int | 
 
 
 def _record_from_json(name: str, obj: object, version: int) -> JobRecord:
-    """One record, checked field by field. Built without `JobRecord.__init__`, whose checks
-    the parsing makes (times in UTC): a state holds tens of thousands of records."""
+    """One record. Built without `JobRecord.__init__`, whose checks the parsing makes
+    (times in UTC): a state holds tens of thousands of records, so a well-formed one is
+    checked in one expression, and anything else field by field for the message."""
+    if (
+        type(obj) is dict
+        and obj.keys() == (_RECORD_FIELDS if version >= _DOCUMENTS_VERSION else _RECORD_FIELDS_V1)
+        and type(arn := obj["arn"]) is str
+        and arn.endswith("/" + name)
+        and type(obj["partition"]) is str
+        and obj["partition"]
+        and type(obj["region"]) is str
+        and obj["region"]
+        and type(obj["account"]) is str
+        and obj["account"]
+        and type(obj["status"]) is str
+        and obj["status"]
+        and type(spec_file := obj["spec_file"]) is str
+        and spec_file
+        and spec_file[0] != "/"
+        and "\\" not in spec_file
+        and type(spec_digest := obj["spec_digest"]) is str
+        and _SHA256_HEX.fullmatch(spec_digest)
+        and type(request_digest := obj["request_digest"]) is str
+        and _SHA256_HEX.fullmatch(request_digest)
+        and obj["recorded_by"] in RECORDED_BY
+        and _optional_text(obj["git_commit"])
+        and _optional_text(obj["failure_reason"])
+        and type(submitted := obj["submitted_at"]) is str
+        and submitted.endswith("Z")
+        and _optional_utc_text(obj["created_at"])
+        and _optional_utc_text(obj["updated_at"])
+        and _optional_utc_text(obj["status_checked_at"])
+        and _counts_ok(obj.get("spec_index"), obj.get("spec_documents"))
+    ):
+        try:
+            fields = {
+                **obj,
+                "name": name,
+                "submitted_at": _fromisoformat(submitted),
+                "created_at": _utc_or_none(obj["created_at"]),
+                "updated_at": _utc_or_none(obj["updated_at"]),
+                "status_checked_at": _utc_or_none(obj["status_checked_at"]),
+                "spec_index": obj.get("spec_index"),
+                "spec_documents": obj.get("spec_documents"),
+            }
+        except ValueError:
+            return _record_from_json_checked(name, obj, version)
+        record = _new_record(JobRecord)
+        record.__dict__.update(fields)
+        return record
+    return _record_from_json_checked(name, obj, version)
+
+
+def _optional_text(value: object) -> bool:
+    return value is None or (type(value) is str and value != "")
+
+
+def _optional_utc_text(value: object) -> bool:
+    return value is None or (type(value) is str and value.endswith("Z"))
+
+
+def _utc_or_none(text: str | None) -> datetime.datetime | None:
+    return None if text is None else _fromisoformat(text)
+
+
+def _counts_ok(index: object, documents: object) -> bool:
+    if index is None and documents is None:
+        return True
+    return type(index) is int and type(documents) is int and 0 <= index < documents
+
+
+def _record_from_json_checked(name: str, obj: object, version: int) -> JobRecord:
+    """One record, checked field by field, with a message for what is wrong."""
     if type(obj) is not dict:
         raise _Invalid(f"{_job(name)} must be an object, not {_describe(obj)}")
     expected = _RECORD_FIELDS if version >= _DOCUMENTS_VERSION else _RECORD_FIELDS_V1
