@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.lint import TARGETS, measure, spec_text, write_specs
+from bench.lint import TARGETS, compile_bytecode, measure, spec_text, write_specs
 
 MIB = 1024 * 1024
 REPO = Path(__file__).resolve().parent.parent
@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="no check-jsonschema on 10,000")
     parser.add_argument("--runs", type=int, default=5, help="runs of the small lint and plan")
     args = parser.parse_args(argv)
+    compile_bytecode()
     print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
     rows = []

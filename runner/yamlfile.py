@@ -283,15 +283,18 @@ def _lines(text: str) -> list[list[_Line]]:
 
 
 class _Blocks:
-    """Block structure from tokenised lines: mappings by indentation, `- ` sequences."""
+    """Block structure from tokenised lines: mappings by indentation, `- ` sequences.
+
+    The lines end with a sentinel at indent -1, which closes every open block.
+    """
 
     def __init__(self, lines: list[_Line]) -> None:
-        self.lines = lines
+        self.lines = [*lines, _END]
         self.at = 0
         self.depth = 0
 
-    def peek(self) -> _Line | None:
-        return self.lines[self.at] if self.at < len(self.lines) else None
+    def done(self) -> bool:
+        return self.lines[self.at] is _END
 
     def node(self) -> Any:
         line = self.lines[self.at]
@@ -304,48 +307,47 @@ class _Blocks:
 
     def value_after(self, indent: int) -> Any:
         """The block under a key or a `-` with nothing after it, or null."""
-        following = self.peek()
-        if following is not None and (
-            following.indent > indent or (following.indent == indent and following.dash)
-        ):
+        following = self.lines[self.at]
+        if following.indent > indent or (following.indent == indent and following.dash):
             return self.node()
         return None
 
-    def mapping(self, indent: int, first: _Line) -> dict[str, Any]:
+    def mapping(self, indent: int, line: _Line) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        line: _Line | None = first
-        while line is not None:
-            if line.key is None or line.key in result:
+        lines = self.lines
+        while True:
+            key = line.key
+            if key is None or key in result:
                 raise _NotPlain
             self.at += 1
-            value = self.value_after(indent) if line.value is _EMPTY else line.value
-            result[line.key] = value
-            line = self.peek()
-            if line is None or line.indent < indent:
-                break
+            value = line.value
+            result[key] = self.value_after(indent) if value is _EMPTY else value
+            line = lines[self.at]
+            if line.indent < indent:
+                return result
             if line.indent > indent or line.dash:
                 raise _NotPlain
-        return result
 
     def sequence(self, indent: int) -> list[Any]:
         result: list[Any] = []
-        line = self.peek()
-        while line is not None and line.indent == indent and line.dash:
+        lines = self.lines
+        line = lines[self.at]
+        while line.indent == indent and line.dash:
             if line.key is not None:
                 result.append(self.mapping(line.content, line))
             elif line.value is _EMPTY:
                 self.at += 1
-                following = self.peek()
-                result.append(
-                    self.node() if following is not None and following.indent > indent else None
-                )
+                result.append(self.node() if lines[self.at].indent > indent else None)
             else:
                 self.at += 1
                 result.append(line.value)
-            line = self.peek()
-        if line is not None and line.indent > indent:
+            line = lines[self.at]
+        if line.indent > indent:
             raise _NotPlain
         return result
+
+
+_END = _Line(0, -1, False, -1, None, None)
 
 
 def _decode_plain_blocks(text: str) -> list[Document] | None:
@@ -362,7 +364,7 @@ def _decode_plain_blocks(text: str) -> list[Document] | None:
             else:
                 blocks = _Blocks(lines)
                 data = blocks.node()
-                if blocks.at != len(lines):
+                if not blocks.done():
                     raise _NotPlain
                 first = lines[0]
                 start = Span(first.number, first.indent + 1, first.number, first.indent + 1)
