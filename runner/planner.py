@@ -23,23 +23,12 @@ from enum import StrEnum
 from typing import Any
 
 from runner.errors import PlanError
-from runner.spec import JobSpec, RecordedFile
+from runner.spec import REQUEST_FIELDS, JobSpec, RecordedFile
 from runner.state import JobRecord, Snapshot, State
 
 PLAN_FORMAT = 1
 # What the service fills in when a request leaves `numResults` out.
 DEFAULT_NUM_RESULTS = 25
-# The `CreateBatchSegmentJob` fields that `DescribeBatchSegmentJob` reports back, in the
-# order differences are listed; `tags` are compared separately (`ListTagsForResource`).
-COMPARED_FIELDS = (
-    "jobName",
-    "solutionVersionArn",
-    "filterArn",
-    "numResults",
-    "jobInput",
-    "jobOutput",
-    "roleArn",
-)
 
 Scope = tuple[str, str, str]
 """(partition, region, account): where job names are unique, and the quota counts."""
@@ -396,7 +385,7 @@ def request_differences(
     have.setdefault("numResults", DEFAULT_NUM_RESULTS)
     differences = [
         _difference(field, wanted.get(field), have.get(field))
-        for field in COMPARED_FIELDS
+        for field in REQUEST_FIELDS
         if wanted.get(field) != have.get(field)
     ]
     tags = set(remote_tags)

@@ -157,6 +157,41 @@ class Listener(Protocol):
         """One round of polling is done: `final` of `total` jobs are final."""
 
 
+def new_record(
+    spec: JobSpec,
+    arn: str,
+    *,
+    recorded_by: RecordedBy,
+    status: str,
+    description: JobDescription | None,
+    git_commit: str | None,
+    now: datetime.datetime,
+) -> JobRecord:
+    """The record of `spec`'s job, submitted (or found) as `arn`; `description` is what
+    the service said of it, when it was asked."""
+    summary = None if description is None else description.summary
+    return JobRecord(
+        name=spec.job_name,
+        arn=arn,
+        partition=spec.partition,
+        region=spec.region,
+        account=spec.account,
+        spec_file=spec.file,
+        spec_digest=spec.file_digest,
+        request_digest=spec.request_digest,
+        git_commit=git_commit,
+        submitted_at=(summary.created_at if summary and summary.created_at else now),
+        recorded_by=recorded_by,
+        status=status,
+        created_at=None if summary is None else summary.created_at,
+        updated_at=None if summary is None else summary.updated_at,
+        failure_reason=None if summary is None else summary.failure_reason,
+        status_checked_at=None if summary is None else now,
+        spec_index=spec.index,
+        spec_documents=spec.documents,
+    )
+
+
 class SilentListener:
     def planned(self, plan: Plan) -> None:
         pass
@@ -551,27 +586,14 @@ class _Run:
         status: str,
         description: JobDescription | None = None,
     ) -> JobRecord:
-        now = self.clock.now()
-        summary = None if description is None else description.summary
-        return JobRecord(
-            name=spec.job_name,
-            arn=arn,
-            partition=spec.partition,
-            region=spec.region,
-            account=spec.account,
-            spec_file=spec.file,
-            spec_digest=spec.file_digest,
-            request_digest=spec.request_digest,
-            git_commit=self.options.git_commit,
-            submitted_at=(summary.created_at if summary and summary.created_at else now),
+        return new_record(
+            spec,
+            arn,
             recorded_by=recorded_by,
             status=status,
-            created_at=None if summary is None else summary.created_at,
-            updated_at=None if summary is None else summary.updated_at,
-            failure_reason=None if summary is None else summary.failure_reason,
-            status_checked_at=None if summary is None else now,
-            spec_index=spec.index,
-            spec_documents=spec.documents,
+            description=description,
+            git_commit=self.options.git_commit,
+            now=self.clock.now(),
         )
 
     def _record(self, record: JobRecord, *, created: bool) -> None:

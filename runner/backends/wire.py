@@ -8,17 +8,7 @@ from typing import Any
 
 from runner.arn import Arn
 from runner.backends import JobDescription, JobSummary, normalize_status
-
-# The `CreateBatchSegmentJob` fields that `DescribeBatchSegmentJob` reports back.
-REQUEST_FIELDS = (
-    "jobName",
-    "solutionVersionArn",
-    "filterArn",
-    "numResults",
-    "jobInput",
-    "jobOutput",
-    "roleArn",
-)
+from runner.spec import REQUEST_FIELDS
 
 
 def batch_segment_job_arn(solution_version_arn: str, job_name: str) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus, LockError, StateError, UserError
 from runner.state import JobRecord, LockHolder, Snapshot, State, StateStore, open_store
-from runner.state.model import UTC, format_time
+from runner.state.model import UTC, format_time, record_to_json
 
 if TYPE_CHECKING:
     from runner.backends import Backend, JobDescription
@@ -119,26 +119,17 @@ def import_job(
             "job was created with, or give the spec a new jobName (reconcile then submits it)."
         )
     from runner.commands.common import git_commit
+    from runner.reconciler import new_record
 
-    now = datetime.datetime.now(UTC)
     summary = description.summary
-    record = JobRecord(
-        name=job,
-        arn=summary.arn,
-        partition=spec.partition,
-        region=spec.region,
-        account=spec.account,
-        spec_file=spec.file,
-        spec_digest=spec.file_digest,
-        request_digest=spec.request_digest,
-        git_commit=git_commit(settings.root),
-        submitted_at=summary.created_at or now,
+    record = new_record(
+        spec,
+        summary.arn,
         recorded_by="imported",
         status=summary.status,
-        created_at=summary.created_at,
-        updated_at=summary.updated_at,
-        failure_reason=summary.failure_reason,
-        status_checked_at=now,
+        description=description,
+        git_commit=git_commit(settings.root),
+        now=datetime.datetime.now(UTC),
     )
     with _locked(store, command=f"personalize-runner state import {job}", timeout=lock_timeout):
         snapshot = store.read()
@@ -322,26 +313,10 @@ def _time(value: datetime.datetime | None) -> str:
 
 
 def _record_json(record: JobRecord) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "arn": record.arn,
-        "status": record.status,
-        "recorded_by": record.recorded_by,
-        "partition": record.partition,
-        "region": record.region,
-        "account": record.account,
-        "spec_file": record.spec_file,
-        "spec_digest": record.spec_digest,
-        "request_digest": record.request_digest,
-        "git_commit": record.git_commit,
-        "submitted_at": format_time(record.submitted_at),
-        "created_at": None if record.created_at is None else format_time(record.created_at),
-        "updated_at": None if record.updated_at is None else format_time(record.updated_at),
-        "failure_reason": record.failure_reason,
-        "status_checked_at": (
-            None if record.status_checked_at is None else format_time(record.status_checked_at)
-        ),
-    }
+    """The record, what people look for first."""
+    fields = record_to_json(record)
+    first = {key: fields.pop(key) for key in ("arn", "status", "recorded_by")}
+    return {"name": record.name, **first, **fields}
 
 
 def _state_json(store: StateStore, snapshot: Snapshot | None) -> dict[str, Any]:

@@ -18,6 +18,17 @@ API_VERSION_V1 = "personalize-runner/v1"
 KIND = "BatchSegmentJob"
 # Fields of a spec that are not CreateBatchSegmentJob request fields.
 ENVELOPE_FIELDS = ("apiVersion", "kind")
+# The `CreateBatchSegmentJob` fields that `DescribeBatchSegmentJob` reports back (tags come
+# from `ListTagsForResource`): what a job is compared with its spec on.
+REQUEST_FIELDS = (
+    "jobName",
+    "solutionVersionArn",
+    "filterArn",
+    "numResults",
+    "jobInput",
+    "jobOutput",
+    "roleArn",
+)
 
 
 @dataclass(frozen=True)

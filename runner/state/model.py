@@ -154,7 +154,8 @@ class State:
             documents = self.format_version >= _DOCUMENTS_VERSION
             lines.append(
                 ",\n".join(
-                    f"    {encode(name)}: {encode(_record_to_json(self.jobs[name], documents))}"
+                    f"    {encode(name)}: "
+                    + encode(record_to_json(self.jobs[name], documents=documents))
                     for name in sorted(self.jobs)
                 )
             )
@@ -188,7 +189,8 @@ def format_time(value: datetime.datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _record_to_json(record: JobRecord, documents: bool) -> dict[str, Any]:
+def record_to_json(record: JobRecord, *, documents: bool = True) -> dict[str, Any]:
+    """A record's fields as the state writes them (all but its name, which is the key)."""
     fields: dict[str, Any] = {
         "arn": record.arn,
         "partition": record.partition,

@@ -39,7 +39,8 @@ from runner.backends import (
 from runner.backends.local import model
 from runner.backends.local.jobs import run_batch_segment_job
 from runner.backends.local.store import FolderStore, JobStore, MemoryStore, State
-from runner.backends.wire import REQUEST_FIELDS, batch_segment_job_arn
+from runner.backends.wire import batch_segment_job_arn
+from runner.spec import REQUEST_FIELDS
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like `time.time`."""
