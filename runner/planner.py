@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from runner.errors import PlanError
@@ -115,10 +116,16 @@ class StateRef:
 @dataclass(frozen=True)
 class Plan:
     jobs: tuple[PlannedJob, ...]
-    specs: tuple[SpecDigest, ...]
+    # What `specs` are made from, when asked: only a saved or printed plan needs them, and
+    # an up-to-date repository of 10,000 specs would spend a tenth of its plan on them.
+    spec_source: Callable[[], tuple[SpecDigest, ...]] = field(repr=False, compare=False)
     # None: there was no state yet.
     state: StateRef | None
     refreshed: bool
+
+    @cached_property
+    def specs(self) -> tuple[SpecDigest, ...]:
+        return self.spec_source()
 
     def of(self, *changes: Change) -> tuple[PlannedJob, ...]:
         return tuple(job for job in self.jobs if job.change in changes)
@@ -270,7 +277,7 @@ def make_plan(
         state = StateRef(snapshot.state.lineage, snapshot.state.serial, snapshot.version)
     return Plan(
         jobs=tuple(jobs),
-        specs=spec_digests(specs, snapshot, unchanged),
+        spec_source=lambda: spec_digests(specs, snapshot, unchanged),
         state=state,
         refreshed=remote is not None,
     )
@@ -545,7 +552,7 @@ def _plan_from_dict(document: object) -> Plan:
         )
     return Plan(
         jobs=tuple(jobs),
-        specs=tuple(specs),
+        spec_source=lambda: tuple(specs),
         state=state,
         refreshed=_bool(document["refreshed"], "refreshed"),
     )

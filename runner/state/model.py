@@ -349,6 +349,7 @@ _STR_FIELDS = ("partition", "region", "account", "status")
 _OPTIONAL_STR_FIELDS = ("git_commit", "failure_reason")
 _OPTIONAL_TIME_FIELDS = ("created_at", "updated_at", "status_checked_at")
 _new_record = object.__new__
+_set_attributes = object.__setattr__
 
 
 def _optional_count(value: object, job: str, field: str, minimum: int) -> int | None:
@@ -396,20 +397,19 @@ def _record_from_json(name: str, obj: object, version: int) -> JobRecord:
         and _counts_ok(obj.get("spec_index"), obj.get("spec_documents"))
     ):
         try:
-            fields = {
-                **obj,
-                "name": name,
-                "submitted_at": _fromisoformat(submitted),
-                "created_at": _utc_or_none(obj["created_at"]),
-                "updated_at": _utc_or_none(obj["updated_at"]),
-                "status_checked_at": _utc_or_none(obj["status_checked_at"]),
-                "spec_index": obj.get("spec_index"),
-                "spec_documents": obj.get("spec_documents"),
-            }
+            submitted_at = _fromisoformat(submitted)
+            times = [_utc_or_none(obj[field]) for field in _OPTIONAL_TIME_FIELDS]
         except ValueError:
             return _record_from_json_checked(name, obj, version)
+        # The decoded object, this record's own, becomes the record's attributes.
+        obj["name"] = name
+        obj["submitted_at"] = submitted_at
+        for field, time in zip(_OPTIONAL_TIME_FIELDS, times, strict=True):
+            obj[field] = time
+        if version < _DOCUMENTS_VERSION:
+            obj["spec_index"] = obj["spec_documents"] = None
         record = _new_record(JobRecord)
-        record.__dict__.update(fields)
+        _set_attributes(record, "__dict__", obj)
         return record
     return _record_from_json_checked(name, obj, version)
 
