@@ -81,7 +81,6 @@ def load_specs(
     recorded = recorded or {}
     specs: list[JobSpec] = []
     unchanged: list[str] = []
-    pending: list[tuple[bytes, str]] = []
     seen: set[str] = set()
     for path, name in files:
         if name in seen:
@@ -95,8 +94,7 @@ def load_specs(
         if known is not None and sha256_hex(data) == known.digest:
             unchanged.append(name)
             continue
-        pending.append((data, name))
-    for file_specs, file_findings in _parse_all(pending):
+        file_specs, file_findings = parse_specs(data, name)
         specs += file_specs
         findings += file_findings
     findings += check_job_names(specs)
@@ -104,53 +102,6 @@ def load_specs(
         findings += check_names_of_unchanged(specs, {name: recorded[name] for name in unchanged})
     findings.sort(key=lambda finding: finding.sort_key)
     return LoadResult(specs=specs, findings=findings, files=len(seen), unchanged_files=unchanged)
-
-
-# From this many files to parse on, one process per core parses its share: a repository
-# only accumulates specs, and `lint` of all of them must stay quick.
-PARALLEL_MIN_FILES = 300
-_MAX_WORKERS = 8
-# The files the workers parse: forked workers inherit them instead of receiving a copy.
-_pending: list[tuple[bytes, str]] = []
-
-
-def _parse_all(pending: list[tuple[bytes, str]]) -> list[tuple[list[JobSpec], list[Finding]]]:
-    """`parse_specs` of every file, in order; by forked workers when there are many."""
-    global _pending  # noqa: PLW0603 - handed to the forked workers, see above
-    workers = _workers() if len(pending) >= PARALLEL_MIN_FILES else 1
-    if workers > 1:
-        import multiprocessing
-
-        size = -(-len(pending) // workers)
-        bounds = [(start, start + size) for start in range(0, len(pending), size)]
-        _pending = pending
-        try:
-            with multiprocessing.get_context("fork").Pool(len(bounds)) as pool:
-                return pool.map(_parse_range, bounds)
-        except OSError:
-            pass  # no processes to be had: parse here
-        finally:
-            _pending = []
-    return [parse_specs(data, name) for data, name in pending]
-
-
-def _parse_range(bounds: tuple[int, int]) -> tuple[list[JobSpec], list[Finding]]:
-    specs: list[JobSpec] = []
-    findings: list[Finding] = []
-    for data, name in _pending[bounds[0] : bounds[1]]:
-        file_specs, file_findings = parse_specs(data, name)
-        specs += file_specs
-        findings += file_findings
-    return specs, findings
-
-
-def _workers() -> int:
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return min(cores or 1, _MAX_WORKERS)
 
 
 def check_names_of_unchanged(
