@@ -238,37 +238,16 @@ def make_plan(
         jobs.append(_plan_spec(spec, records, remote))
     unchanged = frozenset(unchanged_files)
     for name, record in records.items():
-        if name not in named and record.spec_file in unchanged:
-            named.add(name)
+        if name in named:
+            continue
+        if record.spec_file in unchanged:
+            jobs.append(_recorded_job(record, Change.UNCHANGED, "recorded"))
+        else:
             jobs.append(
-                PlannedJob(
-                    name=name,
-                    change=Change.UNCHANGED,
-                    reason="recorded",
-                    partition=record.partition,
-                    region=record.region,
-                    account=record.account,
-                    spec_file=record.spec_file,
-                    request_digest=record.request_digest,
-                    arn=record.arn,
-                    status=record.status,
-                )
-            )
-    for name, record in records.items():
-        if name not in named:
-            jobs.append(
-                PlannedJob(
-                    name=name,
-                    change=Change.ORPHAN,
-                    reason="recorded, but its spec was removed: the job is kept "
-                    "(jobs are never deleted)",
-                    partition=record.partition,
-                    region=record.region,
-                    account=record.account,
-                    spec_file=record.spec_file,
-                    request_digest=record.request_digest,
-                    arn=record.arn,
-                    status=record.status,
+                _recorded_job(
+                    record,
+                    Change.ORPHAN,
+                    "recorded, but its spec was removed: the job is kept (jobs are never deleted)",
                 )
             )
     jobs.sort(key=lambda job: job.name)
@@ -280,6 +259,22 @@ def make_plan(
         spec_source=lambda: spec_digests(specs, snapshot, unchanged),
         state=state,
         refreshed=remote is not None,
+    )
+
+
+def _recorded_job(record: JobRecord, change: Change, reason: str) -> PlannedJob:
+    """A job planned from its record alone: its spec unchanged (not parsed), or gone."""
+    return PlannedJob(
+        name=record.name,
+        change=change,
+        reason=reason,
+        partition=record.partition,
+        region=record.region,
+        account=record.account,
+        spec_file=record.spec_file,
+        request_digest=record.request_digest,
+        arn=record.arn,
+        status=record.status,
     )
 
 
