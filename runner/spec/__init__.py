@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from runner.findings import Finding
@@ -42,8 +43,6 @@ class JobSpec:
     job_name: str
     request: Mapping[str, Any]
     """Exactly the `CreateBatchSegmentJob` request the spec asks for."""
-    request_digest: str
-    """sha256 of the request's canonical JSON: what decides whether a spec changed."""
     file_digest: str
     """sha256 of the whole file's bytes: lets a later run skip parsing an unchanged file."""
     partition: str
@@ -57,6 +56,16 @@ class JobSpec:
     @property
     def location(self) -> str:
         return f"{self.file}:{self.document.locate(('jobName',)).line}"
+
+    @cached_property
+    def request_digest(self) -> str:
+        """sha256 of the request's canonical JSON: what decides whether a spec changed.
+
+        Found when first asked for: `lint` without a state never needs it.
+        """
+        from runner.digest import canonical_json_digest
+
+        return canonical_json_digest(self.request)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.arn import Arn
-from runner.digest import canonical_json_digest, sha256_hex
+from runner.digest import sha256_hex
 from runner.findings import Finding, Related, file_finding
 from runner.spec import API_VERSION_V1, ENVELOPE_FIELDS, KIND, JobSpec, LoadResult, RecordedFile
 from runner.spec.checks import check_document, check_job_names
@@ -266,7 +266,6 @@ def _job_spec(
         index=document.index,
         job_name=data["jobName"],
         request=request,
-        request_digest=canonical_json_digest(request),
         file_digest=file_digest,
         partition=arn.partition,
         region=arn.region,
