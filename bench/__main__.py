@@ -120,8 +120,9 @@ def lint_rows(*, quick: bool, runs: int) -> list[Row]:
 
 def recorded_repository(folder: Path, count: int) -> None:
     """`count` spec files, all recorded in the state as a reconcile records them."""
+    from runner.reconciler import job_arn, new_record
     from runner.spec.loader import load_specs
-    from runner.state import JobRecord, State
+    from runner.state import State
 
     write_specs(folder, count)
     (folder / ".git").mkdir()
@@ -129,22 +130,14 @@ def recorded_repository(folder: Path, count: int) -> None:
     assert not loaded.findings, loaded.findings[:3]
     now = datetime.datetime.now(datetime.UTC)
     records = [
-        JobRecord(
-            name=spec.job_name,
-            arn=f"arn:{spec.partition}:personalize:{spec.region}:{spec.account}:"
-            f"batch-segment-job/{spec.job_name}",
-            partition=spec.partition,
-            region=spec.region,
-            account=spec.account,
-            spec_file=spec.file,
-            spec_digest=spec.file_digest,
-            request_digest=spec.request_digest,
-            git_commit=None,
-            submitted_at=now,
+        new_record(
+            spec,
+            job_arn(spec),
             recorded_by="created",
             status="ACTIVE",
-            spec_index=spec.index,
-            spec_documents=spec.documents,
+            description=None,
+            git_commit=None,
+            now=now,
         )
         for spec in loaded.specs
     ]

@@ -67,6 +67,7 @@ from runner.backends import (
     Unavailable,
     normalize_status,
 )
+from runner.backends.wire import batch_segment_job_arn
 from runner.errors import ExitStatus, PlanError, StateError
 from runner.findings import Finding
 from runner.planner import (
@@ -737,10 +738,7 @@ class _Scope:
 
 def job_arn(spec: JobSpec) -> str:
     """The ARN the service gives the spec's job."""
-    return (
-        f"arn:{spec.partition}:personalize:{spec.region}:{spec.account}:"
-        f"batch-segment-job/{spec.job_name}"
-    )
+    return batch_segment_job_arn(spec.request["solutionVersionArn"], spec.job_name)
 
 
 def describe_jobs(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.planner import Change, make_plan, recorded_files
+from runner.reconciler import job_arn, new_record
 from runner.spec import JobSpec, LoadResult
 from runner.spec import loader as loader_module
 from runner.spec.checks import check_against_state
@@ -22,21 +23,14 @@ SUBMITTED = datetime.datetime(2026, 11, 1, 12, 30, tzinfo=datetime.UTC)
 
 def record_of(spec: JobSpec, **changes: object) -> JobRecord:
     """The record a reconcile makes of `spec`."""
-    record = JobRecord(
-        name=spec.job_name,
-        arn=f"arn:aws:personalize:{spec.region}:{spec.account}:batch-segment-job/{spec.job_name}",
-        partition=spec.partition,
-        region=spec.region,
-        account=spec.account,
-        spec_file=spec.file,
-        spec_digest=spec.file_digest,
-        request_digest=spec.request_digest,
-        git_commit=None,
-        submitted_at=SUBMITTED,
+    record = new_record(
+        spec,
+        job_arn(spec),
         recorded_by="created",
         status="ACTIVE",
-        spec_index=spec.index,
-        spec_documents=spec.documents,
+        description=None,
+        git_commit=None,
+        now=SUBMITTED,
     )
     return replace(record, **changes)  # type: ignore[arg-type]
 
