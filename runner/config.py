@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from runner.errors import ConfigError
 
 if TYPE_CHECKING:
-    from runner.yamlfile import Document
+    from runner.yaml.document import Document
 
 CONFIG_FILE = "personalize-runner.yaml"
 DEFAULT_SPECS = "specs"
@@ -77,7 +77,7 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    from runner.yamlfile import YamlSyntaxError, decode
+    from runner.yaml import YamlSyntaxError, decode
 
     try:
         text = path.read_text(encoding="utf-8")

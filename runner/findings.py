@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from runner.yamlfile import Span
+from runner.yaml.span import Span
 
 
 class Severity(StrEnum):

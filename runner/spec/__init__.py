@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from runner.findings import Finding
-from runner.yamlfile import Document
+from runner.yaml.document import Document
 
 API_VERSION_V1 = "personalize-runner/v1"
 KIND = "BatchSegmentJob"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from runner.arn import Arn
 from runner.findings import Finding, Related
 from runner.spec import JobSpec
-from runner.yamlfile import Document, Path_
+from runner.yaml.document import Document, Path_
 
 if TYPE_CHECKING:
     from runner.state import State

@@ -23,7 +23,7 @@ from runner.spec import API_VERSION_V1, ENVELOPE_FIELDS, KIND, JobSpec, LoadResu
 from runner.spec.checks import check_document, check_job_names
 from runner.spec.schema import SCHEMA_FILES
 from runner.spec.validate import validator
-from runner.yamlfile import Document, Span, YamlSyntaxError, decode
+from runner.yaml import Document, Span, YamlSyntaxError, decode
 
 MAX_FILE_BYTES = 1024 * 1024
 _FILE_START = Span(1, 1, 1, 1)

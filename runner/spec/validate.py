@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from runner.yamlfile import Path_
+from runner.yaml.document import Path_
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 

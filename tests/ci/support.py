@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from runner.yamlfile import decode
+from runner.yaml import decode
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"

@@ -12,7 +12,7 @@ import pytest
 from runner.findings import Finding, Related, Severity
 from runner.reporters import FORMATS, LintRun, reporter
 from runner.reporters.github import escape_data, escape_property
-from runner.yamlfile import Span
+from runner.yaml.span import Span
 from tests.lint.support import EXAMPLES, REPO, run_lint
 from tests.support.json_schema import validate
 

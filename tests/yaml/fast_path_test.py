@@ -1,4 +1,4 @@
-"""The fast path of `runner.yamlfile` reads what libyaml reads, or leaves the text to it."""
+"""The fast path of `runner.yaml` reads what libyaml reads, or leaves the text to it."""
 
 from __future__ import annotations
 
@@ -9,23 +9,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner import yamlfile
-from runner.yamlevents import decode_events
+from runner.yaml import YamlSyntaxError
+from runner.yaml.events import decode_events
+from runner.yaml.fast import decode_plain_blocks
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted([*REPO.glob("specs/**/*.yaml"), *REPO.glob("tests/lint/**/*.yaml")], key=str)
 
 
 def _by_events(text: str) -> Any:
     try:
         decoded = decode_events(text, positions=False)
-    except yamlfile.YamlSyntaxError:
+    except YamlSyntaxError:
         return "error"
     return [(document.index, document.data) for document in decoded.documents]
 
 
 def _by_lines(text: str) -> Any:
-    documents = yamlfile._decode_plain_blocks(text)
+    documents = decode_plain_blocks(text)
     if documents is None:
         return None
     return [(document.index, document.data) for document in documents]

@@ -1,162 +1,16 @@
-"""YAML decoding into plain values, with a position for every key and value on demand.
+"""The fast path: plain block YAML read line by line, without libyaml.
 
-Most spec files are read by a fast path of this module (plain block YAML, line by line);
-everything else, and the positions of nodes, come from libyaml's events in
-`runner.yamlevents`, the one module that imports ruamel.yaml, loaded only then.
+`runner.yaml.decode` tries this first; what it cannot read goes to `runner.yaml.events`.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
-Path_: TypeAlias = tuple[str | int, ...]
-
-MAX_DEPTH = 64
-MAX_NODES = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A region of a file, 1-based lines and columns, the end exclusive."""
-
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-
-
-# Where a node stands: the parser's marks for its value and, in a mapping, its key.
-# Turned into a `Span` only when a finding needs it.
-Marks: TypeAlias = tuple[Any, Any, Any, Any]
-
-
-class Document:
-    """One YAML document of a file: its plain value and the position of every node.
-
-    Positions are found only when asked for: most documents are valid and never need them,
-    and recording them would double the cost of decoding.
-    """
-
-    __slots__ = ("_positions", "_text", "data", "index", "start")
-
-    def __init__(
-        self,
-        index: int,
-        data: Any,
-        start: Span,
-        *,
-        text: str = "",
-        positions: dict[Path_, Marks] | None = None,
-    ) -> None:
-        self.index = index
-        self.data = data
-        self.start = start
-        self._text = text
-        self._positions = positions
-
-    @property
-    def positions(self) -> dict[Path_, Marks]:
-        if self._positions is None:
-            from runner.yamlevents import decode_events
-
-            located = decode_events(self._text, positions=True).documents[self.index]
-            assert located._positions is not None
-            self._positions, self.start = located._positions, located.start
-        return self._positions
-
-    def locate(self, path: Path_, *, key: bool = False) -> Span:
-        """The span of the node at `path` (of its key with `key`), or of its nearest ancestor."""
-        positions = self.positions
-        while path not in positions and path:
-            path = path[:-1]
-        marks = positions.get(path)
-        if marks is None:
-            return self.start
-        start, end, key_start, key_end = marks
-        if key and key_start is not None:
-            return marks_span(key_start, key_end)
-        return marks_span(start, end)
-
-
-class YamlSyntaxError(Exception):
-    """The file is not YAML the runner accepts; `span` says where."""
-
-    def __init__(self, message: str, span: Span, rule: str = "yaml-syntax") -> None:
-        super().__init__(message)
-        self.message = message
-        self.span = span
-        self.rule = rule
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateKey:
-    path: Path_
-    key: str
-    span: Span
-    first: Span
-
-
-@dataclass
-class Decoded:
-    documents: list[Document]
-    duplicate_keys: list[DuplicateKey]
-
-
-# YAML 1.2 core schema, for plain (unquoted) scalars.
-_NULL = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_INF = frozenset({".inf", ".Inf", ".INF"})
-_NAN = frozenset({".nan", ".NaN", ".NAN"})
-_RESOLVABLE_START = frozenset("0123456789+-.~nNtTfF")
-
-
-def resolve_plain(text: str) -> Any:
-    if not text or text[0] in _RESOLVABLE_START:
-        if text in _NULL:
-            return None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        if _INT.fullmatch(text):
-            if text.startswith("0o"):
-                return int(text[2:], 8)
-            if text.startswith("0x"):
-                return int(text[2:], 16)
-            return int(text)
-        if _FLOAT.fullmatch(text):
-            return float(text)
-        if text.lstrip("+-") in _INF:
-            return -math.inf if text.startswith("-") else math.inf
-        if text in _NAN:
-            return math.nan
-    return text
-
-
-def marks_span(start: Any, end: Any) -> Span:
-    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-
-
-def decode(text: str, *, positions: bool = False) -> Decoded:
-    """Every document of `text`; raises YamlSyntaxError for anything the runner refuses.
-
-    With `positions`, every node's position is recorded while decoding; otherwise it is
-    found again from `text` when first asked for.
-    """
-    if not positions:
-        documents = _decode_plain_blocks(text)
-        if documents is not None:
-            return Decoded(documents, [])
-    from runner.yamlevents import decode_events
-
-    return decode_events(text, positions=positions)
-
+from runner.yaml.document import MAX_DEPTH, Document, Path_
+from runner.yaml.scalars import FALSE, NULL, TRUE, resolve_plain
+from runner.yaml.span import Marks, Span
 
 # The fast path. Specs are nearly always block mappings and sequences of `key: value`
 # lines with plain or simply quoted scalars; for that subset of YAML a reading line by line
@@ -166,7 +20,7 @@ def decode(text: str, *, positions: bool = False) -> Decoded:
 # events decide. A test holds the two to the same result.
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*):(?: +|$)")
 _PLAIN = re.compile(r"[A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, ]*")
-_NOT_KEYS = _NULL | _TRUE | _FALSE
+_NOT_KEYS = NULL | TRUE | FALSE
 _COMMON_LINE = re.compile(
     r"( *)(- +)?([A-Za-z_][A-Za-z0-9_.\-]*):"
     r"(?: +([A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, ]*))?(?: +#.*)? *"
@@ -350,7 +204,7 @@ class _Blocks:
 _END = _Line(0, -1, False, -1, None, None)
 
 
-def _decode_plain_blocks(text: str) -> list[Document] | None:
+def decode_plain_blocks(text: str) -> list[Document] | None:
     """The documents of `text` if it is within the fast path's subset, else None."""
     if "\t" in text or "\r" in text or "&" in text or "*" in text:
         return None
@@ -368,7 +222,14 @@ def _decode_plain_blocks(text: str) -> list[Document] | None:
                     raise _NotPlain
                 first = lines[0]
                 start = Span(first.number, first.indent + 1, first.number, first.indent + 1)
-            documents.append(Document(index, data, start, text=text))
+            documents.append(Document(index, data, start, text=text, locate=_locate))
     except _NotPlain:
         return None
     return documents
+
+
+def _locate(text: str, index: int) -> tuple[dict[Path_, Marks], Span]:
+    # Positions come from libyaml's events, loaded only when a finding needs one.
+    from runner.yaml.events import locate
+
+    return locate(text, index)

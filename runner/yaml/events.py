@@ -1,10 +1,10 @@
 """YAML through libyaml's events (ruamel.yaml.clib): all of YAML, every error with its place.
 
-The only module that imports ruamel.yaml, and only when `runner.yamlfile`'s fast path
-cannot read a file. It drives the C event parser and composes the documents itself,
-iteratively, so that it can keep positions, refuse duplicate keys, bound nesting and alias
-expansion, and resolve scalars with the YAML 1.2 core schema without the cost of ruamel's
-resolver.
+The only module that imports ruamel.yaml, and only when the fast path (`runner.yaml.fast`)
+cannot read a file or a finding needs positions. It drives the C event parser and composes
+the documents itself, iteratively, so that it can keep positions, refuse duplicate keys,
+bound nesting and alias expansion, and resolve scalars with the YAML 1.2 core schema
+without the cost of ruamel's resolver.
 """
 
 from __future__ import annotations
@@ -18,19 +18,17 @@ from ruamel.yaml import events as ev
 from ruamel.yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from runner.yamlfile import (
+from runner.yaml.document import (
     MAX_DEPTH,
     MAX_NODES,
     Decoded,
     Document,
     DuplicateKey,
-    Marks,
     Path_,
-    Span,
     YamlSyntaxError,
-    marks_span,
-    resolve_plain,
 )
+from runner.yaml.scalars import resolve_plain
+from runner.yaml.span import Marks, Span, marks_span
 
 _TAGS = {
     "tag:yaml.org,2002:str": str,
@@ -104,6 +102,7 @@ class _Composer:
             marks_span(start_event.start_mark, start_event.end_mark),
             text=self.text,
             positions=positions if record else None,
+            locate=None if record else locate,
         )
         anchors: dict[str, tuple[Any, int]] = {}
         nodes = 0
@@ -274,3 +273,9 @@ def decode_events(text: str, *, positions: bool) -> Decoded:
     except _Duplicate:
         return decode_events(text, positions=True)
     return Decoded(documents, composer.duplicates)
+
+
+def locate(text: str, index: int) -> tuple[dict[Path_, Marks], Span]:
+    """The positions of every node of document `index` of `text`, and where it starts."""
+    located = decode_events(text, positions=True).documents[index]
+    return located.positions, located.start

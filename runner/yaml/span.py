@@ -1,0 +1,26 @@
+"""Positions in a YAML file: the bottom layer, which findings and every decoder share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a file, 1-based lines and columns, the end exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+# Where a node stands: the parser's marks for its value and, in a mapping, its key.
+# Turned into a `Span` only when a finding needs it.
+Marks: TypeAlias = tuple[Any, Any, Any, Any]
+
+
+def marks_span(start: Any, end: Any) -> Span:
+    """The span between two of libyaml's marks (0-based lines and columns)."""
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
