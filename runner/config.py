@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runner.backends import BACKEND_NAMES
 from runner.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -18,7 +19,6 @@ CONFIG_FILE = "personalize-runner.yaml"
 DEFAULT_SPECS = "specs"
 DEFAULT_STATE = ".personalize-runner/state.json"
 DEFAULT_BACKEND = "local"
-BACKENDS = ("aws", "local")
 SETTINGS = ("accounts", "backend", "specs", "state")
 ACCOUNT_SETTINGS = ("profile", "role_arn", "external_id", "session_name", "duration_seconds")
 DEFAULT_SESSION_NAME = "personalize-runner"
@@ -213,8 +213,8 @@ def load_settings(
     config = _read_config(config_path) if config_path.is_file() else {}
     backend = backend or os.environ.get("PERSONALIZE_RUNNER_BACKEND") or config.get("backend")
     backend = backend or DEFAULT_BACKEND
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if backend not in BACKEND_NAMES:
+        raise ConfigError(f"unknown backend {backend!r}: use one of {', '.join(BACKEND_NAMES)}")
     specs_path = Path(specs) if specs else root / config.get("specs", DEFAULT_SPECS)
     state_location = state or config.get("state") or str(root / DEFAULT_STATE)
     if "://" not in state_location and not Path(state_location).is_absolute() and not state:
