@@ -31,9 +31,9 @@ import numpy as np
 
 from runner.engine.errors import EngineError, JobFailed, LineError
 from runner.engine.expressions import ExpressionError, parse_filter, parse_item_attributes
-from runner.engine.files import write_atomically
 from runner.engine.model import ITEM_AFFINITY, Matrix, SegmentModel
 from runner.engine.store import ModelStore
+from runner.fs import write_atomically
 
 MAX_INPUT_FILES = 1_000
 MAX_INPUT_BYTES = 1_000_000_000

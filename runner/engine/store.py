@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 from runner.engine.datasets import Dataset
 from runner.engine.errors import EngineError
 from runner.engine.expressions import parse_filter
-from runner.engine.files import write_atomically
 from runner.engine.model import SegmentModel
+from runner.fs import write_atomically
 
 DEFAULT_ROOT = Path(".personalize-local/engine")
 DEFAULT_PARTITION = "aws"

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from runner.errors import BackendError
+from runner.fs import locked, write_atomically
 
 FORMAT_VERSION = 1
 
@@ -58,16 +56,12 @@ class FolderStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[State]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.folder / "jobs.lock", "ab") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                state = self._read()
-                before = json.dumps(state, sort_keys=True)
-                yield state
-                if json.dumps(state, sort_keys=True) != before:
-                    self._write(state)
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        with self._lock, locked(self.folder / "jobs.lock"):
+            state = self._read()
+            before = json.dumps(state, sort_keys=True)
+            yield state
+            if json.dumps(state, sort_keys=True) != before:
+                self._write(state)
 
     def _read(self) -> State:
         try:
@@ -96,22 +90,5 @@ class FolderStore:
         )
 
     def _write(self, state: State) -> None:
-        descriptor, temporary = tempfile.mkstemp(
-            dir=self.folder, prefix=".jobs.", suffix=".json.tmp"
-        )
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                json.dump(state, file, indent=2, sort_keys=True)
-                file.write("\n")
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        directory = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        content = json.dumps(state, indent=2, sort_keys=True) + "\n"
+        write_atomically(self.path, content.encode())

@@ -1,0 +1,164 @@
+"""Files that other processes read or share: atomic writes, and exclusive locks.
+
+A write goes to a temporary file in the same directory, is flushed to disk, and replaces
+the file with `os.replace`, then the directory is flushed: a crash leaves the old content
+or the new, never a torn file. A lock is an `flock` on a lock file, which the kernel
+releases when its holder exits, however it exits; the file itself only carries a note
+that says who holds it, for whoever waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+TEMPORARY_SUFFIX = ".tmp"
+_NEW_FILE_MODE = 0o644
+# More than any note a holder writes.
+_NOTE_LIMIT = 64 * 1024
+
+
+def temporary_prefix(path: Path) -> str:
+    """How the names of `path`'s temporary files start (they end in `TEMPORARY_SUFFIX`)."""
+    return f".{path.name}."
+
+
+def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object]) -> None:
+    """Replace `path` by `content` (bytes, or a function that writes to the stream),
+    creating its directory if need be. The file keeps its permissions (a new one: 0644)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = _NEW_FILE_MODE
+    fd, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=temporary_prefix(path), suffix=TEMPORARY_SUFFIX
+    )
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            os.fchmod(stream.fileno(), mode)
+            if isinstance(content, bytes):
+                stream.write(content)
+            else:
+                content(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(path.parent)
+
+
+def remove_temporaries(path: Path) -> None:
+    """Remove the temporary files a killed writer of `path` left. Only while holding the
+    lock that every writer of `path` holds: otherwise one may be live."""
+    prefix = temporary_prefix(path)
+    with os.scandir(path.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        # Some file systems cannot fsync a directory; the rename is still atomic there.
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+class LockRefused(OSError):
+    """The file system refused `flock` on the lock file (not: another process holds it)."""
+
+
+class FileLock:
+    """An exclusive `flock` on `path` (created if missing), with a note for waiters.
+
+    Not reentrant, and not meant to be shared between threads.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._locked = False
+        self._noted = False
+
+    @property
+    def held(self) -> bool:
+        return self._locked
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; False if another holder has it.
+
+        `OSError` if the lock file cannot be opened, `LockRefused` if it cannot be locked.
+        """
+        return self._lock(fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def acquire(self) -> None:
+        """Take the lock, waiting for as long as its holder keeps it."""
+        self._lock(fcntl.LOCK_EX)
+
+    def note(self, data: bytes) -> None:
+        """Say who holds the lock; cleared on release. Only while holding it."""
+        if self._fd is None or not self._locked:
+            raise RuntimeError(f"{self.path} is not held")
+        fd = self._fd
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+        self._noted = True
+
+    def read_note(self) -> bytes:
+        """What the holder wrote (empty if nothing); the lock file must be open."""
+        if self._fd is None:
+            raise RuntimeError(f"{self.path} is not open")
+        return os.pread(self._fd, _NOTE_LIMIT, 0)
+
+    def release(self) -> None:
+        """Clear the note, let go and close the lock file (closing releases the flock)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if self._noted:
+                # Still locked here: nobody else can have written their note yet.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
+        finally:
+            self._locked = self._noted = False
+            os.close(fd)
+
+    def _lock(self, operation: int) -> bool:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(self._fd, operation)
+        except BlockingIOError:
+            return False
+        except OSError as error:
+            raise LockRefused(error.errno, error.strerror, os.fspath(self.path)) from None
+        self._locked = True
+        return True
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[FileLock]:
+    """Hold the lock on `path` for the block, waiting for it as long as it takes."""
+    lock = FileLock(path)
+    try:
+        lock.acquire()
+        yield lock
+    finally:
+        lock.release()
