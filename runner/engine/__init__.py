@@ -6,3 +6,8 @@ filters. See `runner.engine.model` for what a segment is here, and docs/local-en
 """
 
 from __future__ import annotations
+
+from runner.extras import require_extra
+
+# numpy and scipy are the [local] extra: without them, say which extra to install.
+require_extra("local", "numpy", "scipy")

@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from runner.backends import JobDescription, JobSummary
 from runner.backends.wire import job_description, job_summary
+from runner.extras import require_extra
 
 if TYPE_CHECKING:
     from runner.backends.local.service import PersonalizeService
+
+# The local backend's jobs are computed by the local engine: the [local] extra.
+require_extra("local", "numpy", "scipy")
 
 FOLDER_NAME = ".personalize-local"
 _ROOT_MARKERS = (".git", "personalize-runner.yaml")
