@@ -5,7 +5,7 @@ import json
 import pytest
 
 from runner.errors import PlanError
-from runner.plan_render import render_json, render_markdown, render_text
+from runner.output.plan import render_json, render_markdown, render_text
 from runner.planner import (
     PLAN_FORMAT,
     Change,
@@ -215,19 +215,19 @@ def test_markdown_groups_by_account_and_region() -> None:
         "\n"
         "#### Account `123456789012`, us-east-1\n"
         "\n"
-        "| | Job | Change | Spec | Note |\n"
+        "|  | Job | Change | Spec | Note |\n"
         "| --- | --- | --- | --- | --- |\n"
         "| `+` | `east` | create | `specs/east.yaml` |  |\n"
         "\n"
         "#### Account `123456789012`, us-west-2\n"
         "\n"
-        "| | Job | Change | Spec | Note |\n"
+        "|  | Job | Change | Spec | Note |\n"
         "| --- | --- | --- | --- | --- |\n"
         "| `+` | `west` | create | `specs/west.yaml` |  |\n"
         "\n"
         "#### Account `210987654321`, us-east-1\n"
         "\n"
-        "| | Job | Change | Spec | Note |\n"
+        "|  | Job | Change | Spec | Note |\n"
         "| --- | --- | --- | --- | --- |\n"
         "| `+` | `other` | create | `specs/other.yaml` |  |\n"
         "\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 from runner.config import Settings
 from runner.errors import ExitStatus
 from runner.findings import Finding
-from runner.reporters import LintRun, reporter
+from runner.output.lint import LintRun, reporter
 from runner.spec import JobSpec
 from runner.spec.loader import load_specs
 

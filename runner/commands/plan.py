@@ -8,10 +8,10 @@ from pathlib import Path
 from runner.commands.common import load, opened_backend
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus
-from runner.plan_render import render, render_json
+from runner.output.plan import render, render_json
+from runner.output.terminal import wants_color
 from runner.planner import RemoteView, make_plan
 from runner.state import open_store
-from runner.terminal import wants_color
 
 
 def run(
@@ -25,7 +25,7 @@ def run(
     snapshot = open_store(settings.state).read()
     loaded = load(settings, None if snapshot is None else snapshot.state)
     if loaded.findings:
-        from runner.report_render import render_findings
+        from runner.output.report import render_findings
 
         sys.stderr.write(render_findings(sorted(loaded.findings, key=lambda f: f.sort_key)))
         sys.stderr.write("No plan: fix the specs first (personalize-runner lint).\n")

@@ -16,10 +16,11 @@ from pathlib import Path
 from runner.commands.common import git_commit, load, opened_backend
 from runner.config import Settings
 from runner.errors import ConfigError, PlanError
+from runner.output import writer
+from runner.output.progress import ConsoleListener
+from runner.output.report import render_report_json, render_report_text
 from runner.planner import Plan
-from runner.progress import ConsoleListener
 from runner.reconciler import Options, reconcile
-from runner.report_render import render_report_json, render_report_text
 from runner.state import LockHolder, open_store
 
 
@@ -65,7 +66,7 @@ def run(
         out = sys.stdout if not result.findings else sys.stderr
         out.write(render_report_text(result, color=listener.color))
     else:
-        sys.stdout.write(render_report_json(result))
+        sys.stdout.write(writer("reconcile", output_format)(result))
     if report is not None:
         try:
             report.write_text(render_report_json(result), encoding="utf-8")

@@ -12,10 +12,10 @@ import sys
 from runner.commands.common import opened_backend
 from runner.config import Settings
 from runner.errors import ExitStatus
+from runner.output.status import render_status_json, render_status_text
+from runner.output.terminal import wants_color
 from runner.reconciler import describe_jobs, record_statuses, unfinished
-from runner.report_render import render_status_json, render_status_text
 from runner.state import LockHolder, open_store
-from runner.terminal import wants_color
 
 LOCK_TIMEOUT = 60.0
 

@@ -13,7 +13,7 @@ from runner.backends import ACTIVE, CREATE_FAILED, JobSummary
 from runner.commands.common import opened_backend
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus
-from runner.progress import ConsoleListener
+from runner.output.progress import ConsoleListener
 from runner.reconciler import SystemClock, follow_jobs, record_statuses, unfinished
 from runner.state import LockHolder, open_store
 

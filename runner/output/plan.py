@@ -10,6 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Protocol
 
+from runner.output import writer
+from runner.output.markdown import cell, code, table
+from runner.output.terminal import paint
 from runner.planner import Change, Plan, PlannedJob
 
 SYMBOLS: Mapping[Change, str] = {
@@ -37,10 +40,6 @@ _PHRASES: Mapping[Change, tuple[str, str]] = {
     Change.CONFLICT: ("{} conflict", "{} conflicts"),
     Change.ORPHAN: ("{} orphan", "{} orphans"),
 }
-
-
-def paint(text: str, code: str, *, color: bool) -> str:
-    return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
 def summary(plan: Plan) -> str:
@@ -120,11 +119,7 @@ def render_json(plan: Plan, *, color: bool = False) -> str:
     return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(plan: Plan, *, color: bool = False) -> str:
+def render_markdown(plan: Plan, *, color: bool = False, next_step: bool = True) -> str:
     """Grouped by account and region: who reviews a pull request thinks in those."""
     lines = ["### personalize-runner plan", "", f"**{summary(plan)}** ({_source(plan)})", ""]
     jobs, unlisted = _listed(plan)
@@ -134,35 +129,38 @@ def render_markdown(plan: Plan, *, color: bool = False) -> str:
     for job in jobs:
         groups.setdefault((job.account, job.region), []).append(job)
     for (account, region), jobs in sorted(groups.items()):
-        lines += [
-            f"#### Account `{account}`, {region}",
-            "",
-            "| | Job | Change | Spec | Note |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for job in jobs:
-            note = job.reason if job.change is not Change.UNCHANGED else (job.status or "")
-            if job.change is Change.CREATE:
-                note = ""
-            lines.append(
-                f"| `{SYMBOLS[job.change]}` | `{job.name}` | {job.change.value} "
-                f"| `{_cell(job.spec_file)}` | {_cell(note)} |"
-            )
+        lines += [f"#### Account `{account}`, {region}", ""]
+        lines += table(
+            ("", "Job", "Change", "Spec", "Note"),
+            [
+                [
+                    code(SYMBOLS[job.change]),
+                    code(job.name),
+                    job.change.value,
+                    code(job.spec_file),
+                    cell(_note(job)),
+                ]
+                for job in jobs
+            ],
+        )
         lines.append("")
-    lines.append(_next_step(plan))
+    if next_step:
+        lines.append(_next_step(plan))
+    else:
+        del lines[-1]
     return "\n".join(lines) + "\n"
+
+
+def _note(job: PlannedJob) -> str:
+    if job.change is Change.CREATE:
+        return ""
+    return job.reason if job.change is not Change.UNCHANGED else (job.status or "")
 
 
 class PlanRenderer(Protocol):
     def __call__(self, plan: Plan, *, color: bool = False) -> str: ...
 
 
-RENDERERS: Mapping[str, PlanRenderer] = {
-    "text": render_text,
-    "json": render_json,
-    "markdown": render_markdown,
-}
-
-
 def render(plan: Plan, output_format: str, *, color: bool = False) -> str:
-    return RENDERERS[output_format](plan, color=color)
+    renderer: PlanRenderer = writer("plan", output_format)
+    return renderer(plan, color=color)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TextIO
 
 from runner.backends import JobSummary
-from runner.plan_render import render_text
+from runner.output.plan import render_text
+from runner.output.report import render_outcome
+from runner.output.terminal import is_terminal, wants_color
 from runner.planner import Plan
 from runner.reconciler import Outcome
-from runner.report_render import render_outcome
-from runner.terminal import is_terminal, wants_color
 
 
 class ConsoleListener:

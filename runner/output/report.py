@@ -1,22 +1,25 @@
-"""Writing what `reconcile` did and what `status` knows: text for people, json (versioned,
-stable) for machines."""
+"""What `reconcile` did: text for people, JSON (versioned, stable) for machines, markdown
+for a CI job's summary. The outcomes as the run goes, one line each, are written here too.
+
+Which jobs failed is decided once, in `failures`, for every format.
+"""
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runner.backends import ACTIVE, CREATE_FAILED
+from runner.errors import ExitStatus
 from runner.findings import Finding
-from runner.plan_render import paint
+from runner.output.markdown import cell, code, table
+from runner.output.plan import render_markdown as render_plan_markdown
+from runner.output.terminal import paint
 from runner.planner import Change
 from runner.reconciler import Outcome, Result, RunReport
-from runner.state import JobRecord, State
 
 REPORT_FORMAT = 1
-STATUS_FORMAT = 1
 
 RESULT_COLORS: Mapping[Result, str] = {
     Result.CREATED: "32",
@@ -26,12 +29,24 @@ RESULT_COLORS: Mapping[Result, str] = {
     Result.UNKNOWN: "33",
     Result.DEFERRED: "33",
 }
+# Results that fail the run; a job that ended CREATE FAILED does too, whatever its result.
+FAILED_RESULTS = (Result.FAILED, Result.CONFLICT, Result.UNKNOWN)
 
 
-def _time(value: datetime.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+def failures(report: RunReport) -> list[Outcome]:
+    """The jobs that fail the run: refused, unanswered, in conflict, or CREATE FAILED."""
+    return [
+        outcome
+        for outcome in report.outcomes
+        if outcome.result in FAILED_RESULTS or outcome.status == CREATE_FAILED
+    ]
+
+
+def why(outcome: Outcome) -> str:
+    """Why `outcome` is among the `failures`, in one line."""
+    if outcome.status == CREATE_FAILED:
+        return ": ".join(filter(None, [CREATE_FAILED, outcome.failure_reason]))
+    return outcome.reason
 
 
 def render_finding(finding: Finding) -> str:
@@ -40,6 +55,10 @@ def render_finding(finding: Finding) -> str:
         f"{finding.path}:{span.line}:{span.col}: {finding.severity.value}: "
         f"{finding.message} [{finding.rule}]"
     )
+
+
+def render_findings(findings: Iterable[Finding]) -> str:
+    return "".join(render_finding(finding) + "\n" for finding in findings)
 
 
 def render_outcome(outcome: Outcome, *, color: bool = False, width: int = 0) -> str:
@@ -52,15 +71,15 @@ def render_outcome(outcome: Outcome, *, color: bool = False, width: int = 0) -> 
     return f"{head} {outcome.name}: {outcome.reason}"
 
 
+def _problems(count: int) -> str:
+    return f"{count} problem{'s' if count != 1 else ''} in the specs must be fixed first"
+
+
 def render_report_text(report: RunReport, *, color: bool = False) -> str:
     """The end of a run: the findings that stopped it, or what it did, in one summary."""
     if report.findings:
         lines = [render_finding(finding) for finding in report.findings]
-        count = len(report.findings)
-        lines.append(
-            f"Nothing submitted: {count} problem{'s' if count != 1 else ''} in the specs "
-            "must be fixed first."
-        )
+        lines.append(f"Nothing submitted: {_problems(len(report.findings))}.")
         return "\n".join(lines) + "\n"
     plan = report.plan
     if plan is None:
@@ -85,7 +104,7 @@ def render_report_text(report: RunReport, *, color: bool = False) -> str:
             f"Still running when the deadline passed: {', '.join(report.unfinished)}; "
             "follow them with `personalize-runner wait`."
         )
-    serial = "" if report.state_serial is None else f" (state serial {report.state_serial})"
+    serial = _serial(report)
     if not report.outcomes:
         lines.append(f"Nothing to do{serial}.")
     else:
@@ -98,6 +117,10 @@ def render_report_text(report: RunReport, *, color: bool = False) -> str:
             f"{'them' if deferred != 1 else 'it'} (exit status 3)."
         )
     return "\n".join(lines) + "\n"
+
+
+def _serial(report: RunReport) -> str:
+    return "" if report.state_serial is None else f" (state serial {report.state_serial})"
 
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:
@@ -127,6 +150,9 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
             }
             for outcome in report.outcomes
         ],
+        "failures": [
+            {"name": outcome.name, "message": why(outcome)} for outcome in failures(report)
+        ],
         "conflicts": []
         if plan is None
         else [
@@ -148,71 +174,92 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     }
 
 
-def render_report_json(report: RunReport) -> str:
+def render_report_json(report: RunReport, *, color: bool = False) -> str:
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
 
 
-def _records(state: State | None) -> list[JobRecord]:
-    return [] if state is None else sorted(state.jobs.values(), key=lambda record: record.name)
+_HEADLINES: Mapping[int, str] = {
+    ExitStatus.OK: "Done",
+    ExitStatus.DEFERRED: "Done for now: jobs deferred by the quota, run again to submit them",
+}
 
 
-def render_status_text(state: State | None, *, color: bool = False) -> str:
-    records = _records(state)
-    if not records:
-        return "No jobs recorded.\n"
-    header = ("JOB", "STATUS", "REGION", "ACCOUNT", "SUBMITTED", "RECORDED")
-    rows = [
-        (
-            record.name,
-            record.status,
-            record.region,
-            record.account,
-            record.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
-            record.recorded_by,
+def _headline(report: RunReport) -> str:
+    plan = report.plan
+    if report.findings:
+        return f"**Nothing submitted**: {_problems(len(report.findings))}."
+    if plan is None:
+        return "**Nothing to do.**"
+    if report.dry_run:
+        return "**Dry run**: nothing submitted."
+    if plan.has_conflicts:
+        return "**Nothing submitted**: the plan has conflicts."
+    status = report.exit_status
+    headline = _HEADLINES.get(status, f"Failed (exit status {status})")
+    parts = [f"{len(report.of(result))} {result.value}" for result in Result if report.of(result)]
+    unchanged = len(plan.of(Change.UNCHANGED))
+    counts = ", ".join(parts or ["nothing to do"])
+    if unchanged:
+        counts += f", {unchanged} unchanged"
+    return f"**{headline}**: {counts}{_serial(report)}."
+
+
+def render_report_markdown(report: RunReport, *, color: bool = False) -> str:
+    """The run for a CI job's summary: its outcome, what stopped it or the jobs that failed
+    and why, every job, then the plan it carried out."""
+    lines = ["### personalize-runner reconcile", "", _headline(report)]
+    if report.findings:
+        lines += ["", "#### Problems in the specs", ""]
+        lines += table(
+            ("File", "Line", "Rule", "Problem"),
+            (
+                [
+                    code(finding.path),
+                    f"{finding.span.line}:{finding.span.col}",
+                    cell(finding.rule),
+                    cell(finding.message),
+                ]
+                for finding in report.findings
+            ),
         )
-        for record in records
-    ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True))]
-    for record, row in zip(records, rows, strict=True):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-        code = {ACTIVE: "32", CREATE_FAILED: "1;31"}.get(record.status, "33")
-        cells[1] = paint(cells[1], code, color=color)
-        lines.append("  ".join(cells).rstrip())
-        if record.failure_reason:
-            lines.append(f"    {record.failure_reason}")
-    return "\n".join(lines) + "\n"
-
-
-def status_to_dict(state: State | None) -> dict[str, Any]:
-    return {
-        "status_format": STATUS_FORMAT,
-        "jobs": [_record_to_dict(record) for record in _records(state)],
-    }
-
-
-def _record_to_dict(record: JobRecord) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "arn": record.arn,
-        "status": record.status,
-        "failure_reason": record.failure_reason,
-        "partition": record.partition,
-        "region": record.region,
-        "account": record.account,
-        "spec_file": record.spec_file,
-        "recorded_by": record.recorded_by,
-        "git_commit": record.git_commit,
-        "submitted_at": _time(record.submitted_at),
-        "created_at": _time(record.created_at),
-        "updated_at": _time(record.updated_at),
-        "status_checked_at": _time(record.status_checked_at),
-    }
-
-
-def render_status_json(state: State | None) -> str:
-    return json.dumps(status_to_dict(state), indent=2, ensure_ascii=False) + "\n"
-
-
-def render_findings(findings: Iterable[Finding]) -> str:
-    return "".join(render_finding(finding) + "\n" for finding in findings)
+    conflicts = [] if report.plan is None else report.plan.of(Change.CONFLICT)
+    if conflicts:
+        lines += ["", "#### Conflicts", ""]
+        lines += table(
+            ("Job", "Spec", "Why"),
+            ([code(job.name), cell(job.spec_file), cell(job.reason)] for job in conflicts),
+        )
+    failed = failures(report)
+    if failed:
+        lines += ["", f"#### Jobs that failed ({len(failed)})", ""]
+        lines += table(
+            ("Job", "Spec", "Region", "Why"),
+            (
+                [
+                    code(outcome.name),
+                    cell(outcome.spec_file),
+                    cell(f"{outcome.region} {outcome.account}"),
+                    cell(why(outcome)),
+                ]
+                for outcome in failed
+            ),
+        )
+    if report.unfinished:
+        names = ", ".join(code(name) for name in report.unfinished)
+        lines += [
+            "",
+            f"Still running at the deadline: {names} (follow them with `personalize-runner wait`).",
+        ]
+    if report.outcomes:
+        lines += ["", "#### Jobs", ""]
+        lines += table(
+            ("Job", "Result", "Status", "ARN"),
+            (
+                [code(outcome.name), outcome.result.value, cell(outcome.status), cell(outcome.arn)]
+                for outcome in report.outcomes
+            ),
+        )
+    text = "\n".join(lines) + "\n"
+    if report.plan is not None and report.plan.jobs:
+        text += "\n" + render_plan_markdown(report.plan, next_step=False)
+    return text

@@ -20,3 +20,8 @@ def wants_color(stream: TextIO) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return is_terminal(stream) and os.environ.get("TERM") != "dumb"
+
+
+def paint(text: str, code: str, *, color: bool) -> str:
+    """`text` in the ANSI SGR `code` (`"1;31"`), when `color`."""
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text

@@ -110,6 +110,7 @@ def test_the_json_report(repo: Path, personalize_server: PersonalizeServer) -> N
                 "failure_reason": None,
             }
         ],
+        "failures": [],
         "conflicts": [],
         "unfinished": [],
         "findings": [],

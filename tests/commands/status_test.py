@@ -72,21 +72,26 @@ def test_status_shows_the_recorded_jobs(repo: Path, server: PersonalizeServer) -
     # Without --refresh, the state only.
     assert server.calls == []
     (job,) = json.loads(run_cli("status", "--format", "json").out)["jobs"][:1]
+    # The shape of a record in every output (`state show` too).
     assert list(job) == [
         "name",
         "arn",
         "status",
-        "failure_reason",
+        "recorded_by",
         "partition",
         "region",
         "account",
         "spec_file",
-        "recorded_by",
+        "spec_digest",
+        "request_digest",
         "git_commit",
         "submitted_at",
         "created_at",
         "updated_at",
+        "failure_reason",
         "status_checked_at",
+        "spec_index",
+        "spec_documents",
     ]
     assert (job["name"], job["arn"]) == ("alpha", job_arn("alpha"))
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from runner.findings import Finding, Related, Severity
-from runner.reporters import FORMATS, LintRun, reporter
-from runner.reporters.github import escape_data, escape_property
+from runner.output import formats
+from runner.output.lint import LintRun, reporter
+from runner.output.lint.github import escape_data, escape_property
 from runner.yaml.span import Span
 from tests.lint.support import EXAMPLES, REPO, run_lint
 from tests.support.json_schema import validate
@@ -52,8 +53,8 @@ def _render(name: str, run: LintRun) -> str:
 
 
 def test_every_format_has_a_reporter() -> None:
-    assert sorted(FORMATS) == ["github", "json", "sarif", "text"]
-    for name in FORMATS:
+    assert formats("lint") == ("text", "json", "github", "sarif")
+    for name in formats("lint"):
         assert callable(reporter(name))
 
 
@@ -365,7 +366,7 @@ def test_sarif_clean_run_is_valid() -> None:
     assert document["runs"][0]["tool"]["driver"]["rules"] == []
 
 
-@pytest.mark.parametrize("output_format", sorted(FORMATS))
+@pytest.mark.parametrize("output_format", formats("lint"))
 def test_exit_status_through_the_cli(
     output_format: str,
     capsys: pytest.CaptureFixture[str],

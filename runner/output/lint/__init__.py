@@ -1,28 +1,21 @@
-"""Lint reporters: one module per output format, looked up by name.
+"""Lint's writers, one module per format (`runner.output.WRITERS["lint"]` names them).
 
-A reporter writes the findings of a whole run to the stream it is given.
+A lint writer writes the findings of a whole run to the stream it is given.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from runner.findings import Finding
-
-FORMATS = {
-    "text": "runner.reporters.text",
-    "json": "runner.reporters.json_report",
-    "github": "runner.reporters.github",
-    "sarif": "runner.reporters.sarif",
-}
+from runner.output import writer
 
 
 @dataclass(frozen=True)
 class LintRun:
-    """What a reporter reports: the findings, and how much was checked."""
+    """What a lint writer reports: the findings, and how much was checked."""
 
     findings: Sequence[Finding]
     files: int
@@ -34,6 +27,5 @@ class Reporter(Protocol):
 
 
 def reporter(name: str) -> Reporter:
-    module = importlib.import_module(FORMATS[name])
-    report: Reporter = module.report
+    report: Reporter = writer("lint", name)
     return report

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from runner.findings import Finding, Severity
-from runner.reporters import LintRun
+from runner.output.lint import LintRun
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 

@@ -13,7 +13,7 @@ import json
 from typing import Any, TextIO
 
 from runner.findings import Finding, Related
-from runner.reporters import LintRun
+from runner.output.lint import LintRun
 
 FORMAT = "personalize-runner/lint"
 VERSION = 1

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from runner import __version__
 from runner.findings import RULES, Finding, Related, Severity
-from runner.reporters import LintRun
+from runner.output.lint import LintRun
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from runner.findings import Severity
-from runner.reporters import LintRun
-from runner.terminal import wants_color
+from runner.output.lint import LintRun
+from runner.output.terminal import wants_color
 
 _RED = "\033[31m"
 _YELLOW = "\033[33m"

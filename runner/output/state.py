@@ -1,0 +1,62 @@
+"""`state list` and `state show`: the recorded jobs, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runner.output.columns import columns
+from runner.output.records import record_json
+from runner.state import JobRecord, State, StateStore
+from runner.times import format_time
+
+LIST_VERSION = 1
+
+
+def render_list_text(store: StateStore, state: State | None, *, color: bool = False) -> str:
+    if state is None:
+        return f"No state yet: {store.describe()} does not exist.\n"
+    count = len(state.jobs)
+    lines = [
+        f"{store.describe()}: serial {state.serial}, "
+        f"{count} job{'' if count == 1 else 's'}, lineage {state.lineage}"
+    ]
+    rows = [("JOB", "STATUS", "RECORDED", "SUBMITTED", "SPEC")] + [
+        (
+            record.name,
+            record.status,
+            record.recorded_by,
+            format_time(record.submitted_at),
+            record.spec_file,
+        )
+        for record in (state.jobs[name] for name in sorted(state.jobs))
+    ]
+    lines += ["  ".join(cells) for cells in columns(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def render_list_json(store: StateStore, state: State | None, *, color: bool = False) -> str:
+    document: dict[str, Any] = {
+        "version": LIST_VERSION,
+        "state": store.location,
+        "serial": None if state is None else state.serial,
+        "lineage": None if state is None else state.lineage,
+        "jobs": [] if state is None else [record_json(state.jobs[n]) for n in sorted(state.jobs)],
+    }
+    return _json(document)
+
+
+def render_record_text(record: JobRecord, *, color: bool = False) -> str:
+    fields = record_json(record)
+    width = max(len(key) for key in fields)
+    return "".join(
+        f"{key.ljust(width)}  {'-' if value is None else value}\n" for key, value in fields.items()
+    )
+
+
+def render_record_json(record: JobRecord, *, color: bool = False) -> str:
+    return _json(record_json(record))
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, indent=2) + "\n"
