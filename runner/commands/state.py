@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 import datetime
 import difflib
-import json
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus, LockError, StateError, UserError
+from runner.output import writer
 from runner.state import JobRecord, LockHolder, Snapshot, State, StateStore, open_store
-from runner.state.model import UTC, format_time, record_to_json
+from runner.state.model import UTC
 
 if TYPE_CHECKING:
     from runner.backends import Backend, JobDescription
@@ -51,46 +51,15 @@ def ask(question: str) -> bool:
 def list_jobs(settings: Settings, *, output_format: str = "text") -> int:
     store = open_store(settings.state)
     snapshot = store.read()
-    if output_format == "json":
-        _print_json(_state_json(store, snapshot))
-        return ExitStatus.OK
-    if snapshot is None:
-        print(f"No state yet: {store.describe()} does not exist.")
-        return ExitStatus.OK
-    state = snapshot.state
-    count = len(state.jobs)
-    print(
-        f"{store.describe()}: serial {state.serial}, "
-        f"{count} job{'' if count == 1 else 's'}, lineage {state.lineage}"
-    )
-    records = [state.jobs[name] for name in sorted(state.jobs)]
-    rows = [("JOB", "STATUS", "RECORDED", "SUBMITTED", "SPEC")] + [
-        (
-            record.name,
-            record.status,
-            record.recorded_by,
-            _time(record.submitted_at),
-            record.spec_file,
-        )
-        for record in records
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[-1]]))
+    render = writer("state list", output_format)
+    sys.stdout.write(render(store, None if snapshot is None else snapshot.state))
     return ExitStatus.OK
 
 
 def show(settings: Settings, *, job: str, output_format: str = "text") -> int:
     store = open_store(settings.state)
     record = _record(store, store.read(), job)
-    fields = _record_json(record)
-    if output_format == "json":
-        _print_json(fields)
-        return ExitStatus.OK
-    width = max(len(key) for key in fields)
-    for key, value in fields.items():
-        print(f"{key.ljust(width)}  {'-' if value is None else value}")
+    sys.stdout.write(writer("state show", output_format)(record))
     return ExitStatus.OK
 
 
@@ -306,29 +275,3 @@ def _locked(store: StateStore, *, command: str, timeout: float) -> Iterator[None
 
 def _version(snapshot: Snapshot | None) -> str | None:
     return None if snapshot is None else snapshot.version
-
-
-def _time(value: datetime.datetime | None) -> str:
-    return "-" if value is None else format_time(value)
-
-
-def _record_json(record: JobRecord) -> dict[str, Any]:
-    """The record, what people look for first."""
-    fields = record_to_json(record)
-    first = {key: fields.pop(key) for key in ("arn", "status", "recorded_by")}
-    return {"name": record.name, **first, **fields}
-
-
-def _state_json(store: StateStore, snapshot: Snapshot | None) -> dict[str, Any]:
-    state = None if snapshot is None else snapshot.state
-    return {
-        "version": 1,
-        "state": store.location,
-        "serial": None if state is None else state.serial,
-        "lineage": None if state is None else state.lineage,
-        "jobs": [] if state is None else [_record_json(state.jobs[n]) for n in sorted(state.jobs)],
-    }
-
-
-def _print_json(value: object) -> None:
-    print(json.dumps(value, indent=2, sort_keys=False))
