@@ -18,7 +18,7 @@ from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus, LockError, StateError, UserError
 from runner.output import writer
 from runner.state import JobRecord, LockHolder, Snapshot, State, StateStore, open_store
-from runner.state.model import UTC
+from runner.times import UTC
 
 if TYPE_CHECKING:
     from runner.backends import Backend, JobDescription

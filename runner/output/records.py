@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from runner.state import JobRecord
-from runner.state.model import record_to_json
+from runner.state.codec import record_to_json
 
 FIRST = ("arn", "status", "recorded_by")
 
