@@ -27,3 +27,76 @@ The rules (PRODUCT.md, "Recurring specs"):
 Errors are `ScheduleError` values with offsets into the text they are about; nothing here
 raises for a user's mistake.
 """
+
+from __future__ import annotations
+
+from runner.schedule.checks import (
+    UPCOMING,
+    BadName,
+    Collision,
+    first_bad_name,
+    first_collision,
+    upcoming,
+)
+from runner.schedule.cron import CronExpr, parse_cron
+from runner.schedule.errors import ScheduleError
+from runner.schedule.periods import (
+    MAX_CATCH_UP,
+    CatchUp,
+    DuePeriods,
+    Schedule,
+    TooManyDue,
+    due_periods,
+    next_period,
+    parse_schedule,
+)
+from runner.schedule.placeholders import (
+    PLACEHOLDERS,
+    Placeholder,
+    fill,
+    find_placeholders,
+    placeholder_errors,
+)
+from runner.schedule.ticks import (
+    Tick,
+    latest_tick_at_or_before,
+    next_tick_after,
+    tick_at,
+    ticks_after,
+    ticks_at_or_before,
+    ticks_between,
+)
+from runner.schedule.zones import load_timezone
+
+__all__ = [
+    "MAX_CATCH_UP",
+    "PLACEHOLDERS",
+    "UPCOMING",
+    "BadName",
+    "CatchUp",
+    "Collision",
+    "CronExpr",
+    "DuePeriods",
+    "Placeholder",
+    "Schedule",
+    "ScheduleError",
+    "Tick",
+    "TooManyDue",
+    "due_periods",
+    "fill",
+    "find_placeholders",
+    "first_bad_name",
+    "first_collision",
+    "latest_tick_at_or_before",
+    "load_timezone",
+    "next_period",
+    "next_tick_after",
+    "parse_cron",
+    "parse_schedule",
+    "placeholder_errors",
+    "tick_at",
+    "ticks_after",
+    "ticks_at_or_before",
+    "ticks_between",
+    "upcoming",
+]
