@@ -30,7 +30,7 @@ def _unknown_zone_message(name: str) -> str:
     # Listing every zone reads the whole database: only done for a name that is wrong.
     known = sorted(zoneinfo.available_timezones() - _NOT_A_ZONE)
     by_case = {zone.lower(): zone for zone in known}
-    guess = by_case.get(name.lower())
+    guess = by_case.get(name.lower()) or by_case.get(name.lower().partition("/")[2])
     if guess is None:
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         guess = close[0] if close else None
