@@ -5,17 +5,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from runner.backends import BACKEND_NAMES
 from runner.errors import ExitStatus, UserError
+from runner.output import formats
 
 # `lint` runs in a pre-commit hook on every commit, where start-up time is most of its time:
 # a plain `lint` invocation is parsed here, without importing typer (half of the start-up).
 # Anything else (help, a wrong option) goes through the full command line. A test checks
 # that these options are exactly those of `cli.lint`.
 LINT_OPTIONS = frozenset({"--format", "--specs", "--state", "--backend"})
-LINT_CHOICES = {
-    "--format": ("text", "json", "github", "sarif"),
-    "--backend": ("aws", "local"),
-}
+LINT_CHOICES = {"--format": formats("lint"), "--backend": BACKEND_NAMES}
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def parse_lint(args: list[str]) -> LintArgs | None:
         options[name] = value
     return LintArgs(
         paths=paths,
-        output_format=options.get("--format", "text"),
+        output_format=options.get("--format", LINT_CHOICES["--format"][0]),
         specs=options.get("--specs"),
         state=options.get("--state"),
         backend=options.get("--backend"),

@@ -6,13 +6,16 @@ only when that command runs, so `lint` never pays for what `reconcile` needs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeAlias, cast
 
 import typer
 
 from runner import __version__
+from runner.backends import BACKEND_NAMES
+from runner.output import formats
 
 if TYPE_CHECKING:
     from runner.config import Settings
@@ -27,27 +30,38 @@ app = typer.Typer(
 )
 
 
-class LintFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
+def _choices(name: str, values: Sequence[str]) -> type[StrEnum]:
+    """An enum of `values`: typer checks and shows an option's choices from an enum."""
+    return cast("type[StrEnum]", StrEnum(name, [(value, value) for value in values]))
 
 
-class PlanFormat(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
+def _listed(values: Sequence[str]) -> str:
+    """`text, json or markdown`."""
+    return ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
 
 
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class BackendName(StrEnum):
-    aws = "aws"
-    local = "local"
+# The choices come from their one list: the output writers' table (`runner.output`) and
+# the backends'. A format's default is its command's first. To mypy they are strings.
+FORMATS = {
+    command: formats(command)
+    for command in ("lint", "plan", "reconcile", "status", "state list", "state show")
+}
+if TYPE_CHECKING:
+    LintFormat: TypeAlias = str
+    PlanFormat: TypeAlias = str
+    ReconcileFormat: TypeAlias = str
+    StatusFormat: TypeAlias = str
+    StateListFormat: TypeAlias = str
+    StateShowFormat: TypeAlias = str
+    BackendName: TypeAlias = str
+else:
+    LintFormat = _choices("LintFormat", FORMATS["lint"])
+    PlanFormat = _choices("PlanFormat", FORMATS["plan"])
+    ReconcileFormat = _choices("ReconcileFormat", FORMATS["reconcile"])
+    StatusFormat = _choices("StatusFormat", FORMATS["status"])
+    StateListFormat = _choices("StateListFormat", FORMATS["state list"])
+    StateShowFormat = _choices("StateShowFormat", FORMATS["state show"])
+    BackendName = _choices("BackendName", BACKEND_NAMES)
 
 
 SpecsOption = Annotated[
@@ -74,7 +88,7 @@ def _settings(specs: Path | None, state: str | None, backend: BackendName | None
     return load_settings(
         specs=str(specs) if specs else None,
         state=state,
-        backend=backend.value if backend else None,
+        backend=str(backend) if backend else None,
     )
 
 
@@ -101,8 +115,8 @@ def lint(
         typer.Argument(help="Spec files or folders [default: the specs folder]."),
     ] = None,
     output_format: Annotated[
-        LintFormat, typer.Option("--format", help="text, json, github or sarif.")
-    ] = LintFormat.text,
+        LintFormat, typer.Option("--format", help=f"{_listed(FORMATS['lint'])}.")
+    ] = FORMATS["lint"][0],
     specs: SpecsOption = None,
     state: StateOption = None,
     backend: BackendOption = None,
@@ -114,7 +128,7 @@ def lint(
         command.run(
             _settings(specs, state, backend),
             paths=[str(path) for path in paths or []],
-            output_format=output_format.value,
+            output_format=str(output_format),
         )
     )
 
@@ -143,8 +157,8 @@ def plan(
         bool, typer.Option("--refresh", help="Ask the service too (needs credentials).")
     ] = False,
     output_format: Annotated[
-        PlanFormat, typer.Option("--format", help="text, json or markdown.")
-    ] = PlanFormat.text,
+        PlanFormat, typer.Option("--format", help=f"{_listed(FORMATS['plan'])}.")
+    ] = FORMATS["plan"][0],
     out: Annotated[
         Path | None, typer.Option("--out", help="Save the plan for `reconcile --plan`.")
     ] = None,
@@ -160,7 +174,7 @@ def plan(
         command.run(
             _settings(specs, state, backend),
             refresh=refresh,
-            output_format=output_format.value,
+            output_format=str(output_format),
             out=out,
             detailed_exitcode=detailed_exitcode,
         )
@@ -189,8 +203,9 @@ def reconcile(
         ),
     ] = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="text or json (the run's report).")
-    ] = ReportFormat.text,
+        ReconcileFormat,
+        typer.Option("--format", help=f"{_listed(FORMATS['reconcile'])} (the run's report)."),
+    ] = FORMATS["reconcile"][0],
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the JSON report to this file.")
     ] = None,
@@ -211,7 +226,7 @@ def reconcile(
             wait=wait,
             dry_run=dry_run,
             timeout=timeout,
-            output_format=output_format.value,
+            output_format=str(output_format),
             report=report,
             lock_timeout=lock_timeout,
         )
@@ -227,15 +242,15 @@ def status(
         bool, typer.Option("--refresh", help="Ask the service about unfinished jobs.")
     ] = False,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="text or json.")
-    ] = ReportFormat.text,
+        StatusFormat, typer.Option("--format", help=f"{_listed(FORMATS['status'])}.")
+    ] = FORMATS["status"][0],
 ) -> None:
     """The recorded jobs and their last known status."""
     from runner.commands import status as command
 
     _exit(
         command.run(
-            _settings(specs, state, backend), refresh=refresh, output_format=output_format.value
+            _settings(specs, state, backend), refresh=refresh, output_format=str(output_format)
         )
     )
 
@@ -275,13 +290,13 @@ LockTimeoutOption = Annotated[
 def state_list(
     state: StateOption = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="text or json.")
-    ] = ReportFormat.text,
+        StateListFormat, typer.Option("--format", help=f"{_listed(FORMATS['state list'])}.")
+    ] = FORMATS["state list"][0],
 ) -> None:
     """The recorded jobs."""
     from runner.commands import state as command
 
-    _exit(command.list_jobs(_settings(None, state, None), output_format=output_format.value))
+    _exit(command.list_jobs(_settings(None, state, None), output_format=str(output_format)))
 
 
 @state_app.command("show")
@@ -289,13 +304,13 @@ def state_show(
     job: Annotated[str, typer.Argument(help="The job's name (jobName).")],
     state: StateOption = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="text or json.")
-    ] = ReportFormat.text,
+        StateShowFormat, typer.Option("--format", help=f"{_listed(FORMATS['state show'])}.")
+    ] = FORMATS["state show"][0],
 ) -> None:
     """Everything recorded about one job."""
     from runner.commands import state as command
 
-    _exit(command.show(_settings(None, state, None), job=job, output_format=output_format.value))
+    _exit(command.show(_settings(None, state, None), job=job, output_format=str(output_format)))
 
 
 @state_app.command("import")
