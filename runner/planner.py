@@ -26,6 +26,7 @@ from typing import Any
 from runner.errors import PlanError
 from runner.spec import REQUEST_FIELDS, JobSpec, RecordedFile
 from runner.state import JobRecord, Snapshot, State
+from runner.times import format_minute
 
 PLAN_FORMAT = 1
 # What the service fills in when a request leaves `numResults` out.
@@ -316,7 +317,7 @@ def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | N
     record = records.get(spec.job_name)
     if record is not None:
         if record.request_digest != spec.request_digest:
-            submitted = record.submitted_at.strftime("%Y-%m-%d %H:%M UTC")
+            submitted = format_minute(record.submitted_at)
             return planned(
                 Change.CONFLICT,
                 f"the spec changed after its job was submitted on {submitted}; jobs are "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from runner.arn import Arn
 from runner.findings import Finding, Related
 from runner.spec import JobSpec
+from runner.times import format_minute
 from runner.yaml.document import Document, Path_
 
 if TYPE_CHECKING:
@@ -274,7 +275,7 @@ def check_against_state(specs: Sequence[JobSpec], state: State) -> list[Finding]
         record = state.jobs.get(spec.job_name)
         if record is None or record.request_digest == spec.request_digest:
             continue
-        submitted = record.submitted_at.strftime("%Y-%m-%d %H:%M UTC")
+        submitted = format_minute(record.submitted_at)
         findings.append(
             Finding(
                 spec.file,
