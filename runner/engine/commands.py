@@ -7,18 +7,19 @@ failures raise `EngineError`, a `UserError`, for the CLI's error handler.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
 
-from runner.engine.datasets import read_dataset
-from runner.engine.demo import generate_demo_dataset
+from runner.engine.datasets import Dataset, read_dataset
+from runner.engine.demo import DemoDataset, generate_demo_dataset
 from runner.engine.errors import EngineError
-from runner.engine.model import DEFAULT_NEIGHBORS, RECIPES
+from runner.engine.model import DEFAULT_NEIGHBORS, SegmentModel
 from runner.engine.model import train as train_model
+from runner.engine.recipes import USER_SEGMENTATION, recipe_name, recipe_type
+from runner.engine.recommender import RecommendationModel, train_recommender
 from runner.engine.store import DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_ROOT, ModelStore
-
-_RECIPE_ARN_PREFIX = "arn:aws:personalize:::recipe/"
 
 
 def import_dataset(
@@ -58,13 +59,12 @@ def train(
     store: Path = DEFAULT_ROOT,
 ) -> int:
     """Train a solution version of `solution` on `dataset`; print its ARN."""
-    recipe = recipe.removeprefix(_RECIPE_ARN_PREFIX)
-    if recipe not in RECIPES:
-        raise EngineError(f"recipe {recipe!r} does not make segments; use {' or '.join(RECIPES)}")
+    recipe = recipe_name(recipe)
+    kind = recipe_type(recipe)
     models = ModelStore(store)
     data = models.load_dataset(dataset)
     started = time.perf_counter()
-    model = train_model(data, recipe=recipe, neighbors=neighbors)
+    model = _train(data, recipe=recipe, neighbors=neighbors)
     version = models.save_solution_version(
         model,
         solution=solution,
@@ -74,11 +74,18 @@ def train(
         account=account,
     )
     _note(
-        f"trained {recipe} on {dataset}: {version.n_users:,} users, {version.n_items:,} items "
+        f"trained {recipe} ({kind}) on {dataset}: {version.n_users:,} users, "
+        f"{version.n_items:,} items "
         f"({time.perf_counter() - started:.1f} s)"
     )
     print(version.arn)
     return 0
+
+
+def _train(data: Dataset, *, recipe: str, neighbors: int) -> SegmentModel | RecommendationModel:
+    if recipe_type(recipe) == USER_SEGMENTATION:
+        return train_model(data, recipe=recipe, neighbors=neighbors)
+    return train_recommender(data, recipe=recipe, neighbors=neighbors)
 
 
 def create_filter(
@@ -140,10 +147,14 @@ DEMO_DATASET = "demo"
 DEMO_SOLUTIONS = {
     "item-affinity": "aws-item-affinity",
     "item-attribute-affinity": "aws-item-attribute-affinity",
+    "user-personalization": "aws-user-personalization-v2",
+    "similar-items": "aws-similar-items",
+    "personalized-ranking": "aws-personalized-ranking-v2",
 }
 DEMO_FILTERS = {
     "exclude-bronze": 'EXCLUDE UserID WHERE Users.MEMBERSHIP IN ("bronze")',
     "adults-only": "INCLUDE UserID WHERE Users.AGE >= 18",
+    "not-purchased": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")',
 }
 DEMO_BUCKET = "acme-personalize"
 DEMO_INPUTS = {
@@ -156,12 +167,13 @@ DEMO_INPUTS = {
 def setup_demo(*, root: Path) -> int:
     """Everything the example specs need, in the local backend's folder `root`."""
     started = time.perf_counter()
-    files = generate_demo_dataset().write(root / "demo")
+    demo_dataset = generate_demo_dataset()
+    files = demo_dataset.write(root / "demo")
     models = ModelStore(root / "engine")
     dataset = read_dataset(files.interactions, items=files.items, users=files.users)
     models.save_dataset(DEMO_DATASET, dataset)
     for solution, recipe in DEMO_SOLUTIONS.items():
-        model = train_model(dataset, recipe=recipe)
+        model = _train(dataset, recipe=recipe, neighbors=DEFAULT_NEIGHBORS)
         version = models.save_solution_version(
             model,
             solution=solution,
@@ -176,9 +188,26 @@ def setup_demo(*, root: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(getattr(files, source).read_bytes())
         print(f"input             s3://{DEMO_BUCKET}/{key}")
+    for key, lines in _inference_inputs(demo_dataset).items():
+        target = root / "s3" / DEMO_BUCKET / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        print(f"input             s3://{DEMO_BUCKET}/{key}")
     _note(
         f"demo dataset: {dataset.n_interactions:,} interactions of {len(dataset.user_ids):,} "
         f"users and {len(dataset.item_ids):,} items, in {root} "
         f"({time.perf_counter() - started:.1f} s)"
     )
     return 0
+
+
+def _inference_inputs(demo: DemoDataset) -> dict[str, list[dict[str, object]]]:
+    """Input files of batch inference jobs: users, items and rankings across the groups."""
+    groups = int(demo.user_groups.max()) + 1
+    users = [demo.user_ids[k] for k in range(2 * groups)]  # two users of each group
+    items = [demo.item_ids[k] for k in range(groups)]  # one item of each group
+    return {
+        "batch/in/users/users.jsonl": [{"userId": user} for user in users],
+        "batch/in/related/items.jsonl": [{"itemId": item} for item in items],
+        "batch/in/ranking/ranking.jsonl": [{"userId": user, "itemList": items} for user in users],
+    }

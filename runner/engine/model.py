@@ -113,7 +113,7 @@ class SegmentModel:
                     f"Unknown item field {condition.field!r}; the items dataset has "
                     f"{', '.join(self.item_attributes.names) or 'no fields'}"
                 )
-            mask &= column.rows_with_any(_value_mask(column, condition), self.n_items)
+            mask &= column.rows_with_any(value_mask(column, condition), self.n_items)
         matches = np.flatnonzero(mask)
         if len(matches) == 0:
             raise LineError("No item with interactions matches the item attributes")
@@ -155,9 +155,9 @@ class SegmentModel:
                     f"the solution version lacks ({has})"
                 )
         if condition.operator == "NOT IN":
-            inside = column.rows_with_any(_value_mask(column, condition), self.n_users)
+            inside = column.rows_with_any(value_mask(column, condition), self.n_users)
             return column.rows_with_values(self.n_users) & ~inside
-        return column.rows_with_any(_value_mask(column, condition), self.n_users)
+        return column.rows_with_any(value_mask(column, condition), self.n_users)
 
     def segments(
         self, queries: Matrix, *, num_results: int, allowed: Mask | None = None
@@ -237,9 +237,7 @@ class SegmentModel:
 
 def train(dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS) -> SegmentModel:
     if recipe not in RECIPES:
-        raise EngineError(
-            f"unknown recipe {recipe!r}; the local engine trains {', '.join(RECIPES)}"
-        )
+        raise EngineError(f"recipe {recipe!r} does not make segments; use {' or '.join(RECIPES)}")
     if recipe == ITEM_ATTRIBUTE_AFFINITY and not (
         dataset.item_attributes and dataset.item_attributes.columns
     ):
@@ -268,7 +266,7 @@ def train(dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS) 
         user_ids=user_ids,
         item_ids=dataset.item_ids,
         item_users=item_users,
-        similarity=_item_neighbors(item_users, neighbors=neighbors),
+        similarity=item_neighbors(item_users, neighbors=neighbors),
         item_attributes=(
             dataset.item_attributes.reindexed(dataset.item_ids)
             if dataset.item_attributes is not None
@@ -283,7 +281,7 @@ def train(dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS) 
     )
 
 
-def _item_neighbors(item_users: Matrix, *, neighbors: int) -> Matrix:
+def item_neighbors(item_users: Matrix, *, neighbors: int) -> Matrix:
     """Each item's `neighbors` most cosine-similar items, a dense block of rows at a time."""
     n_items = item_users.shape[0]
     user_items = item_users.T.tocsr()
@@ -346,7 +344,7 @@ def top_users(
     return np.concatenate([ranked, np.flatnonzero(unscored)[:missing]])
 
 
-def _value_mask(column: AttributeColumn, condition: Condition) -> Mask:
+def value_mask(column: AttributeColumn, condition: Condition) -> Mask:
     vocabulary = column.vocabulary
     if condition.operator in COMPARISONS:
         try:

@@ -28,7 +28,10 @@ from numpy.typing import NDArray
 from runner.engine.datasets import Dataset
 from runner.engine.errors import EngineError
 from runner.engine.expressions import parse_filter
+from runner.engine.item_filters import is_item_filter, parse_item_filter
 from runner.engine.model import SegmentModel
+from runner.engine.recipes import RECIPE_TYPES, USER_SEGMENTATION
+from runner.engine.recommender import RecommendationModel
 from runner.fs import write_atomically
 
 DEFAULT_ROOT = Path(".personalize-local/engine")
@@ -86,7 +89,7 @@ class ModelStore:
 
     def __init__(self, root: Path = DEFAULT_ROOT) -> None:
         self.root = root
-        self._models: dict[str, SegmentModel] = {}
+        self._models: dict[str, SegmentModel | RecommendationModel] = {}
 
     def save_dataset(self, name: str, dataset: Dataset) -> Path:
         check_name("dataset", name)
@@ -107,7 +110,7 @@ class ModelStore:
 
     def save_solution_version(
         self,
-        model: SegmentModel,
+        model: SegmentModel | RecommendationModel,
         *,
         solution: str,
         dataset: str,
@@ -128,7 +131,9 @@ class ModelStore:
             dataset=dataset,
             n_users=model.n_users,
             n_items=model.n_items,
-            n_interactions=model.item_users.nnz,
+            n_interactions=(
+                model.item_users.nnz if isinstance(model, SegmentModel) else model.n_interactions
+            ),
         )
         path = self._solution_version_path(arn)
         _save_arrays(path.with_suffix(".npz"), model.to_arrays())
@@ -137,6 +142,29 @@ class ModelStore:
         return described
 
     def load_model(self, arn: str) -> SegmentModel:
+        """The model of a USER_SEGMENTATION solution version, for a batch segment job."""
+        model = self._load(arn)
+        if not isinstance(model, SegmentModel):
+            raise EngineError(
+                f"solution version {arn} was trained with {model.recipe} "
+                f"({model.recipe_type}): a batch segment job needs a {USER_SEGMENTATION} "
+                "solution version; use this one in a batch inference job"
+            )
+        return model
+
+    def load_recommender(self, arn: str) -> RecommendationModel:
+        """The model of a solution version that batch inference jobs use."""
+        model = self._load(arn)
+        if not isinstance(model, RecommendationModel):
+            raise EngineError(
+                f"solution version {arn} was trained with {model.recipe} "
+                f"({USER_SEGMENTATION}): it makes segments; a batch inference job needs "
+                "a solution version of a USER_PERSONALIZATION, POPULAR_ITEMS, "
+                "PERSONALIZED_RANKING or RELATED_ITEMS recipe"
+            )
+        return model
+
+    def _load(self, arn: str) -> SegmentModel | RecommendationModel:
         if arn not in self._models:
             path = self._solution_version_path(arn).with_suffix(".npz")
             if not path.is_file():
@@ -145,7 +173,11 @@ class ModelStore:
                     f"({self.root}); train one with `personalize-runner local train` and use "
                     "the ARN it prints"
                 )
-            self._models[arn] = SegmentModel.from_arrays(_load_arrays(path))
+            arrays = _load_arrays(path)
+            if RECIPE_TYPES.get(str(arrays["recipe"])) == USER_SEGMENTATION:
+                self._models[arn] = SegmentModel.from_arrays(arrays)
+            else:
+                self._models[arn] = RecommendationModel.from_arrays(arrays)
         return self._models[arn]
 
     def has_solution_version(self, arn: str) -> bool:
@@ -171,7 +203,10 @@ class ModelStore:
     ) -> Filter:
         check_name("filter", name)
         check_location(region=region, account=account)
-        parse_filter(expression)
+        if is_item_filter(expression):
+            parse_item_filter(expression)
+        else:
+            parse_filter(expression)
         arn = f"arn:{partition}:personalize:{region}:{account}:filter/{name}"
         described = Filter(arn=arn, expression=expression)
         _write_json(self._filter_path(arn), described.__dict__)

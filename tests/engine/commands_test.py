@@ -91,10 +91,33 @@ def test_demo_import_train_filter_and_a_job(
     [
         (
             lambda store: commands.train(
-                dataset="demo", recipe="aws-user-personalization", solution="s", store=store
+                dataset="demo", recipe="aws-trending-now", solution="s", store=store
             ),
-            "recipe 'aws-user-personalization' does not make segments; use aws-item-affinity "
-            "or aws-item-attribute-affinity",
+            "recipe aws-trending-now (POPULAR_ITEMS) has no batch recommendations at the "
+            "service (only a campaign serves it), and the local engine runs only batch jobs; "
+            "train another recipe",
+        ),
+        (
+            lambda store: commands.train(
+                dataset="demo",
+                recipe="arn:aws:personalize:::recipe/aws-next-best-action",
+                solution="s",
+                store=store,
+            ),
+            "recipe aws-next-best-action (PERSONALIZED_ACTIONS) has no batch recommendations",
+        ),
+        (
+            lambda store: commands.train(
+                dataset="demo", recipe="aws-hrnn-nope", solution="s", store=store
+            ),
+            "unknown recipe 'aws-hrnn-nope'; the local engine trains aws-item-affinity, "
+            "aws-item-attribute-affinity, aws-user-personalization-v2,",
+        ),
+        (
+            lambda store: commands.create_filter(
+                name="f", expression='EXCLUDE ItemID WHERE Items.GENRE NOT ("x")', store=store
+            ),
+            "expected IN at column 38",
         ),
         (
             lambda store: commands.train(

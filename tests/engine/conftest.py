@@ -8,6 +8,7 @@ import pytest
 from runner.engine.datasets import Dataset, read_dataset
 from runner.engine.demo import DemoDataset, DemoFiles, generate_demo_dataset
 from runner.engine.model import ITEM_AFFINITY, ITEM_ATTRIBUTE_AFFINITY, train
+from runner.engine.recommender import train_recommender
 from runner.engine.store import ModelStore
 
 # Small enough to train in a fraction of a second, big enough to measure precision.
@@ -50,3 +51,37 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
         for recipe in (ITEM_AFFINITY, ITEM_ATTRIBUTE_AFFINITY)
     ]
     return Trained(demo, files, dataset, root / "store", *arns)
+
+
+@dataclass(frozen=True)
+class Recommenders:
+    """Solution versions of the batch inference recipes, trained on the `trained` data."""
+
+    trained: Trained
+    arns: dict[str, str]  # recipe -> solution version ARN
+
+    def store(self) -> ModelStore:
+        return self.trained.store()
+
+
+INFERENCE_RECIPES = (
+    "aws-user-personalization-v2",
+    "aws-popularity-count",
+    "aws-personalized-ranking-v2",
+    "aws-similar-items",
+)
+
+
+@pytest.fixture(scope="session")
+def recommenders(trained: Trained) -> Recommenders:
+    store = trained.store()
+    arns = {
+        recipe: store.save_solution_version(
+            train_recommender(trained.dataset, recipe=recipe, neighbors=50),
+            solution=recipe.removeprefix("aws-"),
+            dataset="demo",
+            fingerprint=trained.dataset.digest(),
+        ).arn
+        for recipe in INFERENCE_RECIPES
+    }
+    return Recommenders(trained, arns)

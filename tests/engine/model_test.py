@@ -174,7 +174,7 @@ def test_user_filters_select_by_attribute_and_event_type(trained: Trained) -> No
 
 def test_training_refuses_what_it_cannot_train(trained: Trained) -> None:
     tiny = _tiny([("u1", "a")])
-    with pytest.raises(EngineError, match="unknown recipe 'aws-similar-items'"):
+    with pytest.raises(EngineError, match="recipe 'aws-similar-items' does not make segments"):
         train(tiny, recipe="aws-similar-items")
     with pytest.raises(EngineError, match="needs an items dataset"):
         train(tiny, recipe=ITEM_ATTRIBUTE_AFFINITY)

@@ -1,0 +1,293 @@
+"""Running a batch inference job over local files, as the service runs it over S3.
+
+Input and output files are found and named as for batch segment jobs
+(`runner.engine.jobs`): every file under the input prefix gives `<input file name>.out`
+under the output path. Input lines by the recipe type of the solution version (the
+developer guide, "Preparing input data for batch recommendations"):
+
+    {"userId": "4638"}                                  USER_PERSONALIZATION, POPULAR_ITEMS
+    {"userId": "891", "itemList": ["27", "886"]}        PERSONALIZED_RANKING
+    {"itemId": "105"}                                   RELATED_ITEMS
+
+Output lines, one per non-blank input line, in order ("Batch inference job output
+examples"; `scores` only for USER_PERSONALIZATION and PERSONALIZED_RANKING, the recipes
+whose models the service says return scores):
+
+    {"input": {"userId": "4638"},
+     "output": {"recommendedItems": ["63992", …], "scores": [0.0152238, …]}, "error": null}
+    {"input": {"itemId": "105"}, "output": {"recommendedItems": ["106", "107"]}, "error": null}
+    {"input": "not json", "error": "Invalid JSON: …"}
+
+A user or an item that the model does not know gets popular items, as at the service
+(SIMS and Similar-Items say so for unknown items); items of an `itemList` that the model
+does not know go to the end of the ranking, in their input order, with the score 0, as
+GetPersonalizedRanking documents. A line may carry `filterValues` (ignored: the local
+engine refuses filters with placeholders).
+
+The job fails as a whole, with a `failureReason`, when: it is a theme generation job
+(`batchInferenceJobMode: THEME_GENERATION`: the themes come from the service's generative
+model); the input has more than 1,000 files or 1 GB, or a file more than 50 million lines;
+`numResults` is not 1-500 (the developer guide gives no batch maximum; 500 is the runtime
+APIs' maximum); the input path holds no file; the solution version or the filter does not
+exist locally, the solution version is a USER_SEGMENTATION one, or the filter selects users
+or uses what the local engine does not support.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runner.engine.errors import EngineError, JobFailed, LineError
+from runner.engine.expressions import ExpressionError, FilterExpression
+from runner.engine.item_filters import (
+    allowed_items,
+    is_item_filter,
+    needs_user,
+    parse_item_filter,
+)
+from runner.engine.jobs import InputFile, list_input_files
+from runner.engine.jobs import _error as error_line
+from runner.engine.jobs import _local_path as local_path
+from runner.engine.jobs import _s3_path as s3_path
+from runner.engine.jobs import _write_lines as write_lines
+from runner.engine.recipes import (
+    PERSONALIZED_RANKING,
+    POPULAR_ITEMS,
+    RELATED_ITEMS,
+    USER_PERSONALIZATION,
+)
+from runner.engine.recommender import RecommendationModel, Rows
+from runner.engine.store import ModelStore
+from runner.fs import write_atomically
+
+DEFAULT_NUM_RESULTS = 25
+MAX_NUM_RESULTS = 500
+MAX_LINES_PER_FILE = 50_000_000
+MAX_ITEM_LIST = 500
+THEME_GENERATION = "THEME_GENERATION"
+_SCORE_DECIMALS = 7  # as in the developer guide's examples
+_WITH_SCORES = (USER_PERSONALIZATION, PERSONALIZED_RANKING)
+_EXAMPLES = {
+    USER_PERSONALIZATION: '{"userId": "4638"}',
+    POPULAR_ITEMS: '{"userId": "4638"}',
+    PERSONALIZED_RANKING: '{"userId": "891", "itemList": ["27", "886"]}',
+    RELATED_ITEMS: '{"itemId": "105"}',
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    line: int
+    input: dict[str, Any]
+    user: int  # row of the user; -1 when unknown or absent
+    item: int  # row of the item (RELATED_ITEMS); -1 when unknown
+    item_list: tuple[str, ...] = ()
+
+
+def execute_inference_job(
+    request: Mapping[str, Any], *, s3_root: Path, models: ModelStore
+) -> str | None:
+    """Run a `CreateBatchInferenceJob` request; its `failureReason`, or None when ACTIVE."""
+    try:
+        run_inference_job(request, s3_root=s3_root, models=models)
+    except EngineError as error:
+        return str(error)
+    return None
+
+
+def run_inference_job(
+    request: Mapping[str, Any], *, s3_root: Path, models: ModelStore
+) -> list[Path]:
+    """Run a job; the output files written. Raises `EngineError` with the failure reason."""
+    if request.get("batchInferenceJobMode") == THEME_GENERATION:
+        raise JobFailed(
+            "theme generation is not available locally: its themes come from the service's "
+            "generative model (Content Generator); use batchInferenceJobMode BATCH_INFERENCE"
+        )
+    num_results = request.get("numResults", DEFAULT_NUM_RESULTS)
+    if (
+        not isinstance(num_results, int)
+        or isinstance(num_results, bool)
+        or not 1 <= num_results <= MAX_NUM_RESULTS
+    ):
+        raise JobFailed(f"numResults must be an integer from 1 to {MAX_NUM_RESULTS}")
+    input_path = s3_path(request, "jobInput", "s3DataSource")
+    output_path = s3_path(request, "jobOutput", "s3DataDestination")
+    model = models.load_recommender(str(request.get("solutionVersionArn")))
+    expressions: tuple[FilterExpression, ...] = ()
+    if request.get("filterArn"):
+        filter_arn = str(request["filterArn"])
+        expression = models.load_filter(filter_arn).expression
+        if not is_item_filter(expression):
+            raise JobFailed(
+                f"filter {filter_arn} selects users (UserID); a batch inference job needs a "
+                "filter of items (INCLUDE or EXCLUDE ItemID)"
+            )
+        try:
+            expressions = parse_item_filter(expression)
+            allowed_items(model, expressions, np.zeros(0, dtype=np.int64))
+        except ExpressionError as error:
+            raise JobFailed(
+                f"filter {filter_arn} is not supported by the local engine: {error}"
+            ) from None
+    files = list_input_files(input_path, s3_root=s3_root)
+    lines_of_files = [_read_lines(file) for file in files]
+    out_root = local_path(output_path, s3_root=s3_root)
+    written = []
+    for file, lines in zip(files, lines_of_files, strict=True):
+        target = out_root / file.output_name
+        answers = answer_lines(lines, model=model, num_results=num_results, filter_=expressions)
+        write_atomically(target, partial(write_lines, answers))
+        written.append(target)
+    return written
+
+
+def answer_lines(
+    lines: list[str],
+    *,
+    model: RecommendationModel,
+    num_results: int,
+    filter_: tuple[FilterExpression, ...] = (),
+) -> list[str]:
+    """One JSON output line per input line, in order; errors on the lines that have them."""
+    answers = [""] * len(lines)
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(lines):
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            answers[number] = error_line(line, f"Invalid JSON: {error.msg} at column {error.colno}")
+            continue
+        try:
+            parsed.append((number, _check(value, model.recipe_type, needs_user(filter_))))
+        except LineError as error:
+            answers[number] = error_line(value, str(error))
+    users = model.user_rows([str(value.get("userId", "")) for _, value in parsed])
+    items = model.item_rows([str(value.get("itemId", "")) for _, value in parsed])
+    queries = [
+        Query(number, value, int(user), int(item), tuple(value.get("itemList", ())))
+        for (number, value), user, item in zip(parsed, users, items, strict=True)
+    ]
+    block = model.block_size()
+    for start in range(0, len(queries), block):
+        chunk = queries[start : start + block]
+        for query, output in zip(chunk, _answer(chunk, model, num_results, filter_), strict=True):
+            answers[query.line] = json.dumps(
+                {"input": query.input, "output": output, "error": None}, ensure_ascii=False
+            )
+    return answers
+
+
+def _answer(
+    queries: list[Query],
+    model: RecommendationModel,
+    num_results: int,
+    filter_: tuple[FilterExpression, ...],
+) -> list[dict[str, Any]]:
+    """The `output` objects of a block of queries, scored together."""
+    kind = model.recipe_type
+    users: Rows = np.array([query.user for query in queries], dtype=np.int64)
+    allowed = allowed_items(model, filter_, users) if filter_ else None
+    if kind == RELATED_ITEMS:
+        items: Rows = np.array([query.item for query in queries], dtype=np.int64)
+        scores = model.item_scores(items)
+        not_itself = np.ones(scores.shape, dtype=np.bool_)
+        known = np.flatnonzero(items >= 0)
+        not_itself[known, items[known]] = False
+        allowed = not_itself if allowed is None else allowed & not_itself
+    else:
+        scores = model.user_scores(users)
+    if kind == PERSONALIZED_RANKING:
+        rows = None if allowed is None else np.broadcast_to(allowed, scores.shape)
+        return [
+            _ranking(model, scores[k], query.item_list, None if rows is None else rows[k])
+            for k, query in enumerate(queries)
+        ]
+    outputs = []
+    ranked = model.ranked(scores, num_results=num_results, allowed=allowed)
+    for row, recommended in enumerate(ranked):
+        output: dict[str, Any] = {"recommendedItems": model.item_ids[recommended].tolist()}
+        if kind in _WITH_SCORES:
+            output["scores"] = _rounded(scores[row, recommended])
+        outputs.append(output)
+    return outputs
+
+
+def _ranking(
+    model: RecommendationModel,
+    scores: np.ndarray[Any, np.dtype[np.float32]],
+    item_list: tuple[str, ...],
+    allowed: np.ndarray[Any, np.dtype[np.bool_]] | None,
+) -> dict[str, Any]:
+    listed = list(dict.fromkeys(item_list))
+    rows = model.item_rows(listed)
+    known = rows[rows >= 0]
+    ranked = model.rank_list(scores, known, allowed)
+    values = scores[ranked].astype(np.float64)
+    total = values.sum()
+    shares = values / total if total > 0 else np.zeros(len(values))
+    unknown = [item for item, row in zip(listed, rows.tolist(), strict=True) if row < 0]
+    return {
+        "recommendedItems": model.item_ids[ranked].tolist() + unknown,
+        "scores": _rounded(shares) + [0.0] * len(unknown),
+    }
+
+
+def _check(value: Any, kind: str, filter_needs_user: bool) -> dict[str, Any]:
+    """The input object of a line, checked against the recipe type; `LineError` if wrong."""
+    required = {
+        USER_PERSONALIZATION: {"userId"},
+        POPULAR_ITEMS: {"userId"},
+        PERSONALIZED_RANKING: {"userId", "itemList"},
+        RELATED_ITEMS: {"itemId"},
+    }[kind]
+    optional = {"filterValues"} | ({"userId"} if kind == RELATED_ITEMS else set())
+    if not isinstance(value, dict) or not required <= set(value) <= required | optional:
+        raise LineError(
+            f"Expected an object with {' and '.join(sorted(required))} for a {kind} "
+            f"solution version, such as {_EXAMPLES[kind]}"
+        )
+    for key in ("userId", "itemId"):
+        if key in value and (not isinstance(value[key], str) or not value[key].strip()):
+            raise LineError(f"{key!r} must be a non-empty string")
+    if "itemList" in value:
+        item_list = value["itemList"]
+        if (
+            not isinstance(item_list, list)
+            or not item_list
+            or not all(isinstance(item, str) and item.strip() for item in item_list)
+        ):
+            raise LineError("'itemList' must be a non-empty list of item ids (strings)")
+        if len(item_list) > MAX_ITEM_LIST:
+            raise LineError(
+                f"'itemList' has {len(item_list)} items; at most {MAX_ITEM_LIST} can be ranked"
+            )
+    if kind == RELATED_ITEMS and filter_needs_user and "userId" not in value:
+        raise LineError("The filter uses Interactions.EVENT_TYPE, which needs a userId on the line")
+    return value
+
+
+def _rounded(values: np.ndarray[Any, Any]) -> list[float]:
+    rounded: list[float] = np.round(values.astype(np.float64), _SCORE_DECIMALS).tolist()
+    return rounded
+
+
+def _read_lines(file: InputFile) -> list[str]:
+    try:
+        text = file.path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise JobFailed(f"input file {file.key} is not UTF-8 text") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_LINES_PER_FILE:
+        raise JobFailed(
+            f"input file {file.key} has {len(lines):,} lines; a file may hold at most "
+            f"{MAX_LINES_PER_FILE:,}"
+        )
+    return lines

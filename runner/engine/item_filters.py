@@ -1,0 +1,164 @@
+"""Item filters, which batch inference jobs apply to the items they recommend.
+
+Supported locally, in Personalize's filter language:
+
+    EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")
+    EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")
+    INCLUDE ItemID WHERE Items.GENRES IN ("Comedy", "Drama") AND Items.YEAR >= 2000
+    EXCLUDE ItemID WHERE Items.GENRES = "Horror" | EXCLUDE ItemID WHERE Items.YEAR < 1995
+
+- `Items.<field>` with `IN (…)`, `NOT IN (…)`, `=`, `<`, `<=`, `>`, `>=`, as segment filters
+  compare user fields (`runner.engine.model`).
+- `Interactions.EVENT_TYPE IN (…)`: the items that the line's user interacted with through
+  one of these event types; `"*"` is any event type. It needs a user: on a line of a
+  related items job, the line's optional `userId`.
+- `AND` binds tighter than `OR`; `|` chains expressions, each one narrowing the items.
+
+Refused: placeholders (`$NAME`, whose values come from each line's `filterValues`),
+`IF CurrentUser.<field>` conditions, and `Interactions.EVENT_TYPE NOT IN`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runner.engine.attributes import Mask
+from runner.engine.expressions import (
+    Condition,
+    ExpressionError,
+    FilterExpression,
+    _Parser,
+)
+from runner.engine.model import value_mask
+from runner.engine.recommender import RecommendationModel, Rows
+
+ANY_EVENT_TYPE = "*"
+_DATASETS = ("ITEMS", "INTERACTIONS")
+
+
+class _ItemFilterParser(_Parser):
+    def value(self) -> str:
+        token = self.peek()
+        if token is not None and token.kind == "placeholder":
+            raise self.error(
+                f"placeholder {token.text} is not supported locally (its values would come "
+                "from each input line's filterValues); write the value into the expression"
+            )
+        return super().value()
+
+
+def is_item_filter(text: str) -> bool:
+    """Whether an expression filters items (`INCLUDE ItemID …`) rather than users."""
+    words = text.split(None, 2)
+    return len(words) >= 2 and words[1].upper() == "ITEMID"
+
+
+def parse_item_filter(text: str) -> tuple[FilterExpression, ...]:
+    """An item filter expression (or several chained with `|`)."""
+    parser = _ItemFilterParser(text)
+    expressions = []
+    while True:
+        action = parser.peek_word()
+        if action not in ("INCLUDE", "EXCLUDE"):
+            raise parser.error("expected INCLUDE or EXCLUDE")
+        parser.take()
+        parser.expect_word("ITEMID")
+        parser.expect_word("WHERE")
+        any_of = []
+        all_of = [_condition(parser)]
+        while parser.peek_word() in ("AND", "OR"):
+            if parser.take().text.upper() == "OR":
+                any_of.append(tuple(all_of))
+                all_of = []
+            all_of.append(_condition(parser))
+        any_of.append(tuple(all_of))
+        if parser.peek_word() == "IF":
+            raise parser.error("IF CurrentUser conditions are not supported locally")
+        expressions.append(FilterExpression(action, tuple(any_of)))  # type: ignore[arg-type]
+        if parser.at_end():
+            return tuple(expressions)
+        parser.expect_punct("|")
+
+
+def _condition(parser: _ItemFilterParser) -> Condition:
+    condition = parser.condition(_DATASETS)
+    if condition.dataset == "INTERACTIONS":
+        if condition.field.upper() != "EVENT_TYPE":
+            raise ExpressionError(
+                f"Interactions.{condition.field} is not supported locally; only "
+                "Interactions.EVENT_TYPE is"
+            )
+        if condition.operator != "IN":
+            raise ExpressionError(
+                f"Interactions.EVENT_TYPE {condition.operator} is not supported locally; use IN"
+            )
+    return condition
+
+
+def needs_user(expressions: tuple[FilterExpression, ...]) -> bool:
+    """Whether the filter depends on the user of a line (`Interactions.…`)."""
+    return any(
+        condition.dataset == "INTERACTIONS"
+        for expression in expressions
+        for all_of in expression.any_of
+        for condition in all_of
+    )
+
+
+def allowed_items(
+    model: RecommendationModel, expressions: tuple[FilterExpression, ...], users: Rows
+) -> Mask:
+    """Which items the filter lets through, for each of `users` (rows; -1: unknown or none).
+
+    The mask is users x items, or 1 x items when the filter does not depend on the user.
+    """
+    allowed = np.ones((1, model.n_items), dtype=np.bool_)
+    for expression in expressions:
+        selected = np.zeros((1, model.n_items), dtype=np.bool_)
+        for all_of in expression.any_of:
+            both = np.ones((1, model.n_items), dtype=np.bool_)
+            for condition in all_of:
+                both = both & _matches(model, condition, users)
+            selected = selected | both
+        allowed = allowed & (selected if expression.action == "INCLUDE" else ~selected)
+    return allowed
+
+
+def _matches(model: RecommendationModel, condition: Condition, users: Rows) -> Mask:
+    if condition.dataset == "INTERACTIONS":
+        return _interacted(model, condition.values, users)
+    table = model.item_attributes
+    column = table.column(condition.field) if table is not None else None
+    if column is None:
+        has = ", ".join(table.names) if table is not None else "no items dataset"
+        raise ExpressionError(
+            f"the filter uses Items.{condition.field}, which the items dataset of the "
+            f"solution version lacks ({has})"
+        )
+    inside = column.rows_with_any(value_mask(column, condition), model.n_items)
+    if condition.operator == "NOT IN":
+        inside = column.rows_with_values(model.n_items) & ~inside
+    return inside[None, :]
+
+
+def _interacted(model: RecommendationModel, event_types: tuple[str, ...], users: Rows) -> Mask:
+    """users x items: the user interacted with the item through one of `event_types`."""
+    result = np.zeros((len(users), model.n_items), dtype=np.bool_)
+    known = np.flatnonzero(users >= 0)
+    if len(known) == 0:
+        return result
+    matrix = model.user_items
+    starts, stops = matrix.indptr[users[known]], matrix.indptr[users[known] + 1]
+    lengths = stops - starts
+    positions = np.repeat(stops - lengths.cumsum(), lengths) + np.arange(lengths.sum())
+    rows = np.repeat(known, lengths)
+    keep = np.ones(len(positions), dtype=np.bool_)
+    if ANY_EVENT_TYPE not in event_types:
+        bits = 0
+        for code, name in enumerate(model.event_types.tolist()):
+            if name in event_types:
+                bits |= 1 << code
+        events = model.user_item_events
+        keep = (events[positions] & bits) != 0 if events is not None else keep & False
+    result[rows[keep], matrix.indices[positions[keep]]] = True
+    return result

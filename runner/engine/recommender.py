@@ -1,0 +1,291 @@
+"""The local model of the batch inference recipes: item-based collaborative filtering.
+
+What it computes
+----------------
+X is the binary user x item matrix (1 where the user interacted with the item at least
+once) and S the item x item cosine similarity that segment models use (each item's
+`neighbors` most similar items, itself included; `runner.engine.model`). Per recipe type:
+
+- USER_PERSONALIZATION: a user's score of item j is `(X S)_uj = Σ_i x_ui S_ij`, the
+  similarity of j to the user's history, divided by the row's sum so that the scores of
+  a user add up to 1 over all items (the service's scores are such shares, too).
+- PERSONALIZED_RANKING: the same scores, of the listed items only, divided by their sum.
+- RELATED_ITEMS: an item's related items are its nearest neighbours in S, itself left out.
+- POPULAR_ITEMS (Popularity-Count): the items with the most distinct users, the same
+  for everyone.
+
+Where a score does not decide (ties, items without a score, a user or an item that the
+model does not know), the more popular item comes first, then the smaller item id: the
+service answers unknown users and items with popular items, and a job's output is
+deterministic. Users are scored a block at a time with one sparse product and one
+`argpartition` over a dense block of keys that order by score, then popularity.
+
+How it differs from the service: its recipes are neural models (a transformer for the
+v2 recipes) that weigh recency, event types, impressions and metadata and explore new
+items; this model only knows who interacted with what, and `itemExplorationConfig` and
+`rankingInfluence` change nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from runner.engine.attributes import AttributeTable, Mask, distinct
+from runner.engine.datasets import Dataset
+from runner.engine.errors import EngineError
+from runner.engine.model import DEFAULT_NEIGHBORS, Matrix, item_neighbors
+from runner.engine.recipes import (
+    INFERENCE_TYPES,
+    POPULAR_ITEMS,
+    RECIPE_TYPES,
+    recipe_type,
+)
+
+Rows = NDArray[np.int64]
+Scores = NDArray[np.float32]
+# Elements of the dense score block of a batch of users: bounds a job's memory.
+BLOCK_ELEMENTS = 4_000_000
+_MAX_EVENT_TYPES = 31  # one bit each in `user_item_events`
+
+
+@dataclass(frozen=True)
+class RecommendationModel:
+    recipe: str
+    user_ids: NDArray[np.str_]  # sorted
+    item_ids: NDArray[np.str_]  # sorted
+    user_items: Matrix  # users x items, binary
+    similarity: Matrix  # items x items; empty for POPULAR_ITEMS
+    popularity: NDArray[np.int64]  # distinct users per item
+    event_types: NDArray[np.str_] = field(default_factory=lambda: np.array([], dtype=np.str_))
+    # Aligned with `user_items.indices`: bit k set when the pair has an event of type k.
+    user_item_events: NDArray[np.int32] | None = None
+    item_attributes: AttributeTable | None = None
+
+    @property
+    def recipe_type(self) -> str:
+        return RECIPE_TYPES[self.recipe]
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def n_interactions(self) -> int:
+        return int(self.user_items.nnz)
+
+    def user_rows(self, user_ids: list[str]) -> Rows:
+        return _rows(self.user_ids, user_ids)
+
+    def item_rows(self, item_ids: list[str]) -> Rows:
+        return _rows(self.item_ids, item_ids)
+
+    @cached_property
+    def _tiebreak(self) -> NDArray[np.int64]:
+        """Larger for more popular items, then for smaller ids: the order under equal scores."""
+        by_popularity = np.lexsort((np.arange(self.n_items), -self.popularity))
+        tiebreak = np.empty(self.n_items, dtype=np.int64)
+        tiebreak[by_popularity] = np.arange(self.n_items - 1, -1, -1)
+        return tiebreak
+
+    @cached_property
+    def popularity_share(self) -> Scores:
+        total = max(int(self.popularity.sum()), 1)
+        return (self.popularity / total).astype(np.float32)
+
+    def block_size(self) -> int:
+        return max(1, BLOCK_ELEMENTS // max(self.n_items, 1))
+
+    def user_scores(self, users: Rows) -> Scores:
+        """Each user's scores of all items, adding up to 1; popularity for unknown users."""
+        scores = np.zeros((len(users), self.n_items), dtype=np.float32)
+        known = users >= 0
+        if self.recipe_type == POPULAR_ITEMS:
+            scores[:] = self.popularity_share
+            return scores
+        if known.any():
+            scores[known] = (self.user_items[users[known]] @ self.similarity).toarray()
+        totals = scores.sum(axis=1, keepdims=True)
+        cold = totals[:, 0] == 0
+        scores[cold] = self.popularity_share
+        totals[cold] = 1
+        scores /= totals
+        return scores
+
+    def item_scores(self, items: Rows) -> Scores:
+        """Each item's similarity to all items; zeros for unknown items."""
+        scores = np.zeros((len(items), self.n_items), dtype=np.float32)
+        known = items >= 0
+        if known.any():
+            scores[known] = self.similarity[items[known]].toarray()
+        return scores
+
+    def ranked(
+        self, scores: Scores, *, num_results: int, allowed: Mask | None = None
+    ) -> list[Rows]:
+        """Each row's `num_results` best allowed items: by score, then by popularity."""
+        keys = self._keys(scores, allowed)
+        keep = min(num_results, self.n_items)
+        if keep < self.n_items:
+            top = np.argpartition(keys, keep - 1, axis=1)[:, :keep]
+        else:
+            top = np.broadcast_to(np.arange(self.n_items), keys.shape)
+        top_keys = np.take_along_axis(keys, top, axis=1)
+        order = np.argsort(top_keys, axis=1)
+        ranked = np.take_along_axis(top, order, axis=1)
+        valid = np.take_along_axis(top_keys, order, axis=1) < 0
+        if valid.all():
+            return list(ranked)
+        return [row[ok] for row, ok in zip(ranked, valid, strict=True)]
+
+    def rank_list(self, scores: Scores, items: Rows, allowed: Mask | None = None) -> Rows:
+        """`items` (rows of known items) by one user's `scores`, then by popularity."""
+        keys = _keys(scores[items], self._tiebreak[items], self.n_items)
+        if allowed is not None:
+            keys[~allowed[items]] = 1
+        order = np.argsort(keys, kind="stable")
+        return items[order[keys[order] < 0]]
+
+    def _keys(self, scores: Scores, allowed: Mask | None) -> NDArray[np.int64]:
+        keys = _keys(scores, self._tiebreak, self.n_items)
+        if allowed is not None:
+            keys[~np.broadcast_to(allowed, keys.shape)] = 1
+        return keys
+
+    def to_arrays(self) -> dict[str, NDArray[np.generic]]:
+        arrays: dict[str, NDArray[np.generic]] = {
+            "recipe": np.array(self.recipe, dtype=np.str_),
+            "user_ids": self.user_ids,
+            "item_ids": self.item_ids,
+            "user_items.indptr": self.user_items.indptr,
+            "user_items.indices": self.user_items.indices,
+            "similarity.indptr": self.similarity.indptr,
+            "similarity.indices": self.similarity.indices,
+            "similarity.data": self.similarity.data,
+            "popularity": self.popularity,
+            "event_types": self.event_types,
+        }
+        if self.user_item_events is not None:
+            arrays["user_item_events"] = self.user_item_events
+        if self.item_attributes is not None:
+            arrays |= self.item_attributes.to_arrays("item_attributes")
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, NDArray[np.generic]]) -> RecommendationModel:
+        user_ids = arrays["user_ids"].astype(np.str_)
+        item_ids = arrays["item_ids"].astype(np.str_)
+        indices = arrays["user_items.indices"].astype(np.int32, copy=False)
+        events = arrays.get("user_item_events")
+        return cls(
+            recipe=str(arrays["recipe"]),
+            user_ids=user_ids,
+            item_ids=item_ids,
+            user_items=Matrix(
+                (
+                    np.ones(len(indices), dtype=np.float32),
+                    indices,
+                    arrays["user_items.indptr"].astype(np.int64, copy=False),
+                ),
+                shape=(len(user_ids), len(item_ids)),
+            ),
+            similarity=Matrix(
+                (
+                    arrays["similarity.data"].astype(np.float32, copy=False),
+                    arrays["similarity.indices"].astype(np.int32, copy=False),
+                    arrays["similarity.indptr"].astype(np.int64, copy=False),
+                ),
+                shape=(len(item_ids), len(item_ids)),
+            ),
+            popularity=arrays["popularity"].astype(np.int64),
+            event_types=arrays["event_types"].astype(np.str_),
+            user_item_events=events.astype(np.int32) if events is not None else None,
+            item_attributes=AttributeTable.from_arrays(arrays, "item_attributes"),
+        )
+
+
+def train_recommender(
+    dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS
+) -> RecommendationModel:
+    kind = recipe_type(recipe)
+    if kind not in INFERENCE_TYPES:
+        raise EngineError(f"{recipe} is a {kind} recipe; its solution versions make segments")
+    if neighbors < 1:
+        raise EngineError(f"neighbors must be at least 1, not {neighbors}")
+    n_users, n_items = len(dataset.user_ids), len(dataset.item_ids)
+    keys = dataset.users.astype(np.int64) * n_items + dataset.items
+    pairs = distinct(keys)  # user-major, items sorted within a user: CSR order
+    users, items = pairs // n_items, pairs % n_items
+    indptr = np.zeros(n_users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(users, minlength=n_users), out=indptr[1:])
+    user_items = Matrix(
+        (np.ones(len(pairs), dtype=np.float32), items.astype(np.int32), indptr),
+        shape=(n_users, n_items),
+    )
+    event_types = np.array([], dtype=np.str_)
+    user_item_events = None
+    if dataset.event_types is not None:
+        column = dataset.event_types
+        if len(column.vocabulary) > _MAX_EVENT_TYPES:
+            raise EngineError(
+                f"the interactions have {len(column.vocabulary)} event types; "
+                f"the local engine handles at most {_MAX_EVENT_TYPES}"
+            )
+        event_types = column.vocabulary
+        user_item_events = np.zeros(len(pairs), dtype=np.int32)
+        for code in range(len(column.vocabulary)):
+            positions = np.searchsorted(pairs, keys[column.rows[column.codes == code]])
+            user_item_events[positions] |= np.int32(1 << code)
+    similarity: Matrix
+    if kind == POPULAR_ITEMS:
+        similarity = Matrix(
+            (np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(n_items + 1, np.int64)),
+            shape=(n_items, n_items),
+        )
+    else:
+        similarity = item_neighbors(user_items.T.tocsr(), neighbors=neighbors)
+    return RecommendationModel(
+        recipe=recipe,
+        user_ids=dataset.user_ids,
+        item_ids=dataset.item_ids,
+        user_items=user_items,
+        similarity=similarity.astype(np.float32),
+        popularity=np.bincount(items, minlength=n_items).astype(np.int64),
+        event_types=event_types,
+        user_item_events=user_item_events,
+        item_attributes=(
+            dataset.item_attributes.reindexed(dataset.item_ids)
+            if dataset.item_attributes is not None
+            else None
+        ),
+    )
+
+
+def _keys(scores: Scores, tiebreak: NDArray[np.int64], n_items: int) -> NDArray[np.int64]:
+    """Negative keys, smallest first: the score's bits, then the tie-break.
+
+    The bits of a non-negative float32 order as the floats do, so one integer holds both
+    the score and the tie-break (less than `n_items`), and a partition over it is
+    deterministic. What is not allowed gets the key 1, after every allowed item.
+    """
+    shift = max(int(n_items - 1).bit_length(), 1)
+    bits = np.ascontiguousarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
+    return -((bits << shift) | tiebreak) - 1
+
+
+def _rows(ids: NDArray[np.str_], wanted: list[str]) -> Rows:
+    """The rows of `wanted` ids in the sorted `ids`, -1 for those not there."""
+    if not wanted:
+        return np.zeros(0, dtype=np.int64)
+    query = np.array(wanted, dtype=np.str_)
+    position = np.minimum(np.searchsorted(ids, query), max(len(ids) - 1, 0))
+    found = ids[position] == query if len(ids) else np.zeros(len(query), dtype=np.bool_)
+    return np.where(found, position, -1).astype(np.int64)

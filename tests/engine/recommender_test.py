@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runner.engine.datasets import Dataset
+from runner.engine.errors import EngineError
+from runner.engine.expressions import ExpressionError
+from runner.engine.item_filters import allowed_items, parse_item_filter
+from runner.engine.recommender import RecommendationModel, train_recommender
+from runner.engine.store import ModelStore
+from tests.engine.conftest import N_GROUPS, Recommenders
+
+NUM_RESULTS = 25
+
+
+def _groups(recommenders: Recommenders) -> tuple[dict[str, int], dict[str, int]]:
+    demo = recommenders.trained.demo
+    users = dict(zip(demo.user_ids, demo.user_groups.tolist(), strict=True))
+    items = dict(zip(demo.item_ids, demo.item_groups.tolist(), strict=True))
+    return users, items
+
+
+def _model(recommenders: Recommenders, recipe: str) -> RecommendationModel:
+    return recommenders.store().load_recommender(recommenders.arns[recipe])
+
+
+def test_users_are_recommended_the_items_of_their_group(recommenders: Recommenders) -> None:
+    model = _model(recommenders, "aws-user-personalization-v2")
+    user_groups, item_groups = _groups(recommenders)
+    users = model.user_rows(list(user_groups))
+    users = users[users >= 0]  # users without interactions are not in the model
+    assert len(users) >= 0.95 * len(user_groups)
+    precisions = []
+    for start in range(0, len(users), 500):
+        block = users[start : start + 500]
+        for user, items in zip(
+            block, model.ranked(model.user_scores(block), num_results=NUM_RESULTS), strict=True
+        ):
+            assert len(items) == NUM_RESULTS
+            group = user_groups[str(model.user_ids[user])]
+            precisions.append(np.mean([item_groups[i] == group for i in model.item_ids[items]]))
+    assert np.mean(precisions) >= 0.9
+    # Only users with a short history mixing groups fall below (the worst: 4 items, 3 groups).
+    assert np.percentile(precisions, 5) >= 0.8
+
+
+def test_related_items_are_items_of_the_same_group(recommenders: Recommenders) -> None:
+    model = _model(recommenders, "aws-similar-items")
+    _, item_groups = _groups(recommenders)
+    items = np.arange(model.n_items)
+    not_itself = np.ones((model.n_items, model.n_items), dtype=np.bool_)
+    not_itself[items, items] = False
+    related = model.ranked(model.item_scores(items), num_results=10, allowed=not_itself)
+    precisions = []
+    for item, others in zip(items, related, strict=True):
+        assert item not in others
+        group = item_groups[str(model.item_ids[item])]
+        precisions.append(np.mean([item_groups[i] == group for i in model.item_ids[others]]))
+    assert np.mean(precisions) >= 0.9
+
+
+def test_a_ranking_puts_the_items_of_the_users_group_first(recommenders: Recommenders) -> None:
+    model = _model(recommenders, "aws-personalized-ranking-v2")
+    user_groups, _ = _groups(recommenders)
+    demo = recommenders.trained.demo
+    rng = np.random.default_rng(5)
+    hits = []
+    for user in rng.choice(len(demo.user_ids), size=200, replace=False).tolist():
+        group = int(demo.user_groups[user])
+        own = rng.choice(np.flatnonzero(demo.item_groups == group), size=2, replace=False)
+        other = rng.choice(np.flatnonzero(demo.item_groups != group), size=6, replace=False)
+        listed = model.item_rows([demo.item_ids[k] for k in rng.permutation([*own, *other])])
+        [scores] = model.user_scores(model.user_rows([demo.user_ids[user]]))
+        ranked = model.rank_list(scores, listed)
+        assert sorted(ranked.tolist()) == sorted(listed.tolist())
+        top = {str(item) for item in model.item_ids[ranked[:2]]}
+        hits.append(top == {demo.item_ids[k] for k in own})
+    assert np.mean(hits) >= 0.9
+    assert len(user_groups) > 0
+
+
+def test_popularity_count_recommends_the_items_with_most_users(recommenders: Recommenders) -> None:
+    model = _model(recommenders, "aws-popularity-count")
+    dataset = recommenders.trained.dataset
+    distinct_users = np.array(
+        [len(set(dataset.users[dataset.items == k].tolist())) for k in range(model.n_items)]
+    )
+    expected = np.lexsort((np.arange(model.n_items), -distinct_users))[:NUM_RESULTS]
+    rows = model.user_rows([recommenders.trained.demo.user_ids[0], "nobody"])
+    first, second = model.ranked(model.user_scores(rows), num_results=NUM_RESULTS)
+    assert first.tolist() == second.tolist() == expected.tolist()
+
+
+def _tiny(user_items: list[tuple[str, str]]) -> Dataset:
+    users, items = zip(*user_items, strict=True)
+    user_ids, user_codes = np.unique(np.array(users), return_inverse=True)
+    item_ids, item_codes = np.unique(np.array(items), return_inverse=True)
+    return Dataset(
+        user_ids=user_ids,
+        item_ids=item_ids,
+        users=user_codes.astype(np.int32),
+        items=item_codes.astype(np.int32),
+        timestamps=np.zeros(len(users), dtype=np.int64),
+    )
+
+
+def test_scores_ties_and_cold_users_on_a_tiny_dataset() -> None:
+    # a and b go together; c and d are bought by others, d by more users than c.
+    dataset = _tiny(
+        [
+            *[("u1", "a"), ("u1", "b"), ("u2", "a"), ("u2", "b")],
+            *[("u3", "c"), ("u4", "d"), ("u5", "d"), ("u5", "d")],
+        ]
+    )
+    model = train_recommender(dataset, recipe="aws-user-personalization-v2")
+    assert model.popularity.tolist() == [2, 2, 1, 2]  # repeats count once
+    [u1, cold] = model.user_scores(model.user_rows(["u1", "nobody"]))
+    # u1's history {a, b} scores a and b alike (1 + 1 each), c and d not at all.
+    assert u1.tolist() == pytest.approx([0.5, 0.5, 0, 0])
+    assert cold.tolist() == pytest.approx([2 / 7, 2 / 7, 1 / 7, 2 / 7])
+    first, second = model.ranked(np.stack([u1, cold]), num_results=4)
+    # Equal scores: the more popular item first, then the smaller id.
+    assert model.item_ids[first].tolist() == ["a", "b", "d", "c"]
+    assert model.item_ids[second].tolist() == ["a", "b", "d", "c"]
+    [top] = model.ranked(u1[None, :], num_results=10)
+    assert len(top) == 4
+
+
+def test_a_saved_model_loads_back_the_same(recommenders: Recommenders) -> None:
+    arn = recommenders.arns["aws-user-personalization-v2"]
+    saved = recommenders.store().load_recommender(arn)
+    loaded = ModelStore(recommenders.trained.store_root).load_recommender(arn)
+    users = saved.user_rows(recommenders.trained.demo.user_ids[:20])
+    first = saved.ranked(saved.user_scores(users), num_results=30)
+    second = loaded.ranked(loaded.user_scores(users), num_results=30)
+    assert [a.tolist() for a in first] == [b.tolist() for b in second]
+    assert loaded.event_types.tolist() == ["click", "purchase"]
+    assert loaded.item_attributes is not None
+
+
+def test_item_filters_select_items_and_the_users_interactions(
+    recommenders: Recommenders,
+) -> None:
+    model = _model(recommenders, "aws-user-personalization-v2")
+    demo = recommenders.trained.demo
+    user = 3
+    rows = model.user_rows([demo.user_ids[user]])
+    purchased = {
+        demo.item_ids[item]
+        for item, kind, who in zip(demo.items, demo.event_types, demo.users, strict=True)
+        if who == user and kind == 1
+    }
+    assert purchased
+    mask = allowed_items(
+        model,
+        parse_item_filter('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'),
+        rows,
+    )
+    assert {str(item) for item in model.item_ids[~mask[0]]} == purchased
+    seen = {demo.item_ids[item] for item, who in zip(demo.items, demo.users, strict=True)}
+    mask = allowed_items(
+        model, parse_item_filter('INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'), rows
+    )
+    assert {str(item) for item in model.item_ids[mask[0]]} == {
+        demo.item_ids[item] for item, who in zip(demo.items, demo.users, strict=True) if who == user
+    }
+    assert seen
+    comedy = 'INCLUDE ItemID WHERE Items.GENRES IN ("Comedy") AND Items.YEAR >= 2000'
+    mask = allowed_items(model, parse_item_filter(comedy), rows)
+    assert mask.shape == (1, model.n_items)
+    assert {str(item) for item in model.item_ids[mask[0]]} == {
+        item
+        for item, genres, year in zip(
+            demo.item_ids, demo.item_genres, demo.item_years.tolist(), strict=True
+        )
+        if "Comedy" in genres.split("|") and year >= 2000
+    }
+    chained = (
+        'EXCLUDE ItemID WHERE Items.GENRES = "Comedy" | EXCLUDE ItemID WHERE Items.YEAR < 2000'
+    )
+    both = allowed_items(model, parse_item_filter(chained), rows)
+    assert not (both & mask).any()
+    assert N_GROUPS > 1
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("EXCLUDE ItemID WHERE Items.GENRES IN ($GENRES)", "placeholder $GENRES is not supported"),
+        (
+            'INCLUDE ItemID WHERE Items.GENRES IN ("Comedy") IF CurrentUser.AGE > 18',
+            "IF CurrentUser conditions are not supported locally",
+        ),
+        (
+            'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE NOT IN ("click")',
+            "Interactions.EVENT_TYPE NOT IN is not supported locally",
+        ),
+        (
+            'EXCLUDE ItemID WHERE Interactions.EVENT_VALUE IN ("1")',
+            "Interactions.EVENT_VALUE is not supported locally",
+        ),
+        ('EXCLUDE ItemID WHERE Users.AGE IN ("1")', "expected Items.<field> or Interactions"),
+    ],
+)
+def test_item_filters_the_local_engine_refuses(expression: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=message.replace("$", r"\$")):
+        parse_item_filter(expression)
+
+
+@pytest.mark.parametrize(
+    ("recipe", "message"),
+    [
+        ("aws-trending-now", "has no batch recommendations at the service"),
+        ("aws-next-best-action", "has no batch recommendations at the service"),
+        ("aws-item-affinity", "is a USER_SEGMENTATION recipe; its solution versions make segments"),
+        ("aws-nope", "unknown recipe 'aws-nope'"),
+    ],
+)
+def test_training_refuses_what_it_cannot_train(recipe: str, message: str) -> None:
+    with pytest.raises(EngineError, match=message):
+        train_recommender(_tiny([("u1", "a")]), recipe=recipe)
