@@ -75,6 +75,8 @@ RULES: dict[str, str] = {
     "input-prefix-slash": "An input folder prefix without a trailing '/'.",
     "tag-reserved": "A tag key with the reserved prefix 'aws:'.",
     "tag-duplicate": "Two tags with the same key.",
+    "region-unsupported": "A region or partition where Amazon Personalize is not offered.",
+    "bucket-name": "An S3 bucket name outside today's naming rules (a warning).",
     "duplicate-job-name": "The same jobName in two specs.",
     "spec-changed": "A spec changed after its job was submitted.",
 }

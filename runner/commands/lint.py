@@ -20,8 +20,14 @@ def run(settings: Settings, *, paths: list[str], output_format: str) -> int:
     if result.specs:
         findings = findings + _state_findings(settings, result.specs)
     reporter(output_format)(
-        LintRun(findings=findings, files=result.files, specs=len(result.specs)), sys.stdout
+        LintRun(
+            findings=sorted(findings + result.warnings, key=lambda finding: finding.sort_key),
+            files=result.files,
+            specs=len(result.specs),
+        ),
+        sys.stdout,
     )
+    # Warnings are shown; only errors fail the run.
     return ExitStatus.ERROR if findings else ExitStatus.OK
 
 

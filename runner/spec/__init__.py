@@ -84,6 +84,8 @@ class LoadResult:
     files: int
     # Files not parsed: their bytes are those of a `RecordedFile`.
     unchanged_files: list[str] = field(default_factory=list)
+    # Findings of warning level: lint shows them; they stop nothing (`findings` are errors).
+    warnings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -5,12 +5,13 @@ Each takes valid documents (the schema passed) and returns findings; none raises
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from runner.arn import Arn
-from runner.findings import Finding, Related
+from runner.findings import Finding, Related, Severity
 from runner.spec import JobSpec
 from runner.times import format_minute
 from runner.yaml.document import Document, Path_
@@ -19,6 +20,18 @@ if TYPE_CHECKING:
     from runner.state import State
 
 RESERVED_TAG_PREFIX = "aws:"
+# S3's rules for bucket names today: 3 to 63 lower-case letters, digits, dots and hyphens,
+# starting and ending with a letter or digit. Older buckets in us-east-1 may have capitals
+# and underscores, and the API model takes any name, so a name outside them is a warning.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+_S3_PATHS: tuple[Path_, ...] = (
+    ("jobInput", "s3DataSource", "path"),
+    ("jobOutput", "s3DataDestination", "path"),
+)
+_KMS_KEYS: tuple[Path_, ...] = (
+    ("jobInput", "s3DataSource", "kmsKeyArn"),
+    ("jobOutput", "s3DataDestination", "kmsKeyArn"),
+)
 # File name endings that mark an input path as one file rather than a folder prefix.
 _FILE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt", ".gz")
 
@@ -33,6 +46,7 @@ def check_document(file: str, document: Document) -> list[Finding]:
     findings: list[Finding] = []
     findings += _check_arns(file, document, data)
     findings += _check_paths(file, document, data)
+    findings += _check_bucket_names(file, document, data)
     findings += _check_tags(file, document, data.get("tags") or [])
     return findings
 
@@ -54,6 +68,12 @@ def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Fin
         )
         # The filter is still checked on its own; there is nothing to compare it with.
         solution = None
+    elif solution is not None:
+        unsupported = _region_problem(solution.partition, solution.region)
+        if unsupported is not None:
+            findings.append(
+                _at(file, document, ("solutionVersionArn",), "region-unsupported", unsupported)
+            )
     parts = solution.resource.split("/") if solution is not None else []
     if not parts:
         pass  # already reported
@@ -100,10 +120,15 @@ def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Fin
     role = Arn.try_parse(data["roleArn"])
     if role is not None:
         others.append((("roleArn",), role, False))
+    for path in _KMS_KEYS:
+        key = _get(data, path)
+        arn = Arn.try_parse(key) if isinstance(key, str) else None
+        if arn is not None:
+            others.append((path, arn, True))
     if solution is None:
         return findings
     for path, arn, regional in others:
-        field = path[-1]
+        field = _label(path)
         if arn.partition != solution.partition:
             findings.append(
                 _at(
@@ -137,6 +162,71 @@ def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Fin
                     f"{solution.region}; a job uses resources of one region",
                 )
             )
+    return findings
+
+
+def _region_problem(partition: str, region: str) -> str | None:
+    """Why a job cannot run in `region` of `partition`, from botocore's endpoint data."""
+    from runner.spec.regions import PERSONALIZE_REGIONS, REGIONS
+
+    offered = PERSONALIZE_REGIONS.get(partition)
+    where = "solutionVersionArn: "
+    if offered is None:
+        return (
+            f"{where}{partition!r} is not an AWS partition; the partitions are {', '.join(REGIONS)}"
+        )
+    if region in offered:
+        return None
+    owner = next((name for name, regions in REGIONS.items() if region in regions), None)
+    if owner is not None and owner != partition:
+        return f"{where}region {region} is in partition {owner!r}, not {partition!r}"
+    if not offered:
+        return (
+            f"{where}Amazon Personalize is not offered in partition {partition!r} (region {region})"
+        )
+    if owner is None:
+        return (
+            f"{where}{region} is not a region of {partition!r} this release knows; Amazon "
+            f"Personalize is offered in {', '.join(offered)} (upgrade personalize-runner "
+            "if AWS has opened a region since)"
+        )
+    return (
+        f"{where}Amazon Personalize is not offered in region {region}; in {partition!r} it is "
+        f"offered in {', '.join(offered)}"
+    )
+
+
+def _get(data: dict[str, Any], path: Path_) -> Any:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _label(path: Path_) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def _check_bucket_names(file: str, document: Document, data: dict[str, Any]) -> list[Finding]:
+    findings = []
+    for path in _S3_PATHS:
+        bucket = str(_get(data, path)).removeprefix("s3://").split("/", 1)[0]
+        if _BUCKET_NAME.fullmatch(bucket) and ".." not in bucket:
+            continue
+        findings.append(
+            Finding(
+                file,
+                document.locate(path),
+                "bucket-name",
+                f"{_label(path)}: the bucket name {bucket!r} breaks S3's naming rules (3 to 63 "
+                "lower-case letters, digits, dots and hyphens, starting and ending with a "
+                "letter or digit); only a bucket created long ago in us-east-1 can have it: "
+                "check the name",
+                severity=Severity.WARNING,
+            )
+        )
     return findings
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from runner.arn import Arn
 from runner.digest import sha256_hex
-from runner.findings import Finding, Related, file_finding
+from runner.findings import Finding, Related, Severity, file_finding
 from runner.spec import API_VERSION_V1, ENVELOPE_FIELDS, KIND, JobSpec, LoadResult, RecordedFile
 from runner.spec.checks import check_document, check_job_names
 from runner.spec.schema import SCHEMA_FILES
@@ -101,7 +101,11 @@ def load_specs(
     if unchanged:
         findings += check_names_of_unchanged(specs, {name: recorded[name] for name in unchanged})
     findings.sort(key=lambda finding: finding.sort_key)
-    return LoadResult(specs=specs, findings=findings, files=len(seen), unchanged_files=unchanged)
+    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
+    warnings = [finding for finding in findings if finding.severity is not Severity.ERROR]
+    return LoadResult(
+        specs=specs, findings=errors, files=len(seen), unchanged_files=unchanged, warnings=warnings
+    )
 
 
 def check_names_of_unchanged(
@@ -211,7 +215,9 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
     for document in documents:
         spec, document_findings = _load_document(document, name, file_digest, len(documents))
         findings += document_findings
-        if spec is not None and not document_findings:
+        if spec is not None and all(
+            finding.severity is not Severity.ERROR for finding in document_findings
+        ):
             specs.append(spec)
     if any(finding.rule == "duplicate-key" for finding in findings):
         specs = []
@@ -260,6 +266,9 @@ def _job_spec(
     assert data["apiVersion"] == API_VERSION_V1
     assert data["kind"] == KIND
     request = {key: value for key, value in data.items() if key not in ENVELOPE_FIELDS}
+    if type(request.get("numResults")) is float:
+        # JSON Schema's integers include 100.0 (the schema and lint take it); the API wants 100.
+        request["numResults"] = int(request["numResults"])
     arn = Arn.parse(data["solutionVersionArn"])
     return JobSpec(
         file=name,

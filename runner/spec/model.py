@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from runner.spec import API_VERSION_V1, KIND
@@ -30,19 +30,26 @@ ROLE_ARN_PATTERN = r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
 # Shape `KmsKeyArn`.
 KMS_KEY_ARN_PATTERN = r"^arn:aws.*:kms:.*:[0-9]{12}:key/.*$"
 KMS_KEY_ARN_MAX = 2048
-# Shape `S3Location` allows http(s) too; batch jobs read and write S3 only, and an S3 bucket
-# name is 3-63 lower-case letters, digits, dots and hyphens.
-S3_PATH_PATTERN = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"
+# Shape `S3Location` allows http(s) too; batch jobs read and write S3 only. The bucket is
+# what any bucket's name can hold, legacy ones in us-east-1 included (capitals and
+# underscores, up to 255 characters); names outside today's rules (3-63 lower-case letters,
+# digits, dots and hyphens) are a warning of lint's (`checks.py`), not an error.
+S3_PATH_PATTERN = r"^s3://[A-Za-z0-9._\-]+(/.*)?$"
 S3_PATH_MAX = 256
 # Batch segment jobs: at most 5 million users per segment; the service's default is 25.
 NUM_RESULTS_MIN = 1
 NUM_RESULTS_MAX = 5_000_000
 NUM_RESULTS_DEFAULT = 25
-# Shapes `TagKey`/`TagValue` allow Unicode letters, separators and numbers (`\p{L}\p{Z}\p{N}`)
-# and `_.:/=+-@`. Most regular-expression engines that read JSON Schema lack `\p{…}`, so the
-# schema states the same rule for ASCII (what it refuses) and lets other characters through;
-# the service, and the local stand-in, check the rest.
-TAG_PATTERN = r"^[^\x00-\x1f\x7f!" '"' r"#$%&'()*,;<>?\[\\\]^`{|}~]*$"
+# Shapes `TagKey`/`TagValue`, as the model has it: Unicode letters, separators and numbers
+# and `_.:/=+-@`. `\p{…}` is ECMA-262 with the `u` flag, which JSON Schema patterns are read
+# as by check-jsonschema and by the JSON and YAML language servers of editors; lint reads it
+# from a committed table of code points (`runner.spec.unicode_ranges`).
+TAG_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
+TAG_PATTERN_COMMENT = (
+    "\\p{L}, \\p{Z}, \\p{N}: Unicode letters, separators and numbers (ECMA-262 with the u "
+    "flag), as the service's API model has it: an emoji, a symbol such as € or a control "
+    "character is refused."
+)
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAGS_MAX = 200
@@ -61,7 +68,16 @@ KmsKeyArn = Annotated[
 PersonalizeArn = Annotated[
     str, StringConstraints(max_length=ARN_MAX, pattern=PERSONALIZE_ARN_PATTERN)
 ]
-NumResults = Annotated[int, Field(ge=NUM_RESULTS_MIN, le=NUM_RESULTS_MAX)]
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema's integers include 100.0, and so do lint's; the request sends 100.
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+NumResults = Annotated[
+    int, Field(ge=NUM_RESULTS_MIN, le=NUM_RESULTS_MAX), BeforeValidator(_integral)
+]
 # Optional fields are typed `X | SkipJsonSchema[None]`: they may be left out, not set to null.
 
 
@@ -109,8 +125,10 @@ class S3DataDestination(_Strict):
             title="Output path",
             description=(
                 "S3 folder the job writes `<input file name>.out` to, one line per query: "
-                '`{"input": {...}, "output": {"recommendedUsers": [...]}}`. '
-                "It must not be, or lie inside, the input path."
+                '`{"input": {"itemId": "105"}, "output": {"recommendedUsers": [...]}}` for '
+                'aws-item-affinity, `{"itemAttributes": "ITEMS.genres = \\"Comedy\\"", '
+                '"output": {"recommendedUsers": [...]}}` (no `input` wrapper) for '
+                "aws-item-attribute-affinity. It must not be, or lie inside, the input path."
             ),
             max_length=S3_PATH_MAX,
             pattern=S3_PATH_PATTERN,
@@ -155,24 +173,26 @@ class Tag(_Strict):
         Field(
             title="Key",
             description=(
-                "1 to 128 letters, numbers, spaces and `_ . : / = + - @`; unique within the spec; "
-                "may not start with `aws:` (reserved by AWS)."
+                "1 to 128 Unicode letters, numbers, spaces and `_ . : / = + - @`; unique within "
+                "the spec; may not start with `aws:` (reserved by AWS)."
             ),
             min_length=1,
             max_length=TAG_KEY_MAX,
             pattern=TAG_PATTERN,
             examples=["team"],
+            json_schema_extra={"$comment": TAG_PATTERN_COMMENT},
         ),
     ]
     tagValue: Annotated[
         str,
         Field(
             title="Value",
-            description="0 to 256 letters, numbers, spaces and `_ . : / = + - @`.",
+            description="0 to 256 Unicode letters, numbers, spaces and `_ . : / = + - @`.",
             min_length=0,
             max_length=TAG_VALUE_MAX,
             pattern=TAG_PATTERN,
             examples=["growth"],
+            json_schema_extra={"$comment": TAG_PATTERN_COMMENT},
         ),
     ]
 

@@ -65,7 +65,9 @@ def describe(value: Any) -> str:
 
 _TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "string": ("a string", lambda v: type(v) is str),
-    "integer": ("an integer", lambda v: type(v) is int),
+    # JSON Schema's integers are the numbers without a fraction, 100.0 too; the loader
+    # sends them as integers.
+    "integer": ("an integer", lambda v: type(v) is int or (type(v) is float and v.is_integer())),
     "number": ("a number", lambda v: type(v) in (int, float)),
     "boolean": ("true or false", lambda v: type(v) is bool),
     "object": ("a mapping", lambda v: type(v) is dict),
@@ -171,11 +173,14 @@ class _Compiler:
                 return
             if pattern is not None and pattern.search(value) is None:
                 hint = f" (for example {example!r})" if example is not None else ""
+                culprit = pattern.first_refused(value)
+                if culprit is not None:
+                    hint = f": {_character(culprit)} is not allowed{hint}"
                 errors.append(
                     SchemaError(
                         path,
                         "pattern",
-                        f"{label(path)}: {json.dumps(value, ensure_ascii=False)} does not match "
+                        f"{label(path)}: {visible(value)} does not match "
                         f"the pattern {node['pattern']}{hint}",
                     )
                 )
@@ -238,14 +243,76 @@ class _Compiler:
         return check
 
 
-def ecma_regex(pattern: str) -> re.Pattern[str]:
-    """`pattern` with the meaning JSON Schema gives it (ECMA-262), for Python's `re`.
+class EcmaPattern:
+    """A schema `pattern` with the meaning JSON Schema gives it (ECMA-262, `u` flag), run
+    by Python's `re`.
 
     Editors and check-jsonschema read schema patterns as ECMA-262, where `$` is the end of
     the text (Python's also matches before a final newline: `jobName: "a\\n"` would pass),
     `\\d` is an ASCII digit (Python's is any Unicode digit) and `.` matches no line
-    terminator. Other class escapes differ too; the schema does not use them.
+    terminator. `\\p{L}`, `\\p{Z}` and `\\p{N}` (Unicode letters, separators, numbers) come
+    from the committed table `runner.spec.unicode_ranges`; they are spelled out, which takes
+    a regular expression of some 800 ranges, only for the first value that is not ASCII
+    (for ASCII, their ASCII members are exact). Other class escapes differ too; the schema
+    does not use them.
     """
+
+    def __init__(self, pattern: str) -> None:
+        self.source = pattern
+        self._ascii = re.compile(_translate(pattern, unicode=False))
+        self._unicode: re.Pattern[str] | None = None if "\\p{" in pattern else self._ascii
+
+    def search(self, value: str) -> re.Match[str] | None:
+        if value.isascii():
+            return self._ascii.search(value)
+        if self._unicode is None:
+            self._unicode = re.compile(_translate(self.source, unicode=True))
+        return self._unicode.search(value)
+
+    def first_refused(self, value: str) -> str | None:
+        """For a pattern that allows a set of characters (`^[...]*$`, `^([...]*)$`), the
+        first character of `value` outside it; None for any other pattern."""
+        if _CHARACTER_SET.fullmatch(self.source) is None:
+            return None
+        return next((char for char in value if self.search(char) is None), None)
+
+
+_CHARACTER_SET = re.compile(r"\^\(?\[[^\[\]]*\]\*\)?\$")
+
+
+def _character(char: str) -> str:
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" {name}" if name else "") + f" ({visible(char)})"
+
+
+def visible(value: str) -> str:
+    """`value` as a JSON string, with invisible characters (controls, format characters,
+    combining marks, separators other than the space) escaped: `"zero\\u200bwidth"`."""
+    import unicodedata
+
+    text = json.dumps(value, ensure_ascii=False)
+    if text.isascii() or (
+        text.isprintable() and all(unicodedata.category(char)[0] != "M" for char in text)
+    ):
+        return text
+    return "".join(
+        char
+        if char == " " or unicodedata.category(char)[0] not in "CZM"
+        else (f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
+        for char in text
+    )
+
+
+def ecma_regex(pattern: str) -> EcmaPattern:
+    return EcmaPattern(pattern)
+
+
+_ASCII_MEMBERS = {"L": "A-Za-z", "Z": " ", "N": "0-9"}
+
+
+def _translate(pattern: str, *, unicode: bool) -> str:
     out: list[str] = []
     in_class = False
     index = 0
@@ -255,7 +322,16 @@ def ecma_regex(pattern: str) -> re.Pattern[str]:
             escape = pattern[index : index + 2]
             if escape == "\\d":
                 out.append("0-9" if in_class else "[0-9]")
-            elif escape[1:] in ("D", "w", "W", "s", "S", "b", "B"):
+            elif escape == "\\p":
+                end = pattern.find("}", index)
+                name = pattern[index + 3 : end]
+                if pattern[index + 2 : index + 3] != "{" or name not in _ASCII_MEMBERS:
+                    raise ValueError(f"the validator does not translate {escape} in {pattern!r}")
+                members = _unicode_members(name) if unicode else _ASCII_MEMBERS[name]
+                out.append(members if in_class else f"[{members}]")
+                index = end + 1
+                continue
+            elif escape[1:] in ("D", "w", "W", "s", "S", "b", "B", "P"):
                 raise ValueError(f"the validator does not translate {escape} in {pattern!r}")
             else:
                 out.append(escape)
@@ -274,7 +350,20 @@ def ecma_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(char)
         index += 1
-    return re.compile("".join(out))
+    return "".join(out)
+
+
+def _unicode_members(category: str) -> str:
+    """A class body for the code points of a Unicode general category (`L`, `Z`, `N`)."""
+    from runner.spec.unicode_ranges import RANGES
+
+    body = []
+    for word in RANGES[category].split():
+        low, _, high = word.partition("-")
+        body.append(f"\\U{int(low, 16):08x}")
+        if high:
+            body.append(f"-\\U{int(high, 16):08x}")
+    return "".join(body)
 
 
 def _typed(kind: str, checks: list[Check]) -> Check:

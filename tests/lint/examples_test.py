@@ -11,12 +11,16 @@ import pytest
 
 from runner.findings import RULES
 from runner.spec.loader import MAX_FILE_BYTES
-from runner.state import JobRecord, State
-from runner.state.local import LocalStateStore
+from runner.state import JobRecord, State, open_store
 from tests.lint.support import EXAMPLES, REPO, finding_lines, lint_json, run_lint
 
 POSITIVE = sorted((EXAMPLES / "positive").glob("*.yaml"))
-SPECS_PER_FILE = {"every-field.yaml": 1, "minimal.yaml": 1, "multi-document.yaml": 3}
+SPECS_PER_FILE = {
+    "every-field.yaml": 1,
+    "integral-num-results.yaml": 1,
+    "minimal.yaml": 1,
+    "multi-document.yaml": 3,
+}
 NEGATIVE = sorted(path for path in (EXAMPLES / "negative").iterdir() if path.suffix != ".expected")
 # Rules no committed example can show: they need a file made at test time (below), or a
 # schema keyword the v1 schema does not use.
@@ -59,7 +63,9 @@ def test_negative_example_gives_its_findings(
     prefix = _relative(path) + ("/" if path.is_dir() else "")
     expected = path.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
     assert finding_lines(document, prefix) == expected
-    assert status == 1
+    # Warnings are shown but fail nothing: an example of warnings only passes.
+    errors = [finding for finding in document["findings"] if finding["severity"] == "error"]
+    assert status == (1 if errors else 0)
     # Alias bombs and deep nesting are refused early, not expanded.
     assert elapsed < 2.0
 
@@ -68,7 +74,8 @@ def test_all_positive_examples_together_are_clean(
     capsys: pytest.CaptureFixture[str], no_state: Path
 ) -> None:
     status, out, _ = run_lint(capsys, _relative(EXAMPLES / "positive"), state=no_state)
-    assert (status, out) == (0, f"{len(POSITIVE)} files, 5 specs: no findings\n")
+    specs = sum(SPECS_PER_FILE.values())
+    assert (status, out) == (0, f"{len(POSITIVE)} files, {specs} specs: no findings\n")
 
 
 def test_every_rule_has_a_negative_example() -> None:
@@ -136,7 +143,7 @@ def test_spec_changed_after_its_job_was_submitted(
 ) -> None:
     spec = EXAMPLES / "positive" / "minimal.yaml"
     state_path = tmp_path / "state.json"
-    store = LocalStateStore(state_path)
+    store = open_store(str(state_path))
     store.write(
         State.new().with_job(_record("weekly_affinity_1", request_digest="1" * 64)), expected=None
     )
@@ -159,7 +166,7 @@ def test_unchanged_spec_of_a_submitted_job_is_clean(
     loaded = load_specs([spec], root=REPO)
     state_path = tmp_path / "state.json"
     digest = loaded.specs[0].request_digest
-    LocalStateStore(state_path).write(
+    open_store(str(state_path)).write(
         State.new().with_job(_record("weekly_affinity_1", request_digest=digest)), expected=None
     )
     status, out, _ = run_lint(capsys, _relative(spec), state=state_path)

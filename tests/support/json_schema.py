@@ -30,9 +30,20 @@ EcmaDraft202012Validator: Any = jsonschema.validators.extend(
 )
 
 
+_FORMATS = jsonschema.FormatChecker()
+
+
+@_FORMATS.checks("regex", raises=regress.RegressError)  # type: ignore[untyped-decorator]
+def _is_ecma_regex(instance: object) -> bool:
+    # The metaschema's `format: regex` is ECMA-262, as for `pattern`: `\p{L}` is one.
+    if isinstance(instance, str):
+        _regex(instance)
+    return True
+
+
 def check_schema(schema: dict[str, Any]) -> None:
     """Raises if `schema` is not a valid draft 2020-12 schema."""
-    Draft202012Validator.check_schema(schema)
+    Draft202012Validator.check_schema(schema, format_checker=_FORMATS)
 
 
 def is_valid(schema: dict[str, Any], instance: Any) -> bool:
