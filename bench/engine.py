@@ -1,4 +1,5 @@
-"""Benchmark of the local engine: training, then one batch segment job, each beside its target.
+"""Benchmark of the local engine: training, a batch segment job and a batch inference job,
+each beside its target.
 
     .venv/bin/python -m bench.engine   # 100,000 users, 20,000 items, 2,000,000 interactions
 
@@ -22,14 +23,19 @@ import numpy as np
 
 from runner.engine.datasets import read_dataset
 from runner.engine.demo import generate_demo_dataset
+from runner.engine.inference import execute_inference_job
 from runner.engine.jobs import execute_job
 from runner.engine.model import ITEM_AFFINITY, train
+from runner.engine.recommender import train_recommender
 from runner.engine.store import ModelStore
 
 GIB = 1 << 30
 TRAIN_TARGET_SECONDS = 30.0
 JOB_TARGET_SECONDS = 5.0
 JOB_TARGET_BYTES = GIB
+INFERENCE_RECIPE = "aws-user-personalization-v2"
+INFERENCE_TARGET_SECONDS = 10.0
+INFERENCE_TARGET_BYTES = GIB
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=10)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--num-results", type=int, default=1_000)
+    parser.add_argument("--inference-users", type=int, default=10_000)
+    parser.add_argument("--inference-results", type=int, default=25)
     parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temp dir)")
-    parser.add_argument("--phase", choices=["data", "train", "job"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase",
+        choices=["data", "train", "job", "train-inference", "inference"],
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args(argv)
     if args.phase is not None:
         return _phase(args)
@@ -88,7 +100,40 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
         f"target <= 1 GiB {_verdict(ok_memory)}\n"
         f"    segment precision (planted groups) {_precision(workdir):.3f}"
     )
-    return 0 if ok_train and ok_time and ok_memory else 1
+    trained_inference = _in_subprocess(args, workdir, "train-inference")
+    ok_train_inference = trained_inference.seconds <= TRAIN_TARGET_SECONDS
+    print(
+        f"  train ({INFERENCE_RECIPE}) {trained_inference.seconds:6.2f} s  "
+        f"peak {trained_inference.peak_bytes / GIB:5.2f} GiB   target <= "
+        f"{TRAIN_TARGET_SECONDS:.0f} s {_verdict(ok_train_inference)} {_extras(trained_inference)}"
+    )
+    inference = _in_subprocess(args, workdir, "inference")
+    ok_inference_time = inference.wall_seconds <= INFERENCE_TARGET_SECONDS
+    ok_inference_memory = inference.peak_bytes <= INFERENCE_TARGET_BYTES
+    print(
+        f"  inference job: {args.inference_users:,} users x numResults "
+        f"{args.inference_results}\n"
+        f"    time, whole process          {inference.wall_seconds:6.2f} s             "
+        f"target <= {INFERENCE_TARGET_SECONDS:.0f} s {_verdict(ok_inference_time)}\n"
+        f"    time, load model + run job   {inference.seconds:6.2f} s\n"
+        f"    peak RSS                     {inference.peak_bytes / GIB:6.2f} GiB           "
+        f"target <= 1 GiB {_verdict(ok_inference_memory)}\n"
+        f"    recommendation precision (planted groups) {_inference_precision(workdir):.3f}"
+    )
+    return (
+        0
+        if all(
+            (
+                ok_train,
+                ok_time,
+                ok_memory,
+                ok_train_inference,
+                ok_inference_time,
+                ok_inference_memory,
+            )
+        )
+        else 1
+    )
 
 
 def _in_subprocess(args: argparse.Namespace, workdir: Path, phase: str) -> Figures:
@@ -105,6 +150,8 @@ def _in_subprocess(args: argparse.Namespace, workdir: Path, phase: str) -> Figur
         f"--groups={args.groups}",
         f"--queries={args.queries}",
         f"--num-results={args.num_results}",
+        f"--inference-users={args.inference_users}",
+        f"--inference-results={args.inference_results}",
     ]
     started = time.perf_counter()
     process = subprocess.Popen(command)
@@ -150,6 +197,36 @@ def _phase(args: argparse.Namespace) -> int:
             p.stat().st_size for p in (workdir / "store" / "datasets").glob("*.npz")
         )
         extra["model file"] = f"{size / 1e6:.0f} MB"
+    elif args.phase == "train-inference":
+        dataset = store.load_dataset("bench")
+        loaded = time.perf_counter()
+        recommender = train_recommender(dataset, recipe=INFERENCE_RECIPE)
+        extra["fit"] = f"{time.perf_counter() - loaded:.2f} s"
+        version = store.save_solution_version(
+            recommender, solution="bench-inference", dataset="bench", fingerprint=dataset.digest()
+        )
+        (workdir / "inference-arn").write_text(version.arn, encoding="utf-8")
+    elif args.phase == "inference":
+        rng = np.random.default_rng(3)
+        users = rng.choice(args.users, size=args.inference_users, replace=False)
+        inputs = workdir / "s3" / "bench" / "in-users" / "users.jsonl"
+        inputs.parent.mkdir(parents=True, exist_ok=True)
+        inputs.write_text(
+            "".join(json.dumps({"userId": f"u{k}"}) + "\n" for k in users.tolist()),
+            encoding="utf-8",
+        )
+        started = time.perf_counter()
+        request = {
+            "jobName": "bench-inference",
+            "solutionVersionArn": (workdir / "inference-arn").read_text(encoding="utf-8"),
+            "numResults": args.inference_results,
+            "jobInput": {"s3DataSource": {"path": "s3://bench/in-users/"}},
+            "jobOutput": {"s3DataDestination": {"path": "s3://bench/out-users/"}},
+        }
+        failure = execute_inference_job(request, s3_root=workdir / "s3", models=store)
+        if failure is not None:
+            raise SystemExit(failure)
+        np.save(workdir / "queried_users.npy", users)
     else:
         rng = np.random.default_rng(2)
         items = rng.choice(args.items, size=args.queries, replace=False)
@@ -187,6 +264,21 @@ def _precision(workdir: Path) -> float:
     for item, line in zip(items.tolist(), lines.splitlines(), strict=True):
         users = [int(user[1:]) for user in json.loads(line)["output"]["recommendedUsers"]]
         hits.append(float(np.mean(user_groups[users] == item_groups[item])))
+    return float(np.mean(hits))
+
+
+def _inference_precision(workdir: Path) -> float:
+    """How many recommended items of each user belong to the user's planted group."""
+    users = np.load(workdir / "queried_users.npy")
+    user_groups = np.load(workdir / "user_groups.npy")
+    item_groups = np.load(workdir / "item_groups.npy")
+    out = workdir / "s3" / "bench" / "out-users" / "users.jsonl.out"
+    hits = []
+    for user, line in zip(
+        users.tolist(), out.read_text(encoding="utf-8").splitlines(), strict=True
+    ):
+        items = [int(item[1:]) for item in json.loads(line)["output"]["recommendedItems"]]
+        hits.append(float(np.mean(item_groups[items] == user_groups[user])))
     return float(np.mean(hits))
 
 

@@ -277,8 +277,12 @@ def _keys(scores: Scores, tiebreak: NDArray[np.int64], n_items: int) -> NDArray[
     deterministic. What is not allowed gets the key 1, after every allowed item.
     """
     shift = max(int(n_items - 1).bit_length(), 1)
-    bits = np.ascontiguousarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
-    return -((bits << shift) | tiebreak) - 1
+    keys = np.ascontiguousarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
+    keys <<= shift
+    keys |= tiebreak
+    np.negative(keys, out=keys)
+    keys -= 1
+    return keys
 
 
 def _rows(ids: NDArray[np.str_], wanted: list[str]) -> Rows:
