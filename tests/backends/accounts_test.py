@@ -15,6 +15,7 @@ from runner.backends.aws import AwsBackend
 from runner.commands.common import opened_backend
 from runner.config import AccountAccess, load_settings
 from runner.errors import BackendError
+from runner.kinds import BATCH_SEGMENT_JOB
 from tests.support.cli import run_cli
 from tests.support.job_requests import job_arn, job_request
 from tests.support.job_specs import spec_yaml, write_specs
@@ -94,10 +95,12 @@ def test_each_account_s_jobs_are_signed_with_its_profile(
         AccountAccess(ACCOUNT_B, profile="growth-b"),
     )
 
-    arn_a = backend.create_job(job_request("promo-a", account=ACCOUNT_A))
-    arn_b = backend.create_job(job_request("promo-b", account=ACCOUNT_B))
-    backend.describe_job(arn_a)
-    listed = list(backend.list_jobs(partition="aws", region="us-east-1", account=ACCOUNT_B))
+    arn_a = backend.create_job(BATCH_SEGMENT_JOB, job_request("promo-a", account=ACCOUNT_A))
+    arn_b = backend.create_job(BATCH_SEGMENT_JOB, job_request("promo-b", account=ACCOUNT_B))
+    backend.describe_job(BATCH_SEGMENT_JOB, arn_a)
+    listed = list(
+        backend.list_jobs(BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account=ACCOUNT_B)
+    )
     backend.list_tags(arn_b)
 
     assert (arn_a, arn_b) == (
@@ -130,7 +133,7 @@ def test_an_account_without_an_entry_uses_the_default_chain(
         backend_of, personalize_server, AccountAccess(ACCOUNT_A, profile="growth-a")
     )
 
-    backend.create_job(job_request("promo-b", account=ACCOUNT_B))
+    backend.create_job(BATCH_SEGMENT_JOB, job_request("promo-b", account=ACCOUNT_B))
 
     # `aws_environment`'s credentials, and no check: the default chain is the user's own.
     assert signed_by(personalize_server) == [(CREATE, "testing")]
@@ -147,8 +150,8 @@ def test_a_role_is_assumed_for_its_account_s_calls(
         AccountAccess(ACCOUNT_B, role_arn=role_arn, external_id="acme-7f3c"),
     )
 
-    arn = backend.create_job(job_request("promo-b", account=ACCOUNT_B))
-    backend.describe_job(arn)
+    arn = backend.create_job(BATCH_SEGMENT_JOB, job_request("promo-b", account=ACCOUNT_B))
+    backend.describe_job(BATCH_SEGMENT_JOB, arn)
 
     (create, create_key), (describe, describe_key) = signed_by(personalize_server)
     assert (create, describe) == (CREATE, "DescribeBatchSegmentJob")
@@ -174,8 +177,8 @@ def test_assumed_credentials_are_refreshed_before_they_expire(
         AccountAccess(ACCOUNT_B, role_arn=role_arn, session_name="ci-42", duration_seconds=900),
     )
 
-    arn = backend.create_job(job_request("promo-b", account=ACCOUNT_B))
-    backend.describe_job(arn)
+    arn = backend.create_job(BATCH_SEGMENT_JOB, job_request("promo-b", account=ACCOUNT_B))
+    backend.describe_job(BATCH_SEGMENT_JOB, arn)
 
     keys = [key for _, key in signed_by(personalize_server)]
     assert len(set(keys)) == 2
@@ -192,7 +195,7 @@ def test_a_role_in_another_partition_is_assumed_at_its_partition_s_sts(
     )
     request = job_request("promo-cn", account=ACCOUNT_B, region="cn-north-1", partition="aws-cn")
 
-    arn = backend.create_job(request)
+    arn = backend.create_job(BATCH_SEGMENT_JOB, request)
 
     assert arn == job_arn("promo-cn", account=ACCOUNT_B, region="cn-north-1", partition="aws-cn")
     assert [(call.action, call.region) for call in sts_server.calls] == [
@@ -220,9 +223,15 @@ def test_credentials_of_another_account_are_refused_before_any_call(
     )
 
     with pytest.raises(BackendError) as listing:
-        list(backend.list_jobs(partition="aws", region="us-east-1", account=ACCOUNT_B))
+        list(
+            backend.list_jobs(
+                BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account=ACCOUNT_B
+            )
+        )
     with pytest.raises(BackendError) as describing:
-        backend.describe_job(job_arn("promo-b", account=ACCOUNT_B, region="eu-west-1"))
+        backend.describe_job(
+            BATCH_SEGMENT_JOB, job_arn("promo-b", account=ACCOUNT_B, region="eu-west-1")
+        )
 
     assert (str(listing.value), str(describing.value)) == (expected, expected)
     assert personalize_server.calls == []
@@ -239,7 +248,7 @@ def test_a_missing_profile_names_the_account(
     )
 
     with pytest.raises(BackendError) as info:
-        backend.create_job(job_request("promo-b", account=ACCOUNT_B))
+        backend.create_job(BATCH_SEGMENT_JOB, job_request("promo-b", account=ACCOUNT_B))
 
     assert str(info.value) == (
         f"account {ACCOUNT_B}: cannot use the profile 'growth-b': The config profile "
@@ -259,7 +268,7 @@ def test_refused_credentials_name_the_account_and_the_profile(
     )
 
     with pytest.raises(BackendError) as info:
-        backend.create_job(job_request("promo-a", account=ACCOUNT_A))
+        backend.create_job(BATCH_SEGMENT_JOB, job_request("promo-a", account=ACCOUNT_A))
 
     assert str(info.value) == (
         f"account {ACCOUNT_A}: cannot use the profile 'growth-a': Unable to locate "
@@ -281,13 +290,17 @@ def test_two_regions_of_an_account_are_two_clients_and_one_check(
         backend_of, personalize_server, AccountAccess(ACCOUNT_B, profile="growth-b")
     )
 
-    backend.create_job(job_request("east", account=ACCOUNT_B))
-    backend.create_job(job_request("west", account=ACCOUNT_B, region="eu-west-1"))
-    backend.create_job(job_request("east-a", account=ACCOUNT_A))
-    west = list(backend.list_jobs(partition="aws", region="eu-west-1", account=ACCOUNT_B))
+    backend.create_job(BATCH_SEGMENT_JOB, job_request("east", account=ACCOUNT_B))
+    backend.create_job(
+        BATCH_SEGMENT_JOB, job_request("west", account=ACCOUNT_B, region="eu-west-1")
+    )
+    backend.create_job(BATCH_SEGMENT_JOB, job_request("east-a", account=ACCOUNT_A))
+    west = list(
+        backend.list_jobs(BATCH_SEGMENT_JOB, partition="aws", region="eu-west-1", account=ACCOUNT_B)
+    )
 
     assert [job.name for job in west] == ["west"]
-    assert sorted(backend._clients) == [
+    assert sorted(backend.clients.opened()) == [
         (ACCOUNT_A, "us-east-1"),
         (ACCOUNT_B, "eu-west-1"),
         (ACCOUNT_B, "us-east-1"),
@@ -308,7 +321,7 @@ def test_the_region_decides_the_endpoint_and_its_partition(
     aws_environment: None, boto3_session: boto3.Session, region: str, endpoint: str
 ) -> None:
     with AwsBackend(session=boto3_session) as backend:
-        client = backend._client(ACCOUNT_A, region)
+        client = backend.clients.personalize(ACCOUNT_A, region)
 
         assert client.meta.endpoint_url == endpoint
 

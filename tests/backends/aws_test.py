@@ -22,7 +22,9 @@ from runner.backends import (
     Throttled,
     Unavailable,
 )
-from runner.backends.aws import AwsBackend, RetryMode
+from runner.backends.aws import AwsBackend
+from runner.boto import RetryMode
+from runner.kinds import BATCH_SEGMENT_JOB
 from tests.support.clock import EPOCH, ManualClock
 from tests.support.job_requests import (
     INPUT_PATH,
@@ -60,10 +62,12 @@ def test_create_describe_list_and_tags(
 ) -> None:
     request = job_request(numResults=100, tags=[{"tagKey": "team", "tagValue": "growth"}])
 
-    arn = aws_backend.create_job(request)
-    description = aws_backend.describe_job(arn)
+    arn = aws_backend.create_job(BATCH_SEGMENT_JOB, request)
+    description = aws_backend.describe_job(BATCH_SEGMENT_JOB, arn)
     listed = list(
-        aws_backend.list_jobs(partition="aws", region="us-east-1", account="123456789012")
+        aws_backend.list_jobs(
+            BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account="123456789012"
+        )
     )
     tags = aws_backend.list_tags(arn)
 
@@ -92,10 +96,10 @@ def test_create_describe_list_and_tags(
 def test_final_statuses_and_failure_reasons_come_through(
     aws_backend: AwsBackend, manual_clock: ManualClock
 ) -> None:
-    arn = aws_backend.create_job(job_request())
+    arn = aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
     manual_clock.advance(70)
 
-    summary = aws_backend.describe_job(arn).summary
+    summary = aws_backend.describe_job(BATCH_SEGMENT_JOB, arn).summary
 
     assert (summary.status, summary.failure_reason, summary.updated_at) == (
         CREATE_FAILED,
@@ -107,14 +111,18 @@ def test_final_statuses_and_failure_reasons_come_through(
 def test_each_arn_s_region_gets_its_own_client(
     aws_backend: AwsBackend, personalize_server: PersonalizeServer
 ) -> None:
-    aws_backend.create_job(job_request("east"))
-    aws_backend.create_job(job_request("west", region="eu-west-1"))
-    aws_backend.create_job(job_request("east-again"))
+    aws_backend.create_job(BATCH_SEGMENT_JOB, job_request("east"))
+    aws_backend.create_job(BATCH_SEGMENT_JOB, job_request("west", region="eu-west-1"))
+    aws_backend.create_job(BATCH_SEGMENT_JOB, job_request("east-again"))
 
-    west = list(aws_backend.list_jobs(partition="aws", region="eu-west-1", account="123456789012"))
+    west = list(
+        aws_backend.list_jobs(
+            BATCH_SEGMENT_JOB, partition="aws", region="eu-west-1", account="123456789012"
+        )
+    )
 
     assert [job.name for job in west] == ["west"]
-    assert sorted(aws_backend._clients) == [
+    assert sorted(aws_backend.clients.opened()) == [
         ("123456789012", "eu-west-1"),
         ("123456789012", "us-east-1"),
     ]
@@ -131,7 +139,9 @@ def test_listing_pages_by_100_and_keeps_to_the_account(
     service.create_batch_segment_job(job_request("theirs", account="210987654321"))
 
     listed = list(
-        aws_backend.list_jobs(partition="aws", region="us-east-1", account="123456789012")
+        aws_backend.list_jobs(
+            BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account="123456789012"
+        )
     )
 
     assert [job.name for job in listed] == [f"job-{index:03}" for index in reversed(range(150))]
@@ -151,7 +161,9 @@ def test_statuses_are_normalized(
         state["jobs"][0]["job"]["status"] = "IN PROGRESS"
     manual_clock.advance(1)
 
-    (summary,) = aws_backend.list_jobs(partition="aws", region="us-east-1", account="123456789012")
+    (summary,) = aws_backend.list_jobs(
+        BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account="123456789012"
+    )
 
     assert summary.status == "CREATE IN_PROGRESS"
 
@@ -161,7 +173,7 @@ def test_throttling_is_retried(
 ) -> None:
     personalize_server.throttle(2, operation=CREATE)
 
-    arn = aws_backend.create_job(job_request())
+    arn = aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
 
     assert arn == job_arn("holiday-promo")
     assert personalize_server.count(CREATE) == 3
@@ -175,7 +187,7 @@ def test_throttling_that_outlasts_the_retries_is_throttled(
     personalize_server.throttle(4, code=code)
 
     with pytest.raises(Throttled) as raised:
-        aws_backend.describe_job(job_arn("holiday-promo"))
+        aws_backend.describe_job(BATCH_SEGMENT_JOB, job_arn("holiday-promo"))
 
     assert raised.value.message == "Rate exceeded"
     assert personalize_server.count() == 4
@@ -187,7 +199,7 @@ def test_server_errors_are_retried(
 ) -> None:
     personalize_server.fail(3, status=status)
 
-    aws_backend.create_job(job_request())
+    aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
 
     assert personalize_server.count(CREATE) == 4
     assert service_jobs(personalize_server) == ["holiday-promo"]
@@ -199,7 +211,7 @@ def test_server_errors_that_outlast_the_retries_are_unavailable(
     personalize_server.fail(4, status=503)
 
     with pytest.raises(Unavailable, match="ServiceUnavailable"):
-        aws_backend.create_job(job_request())
+        aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
 
     assert service_jobs(personalize_server) == []
 
@@ -211,7 +223,7 @@ def test_a_lost_create_response_surfaces_as_resource_already_exists(
     personalize_server.lose_response(how="close" if how == "close" else "error")
 
     with pytest.raises(ResourceAlreadyExists) as raised:
-        aws_backend.create_job(job_request())
+        aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
 
     assert raised.value.message == (
         f"Another resource with Arn {job_arn('holiday-promo')} already exists."
@@ -224,11 +236,11 @@ def test_the_quota_surfaces_as_limit_exceeded(
     aws_backend: AwsBackend, personalize_server: PersonalizeServer
 ) -> None:
     for index in range(5):
-        aws_backend.create_job(job_request(f"job-{index}"))
+        aws_backend.create_job(BATCH_SEGMENT_JOB, job_request(f"job-{index}"))
     personalize_server.clear_calls()
 
     with pytest.raises(LimitExceeded, match="limit of 5 batch segment jobs"):
-        aws_backend.create_job(job_request("sixth"))
+        aws_backend.create_job(BATCH_SEGMENT_JOB, job_request("sixth"))
 
     # botocore counts LimitExceededException as throttling and would retry it 3 times: for
     # a create it means 5 jobs in flight, so it surfaces at once (the reconciler waits).
@@ -242,8 +254,12 @@ def test_throttling_of_a_create_is_still_retried_and_other_limits_too(
     personalize_server.throttle(1, operation=CREATE)
     personalize_server.throttle(1, operation="ListBatchSegmentJobs", code="LimitExceededException")
 
-    aws_backend.create_job(job_request())
-    jobs = list(aws_backend.list_jobs(partition="aws", region="us-east-1", account="123456789012"))
+    aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
+    jobs = list(
+        aws_backend.list_jobs(
+            BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account="123456789012"
+        )
+    )
 
     assert personalize_server.count(CREATE) == 2
     assert personalize_server.count("ListBatchSegmentJobs") == 2
@@ -253,7 +269,7 @@ def test_throttling_of_a_create_is_still_retried_and_other_limits_too(
 def test_the_service_s_validation_surfaces_as_invalid_input(aws_backend: AwsBackend) -> None:
     # botocore checks types and minimum lengths, not patterns: the service does.
     with pytest.raises(InvalidInput, match="at 'jobName' failed to satisfy constraint"):
-        aws_backend.create_job(job_request("holiday promo"))
+        aws_backend.create_job(BATCH_SEGMENT_JOB, job_request("holiday promo"))
 
 
 def test_botocore_s_validation_surfaces_as_invalid_input(
@@ -263,21 +279,23 @@ def test_botocore_s_validation_surfaces_as_invalid_input(
     del request["roleArn"]
 
     with pytest.raises(InvalidInput, match="Missing required parameter"):
-        aws_backend.create_job(request)
+        aws_backend.create_job(BATCH_SEGMENT_JOB, request)
 
     assert personalize_server.calls == []
 
 
 def test_unknown_jobs_are_not_found(aws_backend: AwsBackend) -> None:
     with pytest.raises(ResourceNotFound):
-        aws_backend.describe_job(job_arn("nobody"))
+        aws_backend.describe_job(BATCH_SEGMENT_JOB, job_arn("nobody"))
     with pytest.raises(ResourceNotFound):
         aws_backend.list_tags(job_arn("nobody"))
 
 
 def test_an_arn_without_a_region_is_invalid_input(aws_backend: AwsBackend) -> None:
     with pytest.raises(InvalidInput, match="names no region"):
-        aws_backend.describe_job("arn:aws:personalize::123456789012:batch-segment-job/x")
+        aws_backend.describe_job(
+            BATCH_SEGMENT_JOB, "arn:aws:personalize::123456789012:batch-segment-job/x"
+        )
 
 
 def test_read_timeouts_that_outlast_the_retries_are_unavailable(
@@ -294,7 +312,7 @@ def test_read_timeouts_that_outlast_the_retries_are_unavailable(
         ) as backend,
         pytest.raises(Unavailable, match="Read timeout"),
     ):
-        backend.describe_job(job_arn("holiday-promo"))
+        backend.describe_job(BATCH_SEGMENT_JOB, job_arn("holiday-promo"))
 
     assert personalize_server.count() == 2
 
@@ -304,7 +322,7 @@ def test_a_slow_answer_within_the_timeout_is_fine(
 ) -> None:
     personalize_server.delay(0.2, operation=CREATE)
 
-    aws_backend.create_job(job_request())
+    aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
 
     assert personalize_server.count(CREATE) == 1
 
@@ -322,7 +340,7 @@ def test_an_endpoint_that_does_not_answer_is_unavailable(
         ) as backend,
         pytest.raises(Unavailable, match="Could not connect to the endpoint URL"),
     ):
-        backend.describe_job(job_arn("holiday-promo"))
+        backend.describe_job(BATCH_SEGMENT_JOB, job_arn("holiday-promo"))
 
 
 def test_credentials_and_endpoint_come_from_the_environment(
@@ -330,7 +348,7 @@ def test_credentials_and_endpoint_come_from_the_environment(
 ) -> None:
     # `personalize_server` set AWS_ENDPOINT_URL_PERSONALIZE and dummy credentials.
     with AwsBackend() as backend:
-        arn = backend.create_job(job_request())
+        arn = backend.create_job(BATCH_SEGMENT_JOB, job_request())
 
     assert arn == job_arn("holiday-promo")
     assert personalize_server.count(CREATE) == 1
@@ -346,8 +364,8 @@ def test_the_retry_mode_is_selectable(
         endpoint_url=personalize_server.endpoint_url,
         session=boto3_session,
     ) as backend:
-        backend.create_job(job_request())
-        client = backend._client("123456789012", "us-east-1")
+        backend.create_job(BATCH_SEGMENT_JOB, job_request())
+        client = backend.clients.personalize("123456789012", "us-east-1")
         retries = client.meta.config.retries  # type: ignore[attr-defined]
 
     assert retries == {"mode": mode, "total_max_attempts": 3}
@@ -360,7 +378,7 @@ def test_active_jobs(
     (personalize_server.service.s3_root / "acme-personalize/batch/in/items.jsonl").write_text(
         '{"itemId": "105"}\n'
     )
-    arn = aws_backend.create_job(job_request())
+    arn = aws_backend.create_job(BATCH_SEGMENT_JOB, job_request())
     manual_clock.advance(70)
 
-    assert aws_backend.describe_job(arn).summary.status == ACTIVE
+    assert aws_backend.describe_job(BATCH_SEGMENT_JOB, arn).summary.status == ACTIVE

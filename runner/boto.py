@@ -1,0 +1,411 @@
+"""boto3 and botocore: the one module that imports them.
+
+Sessions, the clients of each account and region, their retry configuration, and the
+decoding of botocore's errors into the runner's own: `ServiceError`s of
+`runner.backends` for Personalize, `S3Error` for the state store. Importing this module
+needs the `[aws]` extra; the aws backend and the S3 store import it only when they are
+used, so that `lint` and `plan` never load boto3.
+
+An account that `personalize-runner.yaml` names is reached through its own profile, or
+through a role assumed with the default chain's credentials (refreshed before they
+expire); before its first call, its credentials are checked (STS `GetCallerIdentity`) to
+be the account's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from runner.errors import BackendError
+from runner.extras import require_extra
+
+require_extra("aws", "boto3", "botocore")
+
+import boto3  # noqa: E402 (after the check that names the extra)
+import botocore.session  # noqa: E402
+from botocore import exceptions, xform_name  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.credentials import (  # noqa: E402
+    CredentialProvider,
+    CredentialResolver,
+    DeferredRefreshableCredentials,
+)
+
+from runner.backends import (  # noqa: E402
+    SERVICE_ERRORS,
+    InvalidInput,
+    LimitExceeded,
+    ServiceError,
+    Throttled,
+    Unavailable,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_personalize.client import PersonalizeClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts.client import STSClient
+
+    from runner.config import AccountAccess
+
+RetryMode = Literal["standard", "adaptive"]
+Session = boto3.Session
+ClientError = exceptions.ClientError
+
+# Error codes of throttling answers; botocore retries them, these outlasted the retries.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+    }
+)
+
+
+def client_config(
+    *,
+    retry_mode: RetryMode = "standard",
+    max_attempts: int,
+    connect_timeout: float = 60.0,
+    read_timeout: float = 60.0,
+) -> Config:
+    """botocore's retries (`max_attempts` counts the first call) and timeouts (botocore's
+    defaults: 60 s)."""
+    return Config(
+        retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+
+
+class Clients:
+    """The Personalize clients of each account and region, made on first use.
+
+    The default session (boto3's default chain, `profile` if given, or `session` as it
+    is) serves the accounts that `accounts` does not name, and assumes the roles of those
+    it names with a `role_arn`; `verify_accounts` checks the credentials of each account
+    of `accounts` before its first call. Thread-safe (boto3 sessions are not; clients are).
+    """
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        session: boto3.Session | None = None,
+        accounts: Mapping[str, AccountAccess] | None = None,
+        verify_accounts: bool = True,
+        refuse_at_once: Iterable[str] = (),
+    ) -> None:
+        self.config = config
+        self.endpoint_url = endpoint_url
+        self.profile = profile
+        self.accounts = dict(accounts or {})
+        self.verify_accounts = verify_accounts
+        # Operations whose quota refusal is not retried (see `_quota_refusal_at_once`).
+        self.refuse_at_once = tuple(refuse_at_once)
+        self._session = session
+        # The sessions of the accounts in `accounts`, and why the others were refused.
+        self._account_sessions: dict[str, boto3.Session] = {}
+        self._refused: dict[str, str] = {}
+        self._clients: dict[tuple[str, str], PersonalizeClient] = {}
+        # The STS clients that assume roles, kept to refresh their credentials.
+        self._sts_clients: list[STSClient] = []
+        self._lock = threading.Lock()
+
+    def personalize(self, account: str, region: str) -> PersonalizeClient:
+        with self._lock:
+            client = self._clients.get((account, region))
+            if client is None:
+                session = self._session_of(account, region)
+                client = session.client(
+                    "personalize",
+                    region_name=region,
+                    endpoint_url=self.endpoint_url,
+                    config=self.config,
+                )
+                for operation in self.refuse_at_once:
+                    client.meta.events.register_first(
+                        f"needs-retry.personalize.{operation}", _quota_refusal_at_once
+                    )
+                self._clients[account, region] = client
+            return client
+
+    def opened(self) -> list[tuple[str, str]]:
+        """The (account, region) of each client made so far."""
+        with self._lock:
+            return list(self._clients)
+
+    def close(self) -> None:
+        """Close the clients' connections; a later call starts again (and checks again)."""
+        with self._lock:
+            clients: list[PersonalizeClient | STSClient] = [*self._clients.values()]
+            clients += self._sts_clients
+            self._clients, self._sts_clients, self._account_sessions = {}, [], {}
+        for client in clients:
+            client.close()
+
+    def _default_session(self) -> boto3.Session:
+        if self._session is None:
+            with service_errors():
+                self._session = boto3.Session(profile_name=self.profile)
+        return self._session
+
+    def _session_of(self, account: str, region: str) -> boto3.Session:
+        """The session that reaches `account`; `region` is where STS is asked, the first
+        time (an account belongs to one partition: any of its regions will do)."""
+        access = self.accounts.get(account)
+        if access is None:
+            return self._default_session()
+        session = self._account_sessions.get(account)
+        if session is not None:
+            return session
+        if account in self._refused:
+            raise BackendError(self._refused[account])
+        try:
+            if access.profile is not None:
+                session = self._profile_session(access)
+            else:
+                session = self._assumed_role_session(access, region)
+            if self.verify_accounts:
+                self._verify(access, session, region)
+        except BackendError as error:
+            self._refused[account] = str(error)
+            raise
+        self._account_sessions[account] = session
+        return session
+
+    def _profile_session(self, access: AccountAccess) -> boto3.Session:
+        with _access_errors(access, "cannot use"):
+            return boto3.Session(profile_name=access.profile)
+
+    def _assumed_role_session(self, access: AccountAccess, region: str) -> boto3.Session:
+        """A session whose credentials come from STS `AssumeRole`, asked for with the
+        default session's credentials at the first call and again before they expire."""
+        sts = self._default_session().client("sts", region_name=region, config=self.config)
+        self._sts_clients.append(sts)
+        arguments: dict[str, Any] = {
+            "RoleArn": access.role_arn,
+            "RoleSessionName": access.session_name,
+        }
+        if access.external_id is not None:
+            arguments["ExternalId"] = access.external_id
+        if access.duration_seconds is not None:
+            arguments["DurationSeconds"] = access.duration_seconds
+
+        def assume_role() -> dict[str, str]:
+            with _access_errors(access, "cannot assume"):
+                credentials = sts.assume_role(**arguments)["Credentials"]
+            return {
+                "access_key": credentials["AccessKeyId"],
+                "secret_key": credentials["SecretAccessKey"],
+                "token": credentials["SessionToken"],
+                "expiry_time": credentials["Expiration"].isoformat(),
+            }
+
+        credentials = DeferredRefreshableCredentials(
+            refresh_using=assume_role, method="assume-role"
+        )
+
+        class AssumedRole(CredentialProvider):
+            METHOD = CANONICAL_NAME = "assume-role"
+
+            def load(self) -> DeferredRefreshableCredentials:
+                return credentials
+
+        core = botocore.session.Session(profile=self.profile)
+        core.register_component("credential_provider", CredentialResolver([AssumedRole()]))
+        return boto3.Session(botocore_session=core)
+
+    def _verify(self, access: AccountAccess, session: boto3.Session, region: str) -> None:
+        """Refuse credentials of another account than `access.account`: otherwise a wrong
+        profile shows as an empty listing or an AccessDenied on somebody else's ARN."""
+        sts = session.client("sts", region_name=region, config=self.config)
+        try:
+            with _access_errors(access, "cannot use"):
+                identity = sts.get_caller_identity()
+        finally:
+            sts.close()
+        if identity["Account"] != access.account:
+            raise BackendError(
+                f"account {access.account}: {access} gives credentials of account "
+                f"{identity['Account']} ({identity['Arn']}), not of {access.account}. "
+                f"{_fix(access)}"
+            )
+
+
+def operation(client: Any, name: str) -> Callable[..., Any]:
+    """The client's method for the API operation `name` (`CreateBatchSegmentJob`)."""
+    method: Callable[..., Any] = getattr(client, xform_name(name))
+    return method
+
+
+def paginator(client: Any, name: str) -> Any:
+    """The client's paginator for the API list operation `name`."""
+    return client.get_paginator(xform_name(name))
+
+
+def _quota_refusal_at_once(response: Any = None, **_: Any) -> None:
+    """Raise `LimitExceeded` for a create that the quota refused, before botocore retries it.
+
+    botocore's standard and adaptive modes retry `LimitExceededException` as throttling
+    (up to `max_attempts`, with backoff); for a create it means "5 jobs in flight", which
+    no retry within seconds cures: the reconciler waits for a free slot.
+    """
+    if response is None:
+        return
+    error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
+    if error.get("Code") == LimitExceeded.code:
+        raise LimitExceeded(error.get("Message") or LimitExceeded.code)
+
+
+def _fix(access: AccountAccess) -> str:
+    if access.profile is not None:
+        return (
+            f"Check the profile {access.profile!r} in the AWS configuration "
+            "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws), or the account's "
+            "entry in personalize-runner.yaml."
+        )
+    return (
+        f"Check that the role {access.role_arn} exists and trusts the runner's own "
+        "credentials (the default AWS credential chain), the external_id if it asks for "
+        "one, and the account's entry in personalize-runner.yaml."
+    )
+
+
+@contextlib.contextmanager
+def _access_errors(access: AccountAccess, doing: str) -> Iterator[None]:
+    """botocore's exceptions while reaching `access.account`, as errors that name the
+    account and how it is reached."""
+    where = f"account {access.account}: {doing} {access}"
+    try:
+        yield
+    except exceptions.ClientError as error:
+        details = error.response.get("Error", {})
+        code = details.get("Code", "")
+        message = details.get("Message", "") or str(error)
+        raise BackendError(f"{where}: {code}: {message}. {_fix(access)}") from error
+    except (
+        exceptions.ProfileNotFound,
+        exceptions.NoCredentialsError,
+        exceptions.PartialCredentialsError,
+        exceptions.TokenRetrievalError,
+        exceptions.SSOError,
+    ) as error:
+        raise BackendError(f"{where}: {error}. {_fix(access)}") from error
+    except (exceptions.HTTPClientError, exceptions.ConnectionError) as error:
+        raise Unavailable(f"{where}: {error}") from error
+
+
+@contextlib.contextmanager
+def service_errors() -> Iterator[None]:
+    """botocore's exceptions during Personalize calls, as the backend's errors."""
+    try:
+        yield
+    except exceptions.ClientError as error:
+        raise service_error(error) from error
+    except exceptions.ParamValidationError as error:
+        raise InvalidInput(str(error)) from error
+    except (exceptions.NoCredentialsError, exceptions.PartialCredentialsError) as error:
+        raise BackendError(
+            f"{error}: configure AWS credentials (AWS_PROFILE, environment variables, "
+            "an instance role, ...) or use the local backend (--backend local)."
+        ) from error
+    except exceptions.ProfileNotFound as error:
+        raise BackendError(f"{error}: check AWS_PROFILE and ~/.aws/config.") from error
+    except (exceptions.HTTPClientError, exceptions.ConnectionError) as error:
+        # Connection errors, timeouts and closed connections that outlasted the retries.
+        raise Unavailable(str(error)) from error
+
+
+def service_error(error: ClientError) -> ServiceError:
+    """The backend error for an error answer of the service."""
+    details = error.response.get("Error", {})
+    code = details.get("Code", "")
+    message = details.get("Message", "") or str(error)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in THROTTLING_CODES:
+        return Throttled(message)
+    if code in SERVICE_ERRORS:
+        return SERVICE_ERRORS[code](message)
+    if status >= 500:
+        return Unavailable(f"{code or status}: {message}")
+    return ServiceError(f"{code}: {message}")
+
+
+# S3, for the state store.
+
+# 412 is S3's answer to a failed precondition; 409 to a conditional write that raced
+# another one on the same key.
+_S3_CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
+_S3_MISSING_CODES = frozenset({"NoSuchKey", "404"})
+_S3_DENIED_CODES = frozenset({"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
+
+_s3_session: boto3.session.Session | None = None
+_s3_session_lock = threading.Lock()
+
+
+def s3_client() -> S3Client:
+    """An S3 client with boto3's default credential chain and endpoint resolution
+    (`AWS_PROFILE`, `AWS_ENDPOINT_URL_S3`, …), and botocore's standard retries."""
+    global _s3_session  # noqa: PLW0603 (one session per process: it caches the API model)
+    # Five retries after the first attempt.
+    config = client_config(max_attempts=6)
+    # Sessions are not thread-safe; the clients they make are.
+    with _s3_session_lock:
+        if _s3_session is None:
+            _s3_session = boto3.session.Session()
+        return _s3_session.client("s3", config=config)
+
+
+class S3Error(Exception):
+    """An error answer of S3 (or of an S3-compatible store)."""
+
+    def __init__(self, code: str, message: str | None) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+    @property
+    def conflict(self) -> bool:
+        """A conditional request whose condition failed, or that raced another one."""
+        return self.code in _S3_CONFLICT_CODES
+
+    @property
+    def missing(self) -> bool:
+        return self.code in _S3_MISSING_CODES
+
+    @property
+    def no_bucket(self) -> bool:
+        return self.code == "NoSuchBucket"
+
+    @property
+    def denied(self) -> bool:
+        """The credentials are refused, or may not do this."""
+        return self.code in _S3_DENIED_CODES
+
+    def __str__(self) -> str:
+        code = self.code or "error"
+        return f"{code}: {self.message}" if self.message else code
+
+
+class S3Unreachable(Exception):
+    """No answer from S3: the network, the endpoint, or no credentials to sign with."""
+
+
+@contextlib.contextmanager
+def s3_errors() -> Iterator[None]:
+    """botocore's exceptions during S3 calls, as `S3Error` and `S3Unreachable`."""
+    try:
+        yield
+    except exceptions.ClientError as error:
+        details: dict[str, Any] = dict(error.response.get("Error", {}))
+        raise S3Error(str(details.get("Code", "")), details.get("Message")) from error
+    except exceptions.BotoCoreError as error:
+        raise S3Unreachable(str(error)) from error
