@@ -120,9 +120,8 @@ def lint_rows(*, quick: bool, runs: int) -> list[Row]:
 
 def recorded_repository(folder: Path, count: int) -> None:
     """`count` spec files, all recorded in the state as a reconcile records them."""
-    from runner.reconciler import job_arn, new_record
     from runner.spec.loader import load_specs
-    from runner.state import State
+    from runner.state import State, new_record
 
     write_specs(folder, count)
     (folder / ".git").mkdir()
@@ -132,7 +131,7 @@ def recorded_repository(folder: Path, count: int) -> None:
     records = [
         new_record(
             spec,
-            job_arn(spec),
+            spec.job_arn,
             recorded_by="created",
             status="ACTIVE",
             description=None,

@@ -24,7 +24,8 @@ from functools import cached_property
 from typing import Any
 
 from runner.errors import PlanError
-from runner.spec import REQUEST_FIELDS, JobSpec, RecordedFile
+from runner.kinds import JobKind
+from runner.spec import JobSpec, RecordedFile
 from runner.state import JobRecord, Snapshot, State
 from runner.times import format_minute
 
@@ -34,6 +35,9 @@ DEFAULT_NUM_RESULTS = 25
 
 Scope = tuple[str, str, str]
 """(partition, region, account): where job names are unique, and the quota counts."""
+
+Group = tuple[JobKind, Scope]
+"""Jobs of one kind in one scope: one listing shows them, and they share a quota."""
 
 
 class Change(StrEnum):
@@ -64,8 +68,9 @@ class RemoteView:
 
     scopes: frozenset[Scope]
     jobs: Mapping[tuple[Scope, str], RemoteJob]
-    # The names of the jobs pending or in progress in each scope listed: quota slots taken.
-    in_flight: Mapping[Scope, frozenset[str]] = field(default_factory=dict)
+    # The names of the jobs pending or in progress of each kind in each scope listed:
+    # quota slots taken.
+    in_flight: Mapping[Group, frozenset[str]] = field(default_factory=dict)
 
     def find(self, scope: Scope, name: str) -> RemoteJob | None:
         return self.jobs.get((scope, name))
@@ -351,7 +356,7 @@ def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | N
             arn=found.arn,
             status=found.status,
         )
-    differences = request_differences(spec.request, found.request, found.tags or ())
+    differences = request_differences(spec.kind, spec.request, found.request, found.tags or ())
     if differences:
         return planned(
             Change.CONFLICT, _exists_otherwise(differences), arn=found.arn, status=found.status
@@ -373,6 +378,7 @@ def _exists_otherwise(differences: Sequence[str]) -> str:
 
 
 def request_differences(
+    kind: JobKind,
     spec_request: Mapping[str, Any],
     remote_request: Mapping[str, Any],
     remote_tags: Iterable[tuple[str, str]],
@@ -388,7 +394,7 @@ def request_differences(
     have.setdefault("numResults", DEFAULT_NUM_RESULTS)
     differences = [
         _difference(field, wanted.get(field), have.get(field))
-        for field in REQUEST_FIELDS
+        for field in kind.request_fields
         if wanted.get(field) != have.get(field)
     ]
     tags = set(remote_tags)

@@ -161,7 +161,9 @@ def test_a_scope_that_was_not_listed_stays_create() -> None:
 def test_tags_of_the_spec_must_all_be_on_the_job() -> None:
     spec = make_spec(tags=[{"tagKey": "team", "tagValue": "search"}])
 
-    differences = request_differences(spec.request, remote_job("holiday-promo").request or {}, [])
+    differences = request_differences(
+        spec.kind, spec.request, remote_job("holiday-promo").request or {}, []
+    )
 
     assert differences == ["tags: the job lacks team=search"]
 

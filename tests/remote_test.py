@@ -4,6 +4,7 @@ describe only for a job whose summary cannot settle the question (issue 5)."""
 from __future__ import annotations
 
 from runner.backends.aws import AwsBackend
+from runner.kinds import BATCH_SEGMENT_JOB
 from runner.planner import Change, make_plan
 from runner.remote import fetch_remote_view
 from runner.state import State
@@ -49,4 +50,6 @@ def test_refresh_lists_pages_and_describes_only_what_summaries_cannot_answer(
         "new": Change.CREATE,
     }
     # The jobs in flight that hold quota slots, for the reconciler to count.
-    assert remote.in_flight == {("aws", "us-east-1", "123456789012"): {"same", "other-version"}}
+    assert remote.in_flight == {
+        (BATCH_SEGMENT_JOB, ("aws", "us-east-1", "123456789012")): {"same", "other-version"}
+    }

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from runner.kinds import JobKind
+
 CREATE_PENDING = "CREATE PENDING"
 CREATE_IN_PROGRESS = "CREATE IN_PROGRESS"
 ACTIVE = "ACTIVE"
@@ -102,7 +104,7 @@ SERVICE_ERRORS: Mapping[str, type[ServiceError]] = {
 
 @dataclass(frozen=True)
 class JobSummary:
-    """What `ListBatchSegmentJobs` tells of a job."""
+    """What a listing (`ListBatchSegmentJobs`) tells of a job."""
 
     name: str
     arn: str
@@ -115,11 +117,10 @@ class JobSummary:
 
 @dataclass(frozen=True)
 class JobDescription:
-    """What `DescribeBatchSegmentJob` tells of a job.
+    """What a describe (`DescribeBatchSegmentJob`) tells of a job.
 
-    `request` holds the `CreateBatchSegmentJob` fields as the service reports them
-    (`jobName`, `solutionVersionArn`, `filterArn`, `numResults`, `jobInput`, `jobOutput`,
-    `roleArn`), so that it can be compared with a spec.
+    `request` holds the kind's create request fields as the service reports them
+    (`JobKind.request_fields`), so that it can be compared with a spec.
     """
 
     summary: JobSummary
@@ -127,18 +128,22 @@ class JobDescription:
 
 
 class Backend(Protocol):
-    """The Personalize calls the runner makes. Region and account come from the ARNs."""
+    """The Personalize calls the runner makes, for jobs of a kind (`runner.kinds`): its
+    create, describe and list operations. Region and account come from the ARNs."""
 
     name: str
 
-    def create_job(self, request: Mapping[str, Any]) -> str:
-        """`CreateBatchSegmentJob`; returns the job's ARN."""
+    def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> str:
+        """The kind's create (`CreateBatchSegmentJob`); returns the job's ARN."""
 
-    def describe_job(self, arn: str) -> JobDescription:
-        """`DescribeBatchSegmentJob`."""
+    def describe_job(self, kind: JobKind, arn: str) -> JobDescription:
+        """The kind's describe (`DescribeBatchSegmentJob`)."""
 
-    def list_jobs(self, *, partition: str, region: str, account: str) -> Iterator[JobSummary]:
-        """`ListBatchSegmentJobs`, every page, for one account and region."""
+    def list_jobs(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> Iterator[JobSummary]:
+        """The kind's listing (`ListBatchSegmentJobs`), every page, newest first, for one
+        account and region."""
 
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         """`ListTagsForResource`: `[{"tagKey": …, "tagValue": …}]`."""

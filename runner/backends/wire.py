@@ -6,23 +6,8 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from runner.arn import Arn
 from runner.backends import JobDescription, JobSummary, normalize_status
-from runner.spec import REQUEST_FIELDS
-
-
-def batch_segment_job_arn(solution_version_arn: str, job_name: str) -> str:
-    """The ARN the service gives a job: same partition, region and account as its model."""
-    model = Arn.parse(solution_version_arn)
-    return str(
-        Arn(
-            model.partition,
-            "personalize",
-            model.region,
-            model.account,
-            f"batch-segment-job/{job_name}",
-        )
-    )
+from runner.kinds import JobKind
 
 
 def to_datetime(value: object) -> datetime.datetime | None:
@@ -40,11 +25,12 @@ def to_datetime(value: object) -> datetime.datetime | None:
     raise TypeError(f"not a timestamp: {value!r}")
 
 
-def job_summary(body: Mapping[str, Any]) -> JobSummary:
-    """A `BatchSegmentJobSummary` or `BatchSegmentJob` body."""
+def job_summary(kind: JobKind, body: Mapping[str, Any]) -> JobSummary:
+    """A summary of the kind's listing (`BatchSegmentJobSummary`), or its description
+    (`BatchSegmentJob`)."""
     return JobSummary(
         name=body["jobName"],
-        arn=body["batchSegmentJobArn"],
+        arn=body[kind.arn_key],
         status=normalize_status(body["status"]),
         solution_version_arn=body.get("solutionVersionArn"),
         created_at=to_datetime(body.get("creationDateTime")),
@@ -53,9 +39,11 @@ def job_summary(body: Mapping[str, Any]) -> JobSummary:
     )
 
 
-def job_description(body: Mapping[str, Any]) -> JobDescription:
-    """A `BatchSegmentJob` body (`DescribeBatchSegmentJob`'s `batchSegmentJob`)."""
+def job_description(kind: JobKind, body: Mapping[str, Any]) -> JobDescription:
+    """The kind's description (`DescribeBatchSegmentJob`'s `batchSegmentJob`)."""
     return JobDescription(
-        summary=job_summary(body),
-        request={field: body[field] for field in REQUEST_FIELDS if body.get(field) is not None},
+        summary=job_summary(kind, body),
+        request={
+            field: body[field] for field in kind.request_fields if body.get(field) is not None
+        },
     )

@@ -20,7 +20,7 @@ from runner.output import writer
 from runner.output.progress import ConsoleListener
 from runner.output.report import render_report_json, render_report_text
 from runner.planner import Plan
-from runner.reconciler import Options, reconcile
+from runner.reconcile.run import Options, reconcile
 from runner.state import LockHolder, open_store
 
 

@@ -1,7 +1,8 @@
 """`personalize-runner status`: the recorded jobs and their last known status.
 
-With --refresh, the jobs that are not final are described (never a final one) and what
-the service says is written to the state, under its lock.
+With --refresh, the jobs that are not final are polled as `reconcile` polls them (one
+list page per kind, account and region, a describe only for a job the page leaves out;
+never a final job) and what the service says is written to the state, under its lock.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from runner.config import Settings
 from runner.errors import ExitStatus
 from runner.output.status import render_status_json, render_status_text
 from runner.output.terminal import wants_color
-from runner.reconciler import describe_jobs, record_statuses, unfinished
+from runner.reconcile.poller import listing_failed, poll_all, unfinished
 from runner.state import LockHolder, open_store
+from runner.state.writer import record_statuses
 
 LOCK_TIMEOUT = 60.0
 
@@ -28,12 +30,14 @@ def run(settings: Settings, *, refresh: bool, output_format: str) -> int:
         jobs = unfinished(state)
         if jobs:
             with opened_backend(settings) as backend:
-                summaries, errors = describe_jobs(backend, jobs)
-            for name, error in sorted(errors.items()):
+                polled = poll_all(backend, jobs)
+            for group, error in polled.failed.items():
+                sys.stderr.write(f"{listing_failed(group, error)}\n")
+            for name, error in sorted(polled.errors.items()):
                 sys.stderr.write(f"{name}: could not get its status: {error}\n")
             written = record_statuses(
                 store,
-                list(summaries.values()),
+                [polled.seen[name] for name in sorted(polled.seen)],
                 holder=LockHolder.current(),
                 lock_timeout=LOCK_TIMEOUT,
                 now=datetime.datetime.now(datetime.UTC),

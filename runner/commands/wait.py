@@ -1,7 +1,9 @@
 """`personalize-runner wait [JOB ...]`: poll until the jobs are final.
 
-Only unfinished jobs are described, with backoff; every change of status is written to
-the state under its lock (not held while polling, so that a reconcile can run meanwhile).
+Only unfinished jobs are polled, as `reconcile` polls them (`runner.reconcile.poller`: one
+list page per kind, account and region and poll, a describe only for a job the page leaves
+out); every change of status is written to the state under its lock (not held while
+polling, so that a reconcile can run meanwhile).
 Exit 0 when all are ACTIVE, 1 when any is CREATE FAILED or still running at --timeout.
 """
 
@@ -14,8 +16,9 @@ from runner.commands.common import opened_backend
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus
 from runner.output.progress import ConsoleListener
-from runner.reconciler import SystemClock, follow_jobs, record_statuses, unfinished
+from runner.reconcile.poller import SystemClock, follow_jobs, unfinished
 from runner.state import LockHolder, open_store
+from runner.state.writer import record_statuses
 
 LOCK_TIMEOUT = 60.0
 

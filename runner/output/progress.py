@@ -10,11 +10,11 @@ from runner.output.plan import render_text
 from runner.output.report import render_outcome
 from runner.output.terminal import is_terminal, wants_color
 from runner.planner import Plan
-from runner.reconciler import Outcome
+from runner.reconcile.report import Outcome
 
 
 class ConsoleListener:
-    """A `reconciler.Listener` writing to `stream`; `show_plan` prints the plan first."""
+    """A `reconcile.report.Listener` writing to `stream`; `show_plan` prints the plan first."""
 
     def __init__(self, stream: TextIO, *, show_plan: bool = True) -> None:
         self.stream = stream

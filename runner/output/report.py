@@ -17,7 +17,7 @@ from runner.output.markdown import cell, code, table
 from runner.output.plan import render_markdown as render_plan_markdown
 from runner.output.terminal import paint
 from runner.planner import Change
-from runner.reconciler import Outcome, Result, RunReport
+from runner.reconcile.report import Outcome, Result, RunReport
 
 REPORT_FORMAT = 1
 

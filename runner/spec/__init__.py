@@ -13,23 +13,13 @@ from functools import cached_property
 from typing import Any
 
 from runner.findings import Finding
+from runner.kinds import BATCH_SEGMENT_JOB, JobKind
 from runner.yaml.document import Document
 
 API_VERSION_V1 = "personalize-runner/v1"
-KIND = "BatchSegmentJob"
-# Fields of a spec that are not CreateBatchSegmentJob request fields.
+KIND = BATCH_SEGMENT_JOB.name
+# Fields of a spec that are not fields of its kind's create request.
 ENVELOPE_FIELDS = ("apiVersion", "kind")
-# The `CreateBatchSegmentJob` fields that `DescribeBatchSegmentJob` reports back (tags come
-# from `ListTagsForResource`): what a job is compared with its spec on.
-REQUEST_FIELDS = (
-    "jobName",
-    "solutionVersionArn",
-    "filterArn",
-    "numResults",
-    "jobInput",
-    "jobOutput",
-    "roleArn",
-)
 
 
 @dataclass(frozen=True)
@@ -52,6 +42,13 @@ class JobSpec:
     documents: int = 1
     """How many spec documents its file holds: a state records it, so that a later run
     knows when it has recorded all of a file."""
+    kind: JobKind = BATCH_SEGMENT_JOB
+    """The kind of job: its create request, its ARN, its quota."""
+
+    @property
+    def job_arn(self) -> str:
+        """The ARN the service gives the spec's job."""
+        return self.kind.job_arn(self.partition, self.region, self.account, self.job_name)
 
     @property
     def location(self) -> str:

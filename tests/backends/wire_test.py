@@ -5,7 +5,8 @@ import datetime
 import pytest
 
 from runner.arn import Arn
-from runner.backends.wire import batch_segment_job_arn, job_description, to_datetime
+from runner.backends.wire import job_description, to_datetime
+from runner.kinds import BATCH_SEGMENT_JOB
 
 
 def test_arns_parse_and_print() -> None:
@@ -21,12 +22,6 @@ def test_arns_parse_and_print() -> None:
 def test_non_arns_do_not_parse(text: str) -> None:
     with pytest.raises(ValueError, match="not an ARN"):
         Arn.parse(text)
-
-
-def test_the_job_arn_follows_the_solution_version() -> None:
-    assert batch_segment_job_arn(
-        "arn:aws-cn:personalize:cn-north-1:123456789012:solution/a/b", "promo"
-    ) == ("arn:aws-cn:personalize:cn-north-1:123456789012:batch-segment-job/promo")
 
 
 UTC_NOON = datetime.datetime(2026, 11, 1, 12, tzinfo=datetime.UTC)
@@ -52,6 +47,7 @@ def test_timestamps_become_utc_datetimes(value: object) -> None:
 
 def test_descriptions_keep_the_request_fields_only() -> None:
     description = job_description(
+        BATCH_SEGMENT_JOB,
         {
             "jobName": "promo",
             "batchSegmentJobArn": "arn:aws:personalize:r:1:batch-segment-job/promo",
@@ -60,7 +56,7 @@ def test_descriptions_keep_the_request_fields_only() -> None:
             "roleArn": "arn:aws:iam::1:role/R",
             "failureReason": None,
             "creationDateTime": 0,
-        }
+        },
     )
 
     assert description.summary.status == "CREATE PENDING"

@@ -96,7 +96,7 @@ def test_status_shows_the_recorded_jobs(repo: Path, server: PersonalizeServer) -
     assert (job["name"], job["arn"]) == ("alpha", job_arn("alpha"))
 
 
-def test_refresh_describes_only_unfinished_jobs_and_records_what_it_learns(
+def test_refresh_polls_only_unfinished_jobs_and_records_what_it_learns(
     repo: Path, server: PersonalizeServer, manual_clock: ManualClock
 ) -> None:
     write_specs(repo / "specs", ["alpha"])
@@ -112,7 +112,10 @@ def test_refresh_describes_only_unfinished_jobs_and_records_what_it_learns(
     ran = run_cli("status", "--refresh")
 
     assert ran.status == 0
-    assert [call.body for call in server.calls] == [{"batchSegmentJobArn": job_arn("beta")}]
+    # One list page of the region: nothing to describe, nothing asked of the final alpha.
+    assert [(call.operation, call.body) for call in server.calls] == [
+        ("ListBatchSegmentJobs", {"maxResults": 100})
+    ]
     state = read_state(repo)
     assert state.jobs["beta"].status == "CREATE IN_PROGRESS"
     assert state.jobs["beta"].status_checked_at is not None

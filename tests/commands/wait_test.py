@@ -9,7 +9,7 @@ from runner.backends.local.service import PersonalizeService
 from runner.state import State
 from tests.support.cli import run_cli, succeed
 from tests.support.clock import ManualClock
-from tests.support.job_requests import job_arn
+from tests.support.job_requests import job_arn, job_request
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
 
@@ -120,7 +120,31 @@ def test_wait_gives_up_at_the_timeout(repo: Path, server: PersonalizeServer) -> 
 
     assert ran.status == 1
     assert ran.out == "alpha: CREATE PENDING\n0 ACTIVE; 1 still running after 0s (alpha).\n"
-    assert describes(server) == [job_arn("alpha")]
+    # One list page settles the job: no describe of its own.
+    assert [call.operation for call in server.calls] == ["ListBatchSegmentJobs"]
+    assert describes(server) == []
+
+
+def test_wait_polls_a_page_per_region_and_describes_only_what_the_page_leaves_out(
+    repo: Path, server: PersonalizeServer, manual_clock: ManualClock
+) -> None:
+    names = [f"job-{index:03}" for index in range(5)]
+    write_specs(repo / "specs", names)
+    assert run_cli("reconcile").status == 0
+    # 98 newer jobs not of this repository (5 at a time: the quota) leave room for two of
+    # ours on the first page of 100.
+    for index in range(98):
+        if index % 5 == 0:
+            manual_clock.advance(71)
+        server.service.create_batch_segment_job(job_request(f"other-{index:03}"))
+    manual_clock.advance(71)
+    server.clear_calls()
+
+    ran = run_cli("wait", "--timeout", "0")
+
+    assert ran.status == 0
+    assert [call.operation for call in server.calls].count("ListBatchSegmentJobs") == 1
+    assert describes(server) == [job_arn(name) for name in names[:3]]
 
 
 def test_wait_for_a_job_that_is_not_recorded(repo: Path, server: PersonalizeServer) -> None:

@@ -13,11 +13,13 @@ from runner.backends.local import LocalBackend
 from runner.backends.local.service import PersonalizeService
 from runner.errors import ExitStatus, PlanError
 from runner.findings import file_finding
+from runner.kinds import JobKind
 from runner.planner import Change, make_plan
-from runner.reconciler import Options, Outcome, Result, RunReport, SilentListener, reconcile
+from runner.reconcile.report import Outcome, Result, RunReport, SilentListener
+from runner.reconcile.run import Options, reconcile
 from runner.spec import JobSpec, LoadResult
 from runner.state import LockHolder, State
-from runner.state.local import LocalStateStore
+from runner.state.file import FileStateStore
 from tests.support.clock import ManualClock
 from tests.support.job_requests import job_arn, solution_version_arn
 from tests.support.job_specs import make_spec
@@ -84,8 +86,8 @@ def backend(request: pytest.FixtureRequest, service: PersonalizeService) -> Back
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> LocalStateStore:
-    return LocalStateStore(tmp_path / "state" / "state.json")
+def store(tmp_path: Path) -> FileStateStore:
+    return FileStateStore(tmp_path / "state" / "state.json")
 
 
 @pytest.fixture
@@ -109,7 +111,7 @@ def run(
     specs: Sequence[JobSpec],
     *,
     backend: Backend,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
     findings: Sequence[Any] = (),
     listener: Recorder | None = None,
@@ -120,7 +122,7 @@ def run(
         backend=backend,
         load=lambda _state: LoadResult(list(specs), list(findings), len(specs)),
         options=Options(git_commit="4fd8ee1c" * 5, **options),
-        holder=LockHolder.current(command="reconciler_test"),
+        holder=LockHolder.current(command="reconcile_test"),
         lock_timeout=5,
         clock=timer,
         listener=listener,
@@ -136,14 +138,14 @@ def service_jobs(service: PersonalizeService) -> dict[str, dict[str, Any]]:
         return {record["job"]["jobName"]: dict(record["job"]) for record in state["jobs"]}
 
 
-def recorded(store: LocalStateStore) -> State:
+def recorded(store: FileStateStore) -> State:
     snapshot = store.read()
     assert snapshot is not None
     return snapshot.state
 
 
 def test_new_jobs_are_submitted_and_recorded(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer, service: PersonalizeService
+    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
 ) -> None:
     specs = [make_spec("a"), make_spec("b", tags=[{"tagKey": "team", "tagValue": "growth"}])]
 
@@ -165,7 +167,7 @@ def test_new_jobs_are_submitted_and_recorded(
 
 
 def test_a_second_run_submits_nothing(
-    server: PersonalizeServer, aws: AwsBackend, store: LocalStateStore, timer: ManualTimer
+    server: PersonalizeServer, aws: AwsBackend, store: FileStateStore, timer: ManualTimer
 ) -> None:
     specs = [make_spec("a"), make_spec("b")]
     run(specs, backend=aws, store=store, timer=timer)
@@ -184,7 +186,7 @@ def test_a_second_run_submits_nothing(
 
 
 def test_throttling_and_5xx_answers_are_retried(
-    server: PersonalizeServer, aws: AwsBackend, store: LocalStateStore, timer: ManualTimer
+    server: PersonalizeServer, aws: AwsBackend, store: FileStateStore, timer: ManualTimer
 ) -> None:
     server.throttle(2, operation="CreateBatchSegmentJob")
     server.fail(1, status=503, operation="CreateBatchSegmentJob")
@@ -202,7 +204,7 @@ def test_a_lost_create_response_is_adopted_not_duplicated(
     how: Any,
     server: PersonalizeServer,
     aws: AwsBackend,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
     service: PersonalizeService,
 ) -> None:
@@ -226,7 +228,7 @@ def test_a_lost_create_response_is_adopted_not_duplicated(
 
 def test_a_create_without_an_answer_is_unknown_and_the_next_run_adopts_it(
     server: PersonalizeServer,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
     fast_retries: None,
     boto3_session: boto3.Session,
@@ -248,7 +250,7 @@ def test_a_create_without_an_answer_is_unknown_and_the_next_run_adopts_it(
 
 
 def test_a_job_refused_by_the_service_does_not_stop_the_others(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer
+    backend: Backend, store: FileStateStore, timer: ManualTimer
 ) -> None:
     specs = [make_spec("a"), make_spec("b", solutionVersionArn=MISSING_VERSION), make_spec("c")]
 
@@ -264,7 +266,7 @@ def test_a_job_refused_by_the_service_does_not_stop_the_others(
 
 
 def test_a_job_of_the_same_name_with_other_parameters_stops_the_run(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer, service: PersonalizeService
+    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
 ) -> None:
     service.create_batch_segment_job(make_spec("a", numResults=10).request)
 
@@ -291,23 +293,25 @@ class RacingBackend:
         self.backend = backend
         self.request = request
 
-    def create_job(self, request: Mapping[str, Any]) -> str:
+    def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> str:
         if request["jobName"] == self.request["jobName"]:
-            self.backend.create_job(self.request)
-        return self.backend.create_job(request)
+            self.backend.create_job(kind, self.request)
+        return self.backend.create_job(kind, request)
 
-    def describe_job(self, arn: str) -> JobDescription:
-        return self.backend.describe_job(arn)
+    def describe_job(self, kind: JobKind, arn: str) -> JobDescription:
+        return self.backend.describe_job(kind, arn)
 
-    def list_jobs(self, *, partition: str, region: str, account: str) -> Iterator[JobSummary]:
-        return self.backend.list_jobs(partition=partition, region=region, account=account)
+    def list_jobs(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> Iterator[JobSummary]:
+        return self.backend.list_jobs(kind, partition=partition, region=region, account=account)
 
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         return self.backend.list_tags(arn)
 
 
 def test_an_existing_job_with_other_parameters_found_at_create_is_a_conflict(
-    service: PersonalizeService, store: LocalStateStore, timer: ManualTimer
+    service: PersonalizeService, store: FileStateStore, timer: ManualTimer
 ) -> None:
     racing = RacingBackend(LocalBackend(service), make_spec("a", numResults=10).request)
 
@@ -323,7 +327,7 @@ def test_an_existing_job_with_other_parameters_found_at_create_is_a_conflict(
 
 
 def test_a_spec_changed_after_its_job_was_submitted_stops_the_run(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer, service: PersonalizeService
+    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
 ) -> None:
     run([make_spec("a")], backend=backend, store=store, timer=timer)
     before = store.path.read_bytes()
@@ -340,7 +344,7 @@ def test_a_spec_changed_after_its_job_was_submitted_stops_the_run(
 
 
 def test_findings_stop_the_run_before_anything_is_submitted(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer, service: PersonalizeService
+    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
 ) -> None:
     finding = file_finding("specs/bad.yaml", "schema", "jobName: required")
 
@@ -354,7 +358,7 @@ def test_findings_stop_the_run_before_anything_is_submitted(
 
 
 def test_dry_run_stops_after_the_plan(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer, service: PersonalizeService
+    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
 ) -> None:
     report = run([make_spec("a")], backend=backend, store=store, timer=timer, dry_run=True)
 
@@ -366,7 +370,7 @@ def test_dry_run_stops_after_the_plan(
 
 
 def test_a_saved_plan_applies_only_if_nothing_moved(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer, service: PersonalizeService
+    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
 ) -> None:
     run([make_spec("a")], backend=backend, store=store, timer=timer)
     saved = make_plan([make_spec("a"), make_spec("b")], store.read())
@@ -415,7 +419,7 @@ def in_flight_peak(service: PersonalizeService) -> int:
 def test_twelve_jobs_go_through_five_slots(
     server: PersonalizeServer,
     aws: AwsBackend,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
     service: PersonalizeService,
 ) -> None:
@@ -437,7 +441,7 @@ def test_twelve_jobs_go_through_five_slots(
 def test_slots_taken_by_other_jobs_are_waited_for(
     server: PersonalizeServer,
     aws: AwsBackend,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
     service: PersonalizeService,
 ) -> None:
@@ -465,7 +469,7 @@ def test_slots_taken_by_other_jobs_are_waited_for(
 
 
 def test_what_the_deadline_leaves_is_deferred_to_the_next_run(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer, manual_clock: ManualClock
+    backend: Backend, store: FileStateStore, timer: ManualTimer, manual_clock: ManualClock
 ) -> None:
     specs = [make_spec(f"job-{i}") for i in range(7)]
 
@@ -489,7 +493,7 @@ def test_what_the_deadline_leaves_is_deferred_to_the_next_run(
 
 
 def test_wait_records_final_statuses(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer
+    backend: Backend, store: FileStateStore, timer: ManualTimer
 ) -> None:
     report = run([make_spec("a")], backend=backend, store=store, timer=timer, wait=True)
 
@@ -501,7 +505,7 @@ def test_wait_records_final_statuses(
 
 
 def test_wait_gives_up_at_the_deadline(
-    backend: Backend, store: LocalStateStore, timer: ManualTimer
+    backend: Backend, store: FileStateStore, timer: ManualTimer
 ) -> None:
     report = run([make_spec("a")], backend=backend, store=store, timer=timer, wait=True, timeout=20)
 
@@ -542,7 +546,7 @@ LATE = 3.5
 def test_slots_are_refilled_as_soon_as_a_job_finishes(
     server: PersonalizeServer,
     aws: AwsBackend,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
     service: PersonalizeService,
 ) -> None:
@@ -570,7 +574,7 @@ def test_slots_are_refilled_as_soon_as_a_job_finishes(
 def test_regions_are_served_at_once_and_polling_stays_within_its_bound(
     server: PersonalizeServer,
     aws: AwsBackend,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
     service: PersonalizeService,
 ) -> None:
@@ -604,7 +608,7 @@ def test_regions_are_served_at_once_and_polling_stays_within_its_bound(
 def test_a_recorded_job_in_a_final_status_costs_no_call(
     server: PersonalizeServer,
     aws: AwsBackend,
-    store: LocalStateStore,
+    store: FileStateStore,
     timer: ManualTimer,
 ) -> None:
     first = run([make_spec("done")], backend=aws, store=store, timer=timer, wait=True)

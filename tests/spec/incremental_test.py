@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from runner.planner import Change, make_plan, recorded_files
-from runner.reconciler import job_arn, new_record
 from runner.spec import JobSpec, LoadResult
 from runner.spec import loader as loader_module
 from runner.spec.checks import check_against_state
 from runner.spec.loader import load_specs
-from runner.state import JobRecord, Snapshot, State
+from runner.state import JobRecord, Snapshot, State, new_record
 from tests.support.job_specs import spec_yaml, write_specs
 
 SUBMITTED = datetime.datetime(2026, 11, 1, 12, 30, tzinfo=datetime.UTC)
@@ -25,7 +24,7 @@ def record_of(spec: JobSpec, **changes: object) -> JobRecord:
     """The record a reconcile makes of `spec`."""
     record = new_record(
         spec,
-        job_arn(spec),
+        spec.job_arn,
         recorded_by="created",
         status="ACTIVE",
         description=None,

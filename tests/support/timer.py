@@ -1,4 +1,4 @@
-"""A `reconciler.Clock` over a `ManualClock`: sleeping moves the clock, so that polling and
+"""A `reconcile.poller.Clock` over a `ManualClock`: sleeping moves the clock, so that polling and
 quota waits take no real time, and the local service's jobs advance with it."""
 
 from __future__ import annotations

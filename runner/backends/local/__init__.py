@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from runner.backends import JobDescription, JobSummary
 from runner.backends.wire import job_description, job_summary
 from runner.extras import require_extra
+from runner.kinds import JobKind
 
 if TYPE_CHECKING:
     from runner.backends.local.service import PersonalizeService
@@ -61,31 +62,33 @@ class LocalBackend:
         self, service: PersonalizeService | None = None, *, root: Path | None = None
     ) -> None:
         if service is None:
-            from runner.backends.local.jobs import run_with_engine
+            from runner.backends.local.jobs import WITH_ENGINE
             from runner.backends.local.service import PersonalizeService
 
             root = root or default_root()
             service = PersonalizeService.in_folder(
-                root, run_job=run_with_engine, solution_versions=_engine_knows(root)
+                root, runners=WITH_ENGINE, solution_versions=_engine_knows(root)
             )
         self.service = service
 
-    def create_job(self, request: Mapping[str, Any]) -> str:
-        body = self.service.create_batch_segment_job(request)
-        return str(body["batchSegmentJobArn"])
+    def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> str:
+        body = self.service.create_job(kind, request)
+        return str(body[kind.arn_key])
 
-    def describe_job(self, arn: str) -> JobDescription:
-        body = self.service.describe_batch_segment_job({"batchSegmentJobArn": arn})
-        return job_description(body["batchSegmentJob"])
+    def describe_job(self, kind: JobKind, arn: str) -> JobDescription:
+        body = self.service.describe_job(kind, {kind.arn_key: arn})
+        return job_description(kind, body[kind.describe_key])
 
-    def list_jobs(self, *, partition: str, region: str, account: str) -> Iterator[JobSummary]:
+    def list_jobs(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> Iterator[JobSummary]:
         request: dict[str, Any] = {"maxResults": 100}
         while True:
-            body = self.service.list_batch_segment_jobs(
-                request, partition=partition, region=region, account=account
+            body = self.service.list_jobs(
+                kind, request, partition=partition, region=region, account=account
             )
-            for summary in body["batchSegmentJobs"]:
-                yield job_summary(summary)
+            for summary in body[kind.list_key]:
+                yield job_summary(kind, summary)
             if "nextToken" not in body:
                 return
             request = {**request, "nextToken": body["nextToken"]}

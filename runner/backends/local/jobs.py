@@ -1,7 +1,8 @@
-"""Running a batch segment job of the local service over local files.
+"""Running the local service's jobs over local files, by kind.
 
-`s3://bucket/key` is the file `<s3_root>/bucket/key`. For now a job only checks its
-input the way the service does before it computes segments.
+`s3://bucket/key` is the file `<s3_root>/bucket/key`. `CHECKS` holds each kind's runner
+that only checks the job's input the way the service does before it computes; `WITH_ENGINE`
+each kind's runner that then computes on the local engine.
 """
 
 from __future__ import annotations
@@ -9,7 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from runner.kinds import BATCH_SEGMENT_JOB
+
+
+class JobRunner(Protocol):
+    """What runs a finished job of the local service."""
+
+    def __call__(self, request: Mapping[str, Any], *, s3_root: Path) -> str | None:
+        """The job's failure reason, or None when it succeeded."""
+
 
 MAX_INPUT_FILES = 1000
 MAX_INPUT_BYTES = 1024**3
@@ -110,3 +121,8 @@ def run_with_engine(request: Mapping[str, Any], *, s3_root: Path) -> str | None:
     from runner.engine.store import ModelStore
 
     return execute_job(request, s3_root=s3_root, models=ModelStore(s3_root.parent / "engine"))
+
+
+# Each kind's runner, by kind name.
+CHECKS: Mapping[str, JobRunner] = {BATCH_SEGMENT_JOB.name: run_batch_segment_job}
+WITH_ENGINE: Mapping[str, JobRunner] = {BATCH_SEGMENT_JOB.name: run_with_engine}

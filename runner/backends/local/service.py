@@ -1,13 +1,15 @@
-"""An embedded stand-in for the Amazon Personalize control plane's batch segment jobs.
+"""An embedded stand-in for the Amazon Personalize control plane's batch jobs.
 
 Operations take and return the JSON bodies of the service's JSON 1.1 protocol and fail
-with the service's errors (`ServiceError` subclasses, by AWS error code). The contract is
-the service's: requests are checked against botocore's model of the API, job names are
-unique per account and region, at most 5 jobs per region are pending or in progress, and
-a job goes CREATE PENDING → CREATE IN_PROGRESS → ACTIVE or CREATE FAILED.
+with the service's errors (`ServiceError` subclasses, by AWS error code). Each job kind of
+`runner.kinds` has its create, describe and list operations, by the kind's names and keys.
+The contract is the service's: requests are checked against botocore's model of the API,
+job names are unique per kind, account and region, at most the kind's quota (5) of its
+jobs per region are pending or in progress, and a job goes CREATE PENDING → CREATE
+IN_PROGRESS → ACTIVE or CREATE FAILED.
 
 Time is an injectable clock; a job's status moves on whenever the service is called, and a
-job that finishes running is run then, by `jobs.run_batch_segment_job`.
+job that finishes running is run then, by its kind's runner (`jobs.CHECKS`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from runner.arn import Arn
 from runner.backends import (
@@ -37,36 +39,31 @@ from runner.backends import (
     TooManyTags,
 )
 from runner.backends.local import model
-from runner.backends.local.jobs import run_batch_segment_job
+from runner.backends.local.jobs import CHECKS, JobRunner
 from runner.backends.local.store import FolderStore, JobStore, MemoryStore, State
-from runner.backends.wire import batch_segment_job_arn
-from runner.spec import REQUEST_FIELDS
+from runner.kinds import BATCH_SEGMENT_JOB, KINDS, JobKind, kind_of_arn
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like `time.time`."""
 
 
-class JobRunner(Protocol):
-    """What runs a finished job: `jobs.run_batch_segment_job` unless a test says otherwise."""
-
-    def __call__(self, request: Mapping[str, Any], *, s3_root: Path) -> str | None:
-        """The job's failure reason, or None when it succeeded."""
-
-
 KnownSolutionVersions = Callable[[str], bool]
 
-MAX_ACTIVE_JOBS_PER_REGION = 5
 MAX_TAGS = 200
 DEFAULT_NUM_RESULTS = 25
 DEFAULT_PAGE_SIZE = 100
 
-OPERATIONS = (
-    "CreateBatchSegmentJob",
-    "DescribeBatchSegmentJob",
-    "ListBatchSegmentJobs",
-    "ListTagsForResource",
-    "TagResource",
-)
+# The job operations, by API name: the kind, and which of its operations.
+_JOB_OPERATIONS: Mapping[str, tuple[JobKind, str]] = {
+    name: (kind, what)
+    for kind in KINDS.values()
+    for name, what in (
+        (kind.create_operation, "create"),
+        (kind.describe_operation, "describe"),
+        (kind.list_operation, "list"),
+    )
+}
+OPERATIONS = (*_JOB_OPERATIONS, "ListTagsForResource", "TagResource")
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _ACCOUNT = re.compile(r"\d{12}")
@@ -77,8 +74,9 @@ class PersonalizeService:
     """The service, over a store of jobs.
 
     `pending_seconds` and `running_seconds` are how long a job stays CREATE PENDING and
-    CREATE IN_PROGRESS. `solution_versions`, when given, says which solution version ARNs
-    exist; without it any well-formed one does.
+    CREATE IN_PROGRESS. A finished job is run by its kind's runner in `runners` (by kind
+    name), or by `run_job` for every kind when it is given. `solution_versions`, when
+    given, says which solution version ARNs exist; without it any well-formed one does.
     """
 
     def __init__(
@@ -89,7 +87,8 @@ class PersonalizeService:
         clock: Clock = time.time,
         pending_seconds: float = 1.0,
         running_seconds: float = 3.0,
-        run_job: JobRunner = run_batch_segment_job,
+        run_job: JobRunner | None = None,
+        runners: Mapping[str, JobRunner] = CHECKS,
         solution_versions: KnownSolutionVersions | None = None,
     ) -> None:
         self.store = store
@@ -98,6 +97,7 @@ class PersonalizeService:
         self.pending_seconds = pending_seconds
         self.running_seconds = running_seconds
         self.run_job = run_job
+        self.runners = runners
         self.solution_versions = solution_versions
 
     @classmethod
@@ -116,14 +116,19 @@ class PersonalizeService:
         *,
         region: str | None = None,
         account: str | None = None,
+        partition: str | None = None,
     ) -> dict[str, Any]:
-        """One operation by its API name. `region` and `account` scope the listings."""
-        if operation == "CreateBatchSegmentJob":
-            return self.create_batch_segment_job(request)
-        if operation == "DescribeBatchSegmentJob":
-            return self.describe_batch_segment_job(request)
-        if operation == "ListBatchSegmentJobs":
-            return self.list_batch_segment_jobs(request, region=region, account=account)
+        """One operation by its API name. `partition`, `region` and `account` scope the
+        listings."""
+        if operation in _JOB_OPERATIONS:
+            kind, what = _JOB_OPERATIONS[operation]
+            if what == "create":
+                return self.create_job(kind, request)
+            if what == "describe":
+                return self.describe_job(kind, request)
+            return self.list_jobs(
+                kind, request, partition=partition, region=region, account=account
+            )
         if operation == "ListTagsForResource":
             return self.list_tags_for_resource(request)
         if operation == "TagResource":
@@ -131,54 +136,10 @@ class PersonalizeService:
         raise ValueError(f"unknown operation {operation!r}")
 
     def create_batch_segment_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        _validate("CreateBatchSegmentJob", request)
-        solution_version = request["solutionVersionArn"]
-        scope = _solution_version_scope(solution_version)
-        if self.solution_versions is not None and not self.solution_versions(solution_version):
-            raise ResourceNotFound(f"Could not find solution version: {solution_version}")
-        tags = list(request.get("tags") or [])
-        _check_tags(tags)
-        arn = batch_segment_job_arn(solution_version, request["jobName"])
-
-        def create(state: State) -> dict[str, Any]:
-            if _find(state, arn) is not None:
-                raise ResourceAlreadyExists(f"Another resource with Arn {arn} already exists.")
-            busy = [
-                record
-                for record in state["jobs"]
-                if record["job"]["status"] not in FINAL_STATUSES
-                and _scope(record["job"]["batchSegmentJobArn"]) == scope
-            ]
-            if len(busy) >= MAX_ACTIVE_JOBS_PER_REGION:
-                raise LimitExceeded(
-                    f"You have reached the limit of {MAX_ACTIVE_JOBS_PER_REGION} batch segment "
-                    f"jobs in CREATE PENDING or CREATE IN_PROGRESS status in {scope[1]}. "
-                    "Wait for a job to finish and try again."
-                )
-            now = self.clock()
-            job: dict[str, Any] = {
-                field: request[field] for field in REQUEST_FIELDS if request.get(field) is not None
-            }
-            job.setdefault("numResults", DEFAULT_NUM_RESULTS)
-            job.update(
-                batchSegmentJobArn=arn,
-                status=CREATE_PENDING,
-                creationDateTime=now,
-                lastUpdatedDateTime=now,
-            )
-            state["jobs"].append({"job": job, "tags": [_tag(tag) for tag in tags]})
-            return {"batchSegmentJobArn": arn}
-
-        return self._transact(create)
+        return self.create_job(BATCH_SEGMENT_JOB, request)
 
     def describe_batch_segment_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        _validate("DescribeBatchSegmentJob", request)
-        arn = request["batchSegmentJobArn"]
-
-        def describe(state: State) -> dict[str, Any]:
-            return {"batchSegmentJob": dict(_get(state, arn)["job"])}
-
-        return self._transact(describe)
+        return self.describe_job(BATCH_SEGMENT_JOB, request)
 
     def list_batch_segment_jobs(
         self,
@@ -188,8 +149,77 @@ class PersonalizeService:
         region: str | None = None,
         account: str | None = None,
     ) -> dict[str, Any]:
-        """The jobs, newest first, in pages; only those of `region` and `account` if given."""
-        _validate("ListBatchSegmentJobs", request)
+        return self.list_jobs(
+            BATCH_SEGMENT_JOB, request, partition=partition, region=region, account=account
+        )
+
+    def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate(kind.create_operation, request)
+        solution_version = request["solutionVersionArn"]
+        scope = _solution_version_scope(solution_version)
+        if self.solution_versions is not None and not self.solution_versions(solution_version):
+            raise ResourceNotFound(f"Could not find solution version: {solution_version}")
+        tags = list(request.get("tags") or [])
+        _check_tags(tags)
+        arn = kind.job_arn_for(solution_version, request["jobName"])
+
+        def create(state: State) -> dict[str, Any]:
+            if _find(state, arn) is not None:
+                raise ResourceAlreadyExists(f"Another resource with Arn {arn} already exists.")
+            busy = [
+                record
+                for record in state["jobs"]
+                if record["job"]["status"] not in FINAL_STATUSES
+                and _kind(record) is kind
+                and _scope(_arn(record)) == scope
+            ]
+            if len(busy) >= kind.quota:
+                raise LimitExceeded(
+                    f"You have reached the limit of {kind.quota} {kind.noun}s in CREATE "
+                    f"PENDING or CREATE IN_PROGRESS status in {scope[1]}. "
+                    "Wait for a job to finish and try again."
+                )
+            now = self.clock()
+            job: dict[str, Any] = {
+                field: request[field]
+                for field in kind.request_fields
+                if request.get(field) is not None
+            }
+            job.setdefault("numResults", DEFAULT_NUM_RESULTS)
+            job.update(
+                {
+                    kind.arn_key: arn,
+                    "status": CREATE_PENDING,
+                    "creationDateTime": now,
+                    "lastUpdatedDateTime": now,
+                }
+            )
+            state["jobs"].append({"job": job, "tags": [_tag(tag) for tag in tags]})
+            return {kind.arn_key: arn}
+
+        return self._transact(create)
+
+    def describe_job(self, kind: JobKind, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate(kind.describe_operation, request)
+        arn = request[kind.arn_key]
+
+        def describe(state: State) -> dict[str, Any]:
+            return {kind.describe_key: dict(_get(state, arn)["job"])}
+
+        return self._transact(describe)
+
+    def list_jobs(
+        self,
+        kind: JobKind,
+        request: Mapping[str, Any],
+        *,
+        partition: str | None = None,
+        region: str | None = None,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """The kind's jobs, newest first, in pages; only those of `partition`, `region` and
+        `account` if given."""
+        _validate(kind.list_operation, request)
         solution_version = request.get("solutionVersionArn")
         page_size = request.get("maxResults") or DEFAULT_PAGE_SIZE
         after = _decode_token(request.get("nextToken"), solution_version)
@@ -198,16 +228,18 @@ class PersonalizeService:
             jobs = [
                 record["job"]
                 for record in state["jobs"]
-                if _in_scope(record["job"]["batchSegmentJobArn"], partition, region, account)
+                if _kind(record) is kind
+                and _in_scope(_arn(record), partition, region, account)
                 and solution_version in (None, record["job"]["solutionVersionArn"])
             ]
-            jobs.sort(key=_order, reverse=True)
+            order = _order(kind)
+            jobs.sort(key=order, reverse=True)
             if after is not None:
-                jobs = [job for job in jobs if _order(job) < after]
+                jobs = [job for job in jobs if order(job) < after]
             page = jobs[:page_size]
-            body: dict[str, Any] = {"batchSegmentJobs": [_summary(job) for job in page]}
+            body: dict[str, Any] = {kind.list_key: [_summary(kind, job) for job in page]}
             if len(jobs) > page_size:
-                body["nextToken"] = _encode_token(_order(page[-1]), solution_version)
+                body["nextToken"] = _encode_token(order(page[-1]), solution_version)
             return body
 
         return self._transact(list_jobs)
@@ -260,8 +292,10 @@ class PersonalizeService:
             if job["status"] == CREATE_PENDING and now >= started:
                 job.update(status=CREATE_IN_PROGRESS, lastUpdatedDateTime=started)
             if job["status"] == CREATE_IN_PROGRESS and now >= finished:
-                request = {field: job[field] for field in REQUEST_FIELDS if field in job}
-                failure = self.run_job(request, s3_root=self.s3_root)
+                kind = _kind(record)
+                request = {field: job[field] for field in kind.request_fields if field in job}
+                run = self.run_job or self.runners[kind.name]
+                failure = run(request, s3_root=self.s3_root)
                 job.update(lastUpdatedDateTime=finished)
                 if failure is None:
                     job.update(status=ACTIVE)
@@ -315,9 +349,23 @@ def _in_scope(arn: str, partition: str | None, region: str | None, account: str 
     )
 
 
+def _kind(record: Mapping[str, Any]) -> JobKind:
+    """A stored job's kind: the one whose ARN key it has."""
+    job = record["job"]
+    for kind in KINDS.values():
+        if kind.arn_key in job:
+            return kind
+    raise ValueError(f"a stored job of no known kind: {sorted(job)}")
+
+
+def _arn(record: Mapping[str, Any]) -> str:
+    return str(record["job"][_kind(record).arn_key])
+
+
 def _find(state: State, arn: str) -> dict[str, Any] | None:
+    key = kind_of_arn(arn).arn_key
     for record in state["jobs"]:
-        if record["job"]["batchSegmentJobArn"] == arn:
+        if record["job"].get(key) == arn:
             return record  # type: ignore[no-any-return]
     return None
 
@@ -329,9 +377,9 @@ def _get(state: State, arn: str) -> dict[str, Any]:
     return record
 
 
-def _summary(job: Mapping[str, Any]) -> dict[str, Any]:
+def _summary(kind: JobKind, job: Mapping[str, Any]) -> dict[str, Any]:
     fields = (
-        "batchSegmentJobArn",
+        kind.arn_key,
         "jobName",
         "status",
         "creationDateTime",
@@ -342,8 +390,13 @@ def _summary(job: Mapping[str, Any]) -> dict[str, Any]:
     return {field: job[field] for field in fields if field in job}
 
 
-def _order(job: Mapping[str, Any]) -> tuple[float, str]:
-    return job["creationDateTime"], job["batchSegmentJobArn"]
+def _order(kind: JobKind) -> Callable[[Mapping[str, Any]], tuple[float, str]]:
+    """Listing order (newest first, when reversed) of the kind's stored jobs."""
+
+    def order(job: Mapping[str, Any]) -> tuple[float, str]:
+        return job["creationDateTime"], job[kind.arn_key]
+
+    return order
 
 
 def _encode_token(after: tuple[float, str], solution_version: str | None) -> str:

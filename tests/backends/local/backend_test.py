@@ -21,6 +21,7 @@ from runner.backends.local.jobs import run_with_engine
 from runner.backends.local.service import PersonalizeService
 from runner.engine.commands import setup_demo
 from runner.engine.store import ModelStore
+from runner.kinds import BATCH_SEGMENT_JOB
 from tests.support.clock import EPOCH, ManualClock
 from tests.support.job_requests import ACCOUNT, job_arn, job_request, solution_version_arn
 
@@ -36,8 +37,8 @@ def test_local_backend_is_a_backend(local_backend: LocalBackend) -> None:
 def test_create_describe_list_and_tags(local_backend: LocalBackend) -> None:
     request = job_request(tags=[{"tagKey": "team", "tagValue": "growth"}])
 
-    arn = local_backend.create_job(request)
-    description = local_backend.describe_job(arn)
+    arn = local_backend.create_job(BATCH_SEGMENT_JOB, request)
+    description = local_backend.describe_job(BATCH_SEGMENT_JOB, arn)
 
     summary = JobSummary(
         name="holiday-promo",
@@ -52,10 +53,19 @@ def test_create_describe_list_and_tags(local_backend: LocalBackend) -> None:
         **{key: value for key, value in request.items() if key != "tags"},
         "numResults": 25,
     }
-    assert list(local_backend.list_jobs(partition="aws", region="us-east-1", account=ACCOUNT)) == [
-        summary
-    ]
-    assert list(local_backend.list_jobs(partition="aws", region="eu-west-1", account=ACCOUNT)) == []
+    assert list(
+        local_backend.list_jobs(
+            BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account=ACCOUNT
+        )
+    ) == [summary]
+    assert (
+        list(
+            local_backend.list_jobs(
+                BATCH_SEGMENT_JOB, partition="aws", region="eu-west-1", account=ACCOUNT
+            )
+        )
+        == []
+    )
     assert local_backend.list_tags(arn) == [{"tagKey": "team", "tagValue": "growth"}]
 
 
@@ -64,9 +74,11 @@ def test_listing_reads_every_page(tmp_path: Path) -> None:
     service = PersonalizeService.in_memory(s3_root=tmp_path, pending_seconds=0, running_seconds=0)
     backend = LocalBackend(service)
     for index in range(205):
-        backend.create_job(job_request(f"job-{index:03}"))
+        backend.create_job(BATCH_SEGMENT_JOB, job_request(f"job-{index:03}"))
 
-    jobs = list(backend.list_jobs(partition="aws", region="us-east-1", account=ACCOUNT))
+    jobs = list(
+        backend.list_jobs(BATCH_SEGMENT_JOB, partition="aws", region="us-east-1", account=ACCOUNT)
+    )
 
     assert sorted(job.name for job in jobs) == [f"job-{index:03}" for index in range(205)]
     assert {job.status for job in jobs} == {CREATE_FAILED}
@@ -76,16 +88,16 @@ def test_the_service_s_errors_come_through(
     local_backend: LocalBackend, manual_clock: ManualClock
 ) -> None:
     for index in range(5):
-        local_backend.create_job(job_request(f"job-{index}"))
+        local_backend.create_job(BATCH_SEGMENT_JOB, job_request(f"job-{index}"))
 
     with pytest.raises(ResourceAlreadyExists):
-        local_backend.create_job(job_request("job-0"))
+        local_backend.create_job(BATCH_SEGMENT_JOB, job_request("job-0"))
     with pytest.raises(LimitExceeded):
-        local_backend.create_job(job_request("job-5"))
+        local_backend.create_job(BATCH_SEGMENT_JOB, job_request("job-5"))
     with pytest.raises(InvalidInput):
-        local_backend.create_job(job_request("job 5"))
+        local_backend.create_job(BATCH_SEGMENT_JOB, job_request("job 5"))
     with pytest.raises(ResourceNotFound):
-        local_backend.describe_job(job_arn("nobody"))
+        local_backend.describe_job(BATCH_SEGMENT_JOB, job_arn("nobody"))
 
 
 def test_the_default_service_persists_in_the_repository(
@@ -98,9 +110,9 @@ def test_the_default_service_persists_in_the_repository(
     root = tmp_path / ".personalize-local"
     request = job_request(solutionVersionArn=_demo_item_affinity(root))
 
-    arn = LocalBackend().create_job(request)
+    arn = LocalBackend().create_job(BATCH_SEGMENT_JOB, request)
 
-    assert LocalBackend(root=root).describe_job(arn).summary.arn == arn
+    assert LocalBackend(root=root).describe_job(BATCH_SEGMENT_JOB, arn).summary.arn == arn
     assert (root / "service/jobs.json").is_file()
 
 
@@ -112,7 +124,7 @@ def test_the_default_service_refuses_a_solution_version_the_engine_does_not_know
     unknown = "arn:aws:personalize:us-east-1:123456789012:solution/item-affinity/00000000"
 
     with pytest.raises(ResourceNotFound, match="Could not find solution version"):
-        LocalBackend().create_job(job_request(solutionVersionArn=unknown))
+        LocalBackend().create_job(BATCH_SEGMENT_JOB, job_request(solutionVersionArn=unknown))
 
 
 def test_the_default_service_computes_segments_with_the_engine(
@@ -129,10 +141,10 @@ def test_the_default_service_computes_segments_with_the_engine(
     )
     clock = ManualClock()
     service = PersonalizeService.in_folder(root, clock=clock, run_job=run_with_engine)
-    arn = LocalBackend(service).create_job(request)
+    arn = LocalBackend(service).create_job(BATCH_SEGMENT_JOB, request)
     clock.advance(3600)
 
-    assert LocalBackend(service).describe_job(arn).summary.status == "ACTIVE"
+    assert LocalBackend(service).describe_job(BATCH_SEGMENT_JOB, arn).summary.status == "ACTIVE"
     lines = (root / "s3/acme-personalize/batch/out/demo/holiday-items.jsonl.out").read_text()
     first = json.loads(lines.splitlines()[0])
     assert len(first["output"]["recommendedUsers"]) == 10

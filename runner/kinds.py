@@ -1,0 +1,99 @@
+"""Job kinds: what is specific to each kind of Personalize job, as plain data.
+
+A kind is looked up by its name (the spec's `kind`, `BatchSegmentJob`) or by the resource
+type of a job's ARN (`batch-segment-job`). The backends call a kind's operations by their
+API names and read its responses by these keys; the reconciler keeps a kind's quota of
+jobs in flight per account and region; the local service runs a kind's jobs with the
+runner it registers for the name. A new kind is one more `JobKind` in `KINDS`, plus the
+modules that run it locally and check its specs.
+
+Nothing here imports more than the standard library: every command may read this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from runner.arn import Arn
+
+# Jobs of one kind pending or in progress per account and region (not adjustable).
+DEFAULT_QUOTA = 5
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    """The spec's `kind`, and the API's noun: `BatchSegmentJob`."""
+    resource_type: str
+    """The ARN's resource type: `arn:…:batch-segment-job/<name>`."""
+    noun: str
+    """For people: `batch segment job`."""
+    request_fields: tuple[str, ...]
+    """The create request's fields that the describe answer reports back (tags come from
+    `ListTagsForResource`): what a job is compared with its spec on."""
+    create_operation: str
+    describe_operation: str
+    list_operation: str
+    arn_key: str
+    """The job's ARN in the create answer, a summary, a description and the describe
+    request: `batchSegmentJobArn`."""
+    describe_key: str
+    """The description in the describe answer: `batchSegmentJob`."""
+    list_key: str
+    """The summaries in a list answer: `batchSegmentJobs`."""
+    quota: int = DEFAULT_QUOTA
+
+    def job_arn(self, partition: str, region: str, account: str, name: str) -> str:
+        """The ARN the service gives a job of this kind named `name`."""
+        return str(Arn(partition, "personalize", region, account, f"{self.resource_type}/{name}"))
+
+    def job_arn_for(self, model_arn: str, name: str) -> str:
+        """The ARN of the job `name` of a model (solution version): same partition, region
+        and account."""
+        model = Arn.parse(model_arn)
+        return self.job_arn(model.partition, model.region, model.account, name)
+
+
+BATCH_SEGMENT_JOB = JobKind(
+    name="BatchSegmentJob",
+    resource_type="batch-segment-job",
+    noun="batch segment job",
+    request_fields=(
+        "jobName",
+        "solutionVersionArn",
+        "filterArn",
+        "numResults",
+        "jobInput",
+        "jobOutput",
+        "roleArn",
+    ),
+    create_operation="CreateBatchSegmentJob",
+    describe_operation="DescribeBatchSegmentJob",
+    list_operation="ListBatchSegmentJobs",
+    arn_key="batchSegmentJobArn",
+    describe_key="batchSegmentJob",
+    list_key="batchSegmentJobs",
+)
+
+KINDS: Mapping[str, JobKind] = {kind.name: kind for kind in (BATCH_SEGMENT_JOB,)}
+"""Every kind, by name."""
+
+DEFAULT_KIND = BATCH_SEGMENT_JOB
+"""The kind of records and plans written before kinds were recorded."""
+
+_BY_RESOURCE_TYPE = {kind.resource_type: kind for kind in KINDS.values()}
+
+
+def kind_named(name: str) -> JobKind:
+    """The kind called `name`; `KeyError` if there is none."""
+    return KINDS[name]
+
+
+def kind_of_arn(arn: str) -> JobKind:
+    """The kind of the job `arn` names, by its resource type (the default kind for an ARN
+    that names none this table knows)."""
+    parsed = Arn.try_parse(arn)
+    if parsed is None:
+        return DEFAULT_KIND
+    return _BY_RESOURCE_TYPE.get(parsed.resource.partition("/")[0], DEFAULT_KIND)

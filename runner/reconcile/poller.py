@@ -1,0 +1,235 @@
+"""The one poller: how `reconcile`, `wait` and `status --refresh` learn the status of jobs.
+
+A poll of one kind of job in one account and region is one list call (`ListBatchSegmentJobs`:
+one page of up to 100 summaries, newest first) plus one describe
+(`DescribeBatchSegmentJob`) per watched job that the page does not show (none, as long as
+the service lists newest first). The page also tells how many jobs not watched are in
+flight there: the quota slots they hold.
+
+Polls of a region are at least `poll_first` (2 s) apart: at most 30 polls a minute per
+region, whatever the number of jobs. While watched jobs are in flight the interval is a
+twentieth of the age of the oldest, within [`poll_first`, `poll_max`] = [2 s, 60 s]: a job
+that runs T seconds is seen finished at most max(2 s, T/20) late, and a job costs no call
+of its own. While nothing watched is in flight (every quota slot is taken by jobs not of
+this run), the interval backs off from 2 s by 1.5x to 60 s. A job recorded in a final
+status is never asked about.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from runner.arn import Arn
+from runner.backends import FINAL_STATUSES, Backend, JobSummary, ServiceError, normalize_status
+from runner.kinds import JobKind, kind_of_arn
+from runner.planner import Group
+from runner.reconcile.report import Listener
+from runner.state import State
+
+POLL_FIRST = 2.0
+POLL_MAX = 60.0
+POLL_BACKOFF = 1.5
+# The poll interval while jobs are in flight, as a fraction of the oldest one's age.
+POLL_AGE_FRACTION = 0.05
+# Summaries in one list page.
+LIST_PAGE = 100
+
+
+class Clock(Protocol):
+    def now(self) -> datetime.datetime:
+        """The time, aware, for the records."""
+
+    def monotonic(self) -> float:
+        """Seconds, for deadlines."""
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime.datetime:
+        return datetime.datetime.now(datetime.UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What one poll of a group said of its watched jobs (name → ARN)."""
+
+    # The watched jobs it found, listed or described, with their status normalized.
+    seen: Mapping[str, JobSummary]
+    # The watched jobs whose describe failed.
+    errors: Mapping[str, ServiceError]
+    # Jobs in flight that are not watched, on the page; 0 when the listing failed.
+    others: int = 0
+    # The listing failed: nothing was learned.
+    failed: ServiceError | None = None
+
+
+def unfinished(state: State, names: Sequence[str] = ()) -> dict[str, str]:
+    """The recorded jobs (all, or those named) not in a final status, to poll: name → ARN."""
+    records = [state.jobs[name] for name in names] if names else list(state.jobs.values())
+    return {
+        record.name: record.arn
+        for record in records
+        if normalize_status(record.status) not in FINAL_STATUSES
+    }
+
+
+def poll(backend: Backend, group: Group, watched: Mapping[str, str]) -> Poll:
+    """One list page of `group`, and a describe for each watched job it leaves out."""
+    kind, (partition, region, account) = group
+    seen: dict[str, JobSummary] = {}
+    others = 0
+    try:
+        listing = backend.list_jobs(kind, partition=partition, region=region, account=account)
+        for summary in itertools.islice(listing, LIST_PAGE):
+            status = normalize_status(summary.status)
+            if watched.get(summary.name) == summary.arn:
+                seen[summary.name] = replace(summary, status=status)
+            elif status not in FINAL_STATUSES:
+                others += 1
+    except ServiceError as error:
+        return Poll(seen={}, errors={}, failed=error)
+    missing = {name: arn for name, arn in watched.items() if name not in seen}
+    described, errors = describe_jobs(backend, kind, missing)
+    seen.update(described)
+    return Poll(seen=seen, errors=errors, others=others)
+
+
+def describe_jobs(
+    backend: Backend, kind: JobKind, jobs: Mapping[str, str]
+) -> tuple[dict[str, JobSummary], dict[str, ServiceError]]:
+    """One describe per job (name → ARN): the summaries, and the errors."""
+    summaries: dict[str, JobSummary] = {}
+    errors: dict[str, ServiceError] = {}
+    for name, arn in jobs.items():
+        try:
+            summary = backend.describe_job(kind, arn).summary
+        except ServiceError as error:
+            errors[name] = error
+        else:
+            summaries[name] = replace(summary, status=normalize_status(summary.status))
+    return summaries, errors
+
+
+def groups(jobs: Mapping[str, str]) -> dict[Group, dict[str, str]]:
+    """Jobs (name → ARN) by kind, account and region, as their ARNs tell."""
+    grouped: dict[Group, dict[str, str]] = {}
+    for name, arn in jobs.items():
+        parsed = Arn.parse(arn)
+        group = (kind_of_arn(arn), (parsed.partition, parsed.region, parsed.account))
+        grouped.setdefault(group, {})[name] = arn
+    return grouped
+
+
+@dataclass(frozen=True)
+class Round:
+    """One poll of every group of some jobs."""
+
+    seen: Mapping[str, JobSummary]
+    errors: Mapping[str, ServiceError]
+    # The groups whose listing failed.
+    failed: Mapping[Group, ServiceError]
+
+
+def poll_all(backend: Backend, jobs: Mapping[str, str]) -> Round:
+    """One poll of each kind, account and region that `jobs` (name → ARN) are in."""
+    seen: dict[str, JobSummary] = {}
+    errors: dict[str, ServiceError] = {}
+    failed: dict[Group, ServiceError] = {}
+    for group, watched in sorted(groups(jobs).items(), key=lambda item: _group_order(item[0])):
+        result = poll(backend, group, watched)
+        if result.failed is not None:
+            failed[group] = result.failed
+        seen.update(result.seen)
+        errors.update(result.errors)
+    return Round(seen=seen, errors=errors, failed=failed)
+
+
+def listing_failed(group: Group, error: ServiceError) -> str:
+    """What to tell of a failed listing."""
+    _, (_, region, account) = group
+    return f"could not list the jobs of {region} ({account}): {error}"
+
+
+def age_interval(age: float, *, first: float = POLL_FIRST, maximum: float = POLL_MAX) -> float:
+    """The interval between polls while the oldest watched job in flight is `age` seconds old."""
+    return min(maximum, max(first, POLL_AGE_FRACTION * age))
+
+
+def backed_off(delay: float, *, maximum: float = POLL_MAX) -> float:
+    """The interval after `delay` while nothing watched is in flight."""
+    return min(delay * POLL_BACKOFF, maximum)
+
+
+def follow_jobs(
+    backend: Backend,
+    jobs: Mapping[str, str],
+    *,
+    clock: Clock,
+    timeout: float | None,
+    listener: Listener,
+    on_update: Callable[[list[JobSummary]], None],
+    poll_first: float = POLL_FIRST,
+    poll_max: float = POLL_MAX,
+) -> tuple[dict[str, JobSummary], tuple[str, ...]]:
+    """Poll `jobs` (name → ARN, unfinished) until all are final or `timeout` passes: the
+    last summaries, and the names still unfinished. A job is not asked about again once
+    it is final; `on_update` gets every change of status."""
+    deadline = None if timeout is None else clock.monotonic() + timeout
+    pending = dict(jobs)
+    last: dict[str, JobSummary] = {}
+    reported: set[str] = set()
+    while pending:
+        result = poll_all(backend, pending)
+        for group, error in result.failed.items():
+            listener.note(f"{listing_failed(group, error)}; trying again")
+        for name, error in sorted(result.errors.items()):
+            if name not in reported:
+                reported.add(name)
+                listener.note(f"{name}: could not get its status ({error}); trying again")
+        changed = []
+        for name, summary in sorted(result.seen.items()):
+            before = last.get(name)
+            if before is None or before.status != summary.status:
+                changed.append(summary)
+                listener.status_changed(summary)
+            last[name] = summary
+            if summary.status in FINAL_STATUSES:
+                del pending[name]
+        if changed:
+            on_update(changed)
+        listener.polled(final=len(jobs) - len(pending), total=len(jobs))
+        if not pending:
+            break
+        remaining = None if deadline is None else deadline - clock.monotonic()
+        if remaining is not None and remaining <= 0:
+            break
+        interval = age_interval(
+            _oldest_age((last.get(name) for name in pending), now=clock.now()),
+            first=poll_first,
+            maximum=poll_max,
+        )
+        clock.sleep(interval if remaining is None else min(interval, remaining))
+    return last, tuple(sorted(pending))
+
+
+def _oldest_age(summaries: Iterable[JobSummary | None], *, now: datetime.datetime) -> float:
+    """Seconds since the oldest of `summaries` was created (0 when none says)."""
+    created = [summary.created_at for summary in summaries if summary and summary.created_at]
+    return max(0.0, (now - min(created)).total_seconds()) if created else 0.0
+
+
+def _group_order(group: Group) -> tuple[str, str, str, str]:
+    kind, (partition, region, account) = group
+    return (kind.name, partition, region, account)

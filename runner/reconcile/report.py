@@ -1,0 +1,102 @@
+"""What a run tells: its outcome per job and its report (values), and the listener that
+hears of them as they happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from runner.backends import CREATE_FAILED, JobSummary
+from runner.errors import ExitStatus
+from runner.findings import Finding
+from runner.planner import Plan
+
+
+class Result(StrEnum):
+    CREATED = "created"
+    ADOPTED = "adopted"
+    # The service refused the job.
+    FAILED = "failed"
+    # A job of that name exists at the service with other parameters.
+    CONFLICT = "conflict"
+    # The create got no answer: the job may or may not exist; the next run settles it.
+    UNKNOWN = "unknown"
+    # No quota slot before the deadline: the next run submits it.
+    DEFERRED = "deferred"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    result: Result
+    reason: str
+    partition: str
+    region: str
+    account: str
+    spec_file: str
+    arn: str | None = None
+    # The last known status, for created and adopted jobs.
+    status: str | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    findings: tuple[Finding, ...] = ()
+    # None when findings stopped the run before planning.
+    plan: Plan | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    dry_run: bool = False
+    waited: bool = False
+    # Submitted jobs still unfinished when `--wait` reached the deadline.
+    unfinished: tuple[str, ...] = ()
+    state_serial: int | None = None
+
+    def of(self, *results: Result) -> tuple[Outcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.result in results)
+
+    @property
+    def exit_status(self) -> int:
+        if self.findings or (self.plan is not None and self.plan.has_conflicts):
+            return ExitStatus.ERROR
+        if self.of(Result.FAILED, Result.CONFLICT, Result.UNKNOWN) or self.unfinished:
+            return ExitStatus.ERROR
+        if any(outcome.status == CREATE_FAILED for outcome in self.outcomes):
+            return ExitStatus.ERROR
+        if self.of(Result.DEFERRED):
+            return ExitStatus.DEFERRED
+        return ExitStatus.OK
+
+
+class Listener(Protocol):
+    """What a run tells while it goes: the commands show it to people."""
+
+    def planned(self, plan: Plan) -> None: ...
+
+    def outcome(self, outcome: Outcome) -> None: ...
+
+    def note(self, message: str) -> None:
+        """Something worth a line: waiting for quota slots, a poll that failed."""
+
+    def status_changed(self, summary: JobSummary) -> None: ...
+
+    def polled(self, *, final: int, total: int) -> None:
+        """One round of polling is done: `final` of `total` jobs are final."""
+
+
+class SilentListener:
+    def planned(self, plan: Plan) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+    def status_changed(self, summary: JobSummary) -> None:
+        pass
+
+    def polled(self, *, final: int, total: int) -> None:
+        pass

@@ -1,0 +1,139 @@
+"""A run of `reconcile`: the only code that changes the service and the state.
+
+`reconcile` holds the state lock from start to end. Under it, it reads the state, loads
+the specs (any finding: nothing is submitted), makes the plan against the state and the
+service, and carries it out: jobs are submitted or adopted (`submit`), at most a kind's
+quota (5) of them pending or in progress per account and region (`scheduler`), their
+statuses polled by list pages (`poller`). Jobs that the deadline (`--timeout`) leaves no
+quota slot for are deferred: the run exits 3 and the next run submits them.
+
+A record's `spec_digest` is the spec *file*'s digest (`JobSpec.file_digest`) when the job
+was recorded, or when a later run last found the file with its spec unchanged; with
+`spec_index` and `spec_documents` it tells a later run that it need not parse the file
+(`planner.recorded_files`). Whether the job's spec changed is decided by `request_digest`,
+the digest of the exact request sent.
+
+Polling (while slots are wanted, and with `--wait`) is the `poller`'s: per kind, account
+and region, one poll at a time, each one list page plus a describe per job of this run in
+flight that the page does not show; polls of a region at least 2 s apart, at most 60 s
+while jobs are in flight, a twentieth of the oldest one's age in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runner.backends import Backend
+from runner.errors import PlanError
+from runner.planner import Change, Plan, check_saved_plan, make_plan
+from runner.reconcile.ledger import Ledger
+from runner.reconcile.poller import POLL_FIRST, POLL_MAX, Clock, SystemClock
+from runner.reconcile.report import Listener, RunReport, SilentListener
+from runner.reconcile.scheduler import Scheduler
+from runner.reconcile.submit import Submitter
+from runner.spec import LoadResult
+from runner.state import LockHolder, State, StateStore
+from runner.state.writer import StateWriter
+
+
+@dataclass(frozen=True)
+class Options:
+    dry_run: bool = False
+    wait: bool = False
+    # Seconds the run may spend waiting for quota slots and for jobs; None: no limit.
+    timeout: float | None = None
+    saved_plan: Plan | None = None
+    git_commit: str | None = None
+    # Jobs in flight per kind, account and region; None: the kind's quota.
+    max_in_flight: int | None = None
+    poll_first: float = POLL_FIRST
+    poll_max: float = POLL_MAX
+
+
+def reconcile(
+    *,
+    store: StateStore,
+    backend: Backend,
+    load: Callable[[State | None], LoadResult],
+    options: Options,
+    holder: LockHolder,
+    lock_timeout: float,
+    clock: Clock | None = None,
+    listener: Listener | None = None,
+) -> RunReport:
+    """Carry out the plan for the specs `load` returns; see the module's docstring."""
+    clock = clock or SystemClock()
+    listener = listener or SilentListener()
+    from runner.remote import fetch_remote_view
+    from runner.spec.checks import check_against_state
+
+    with store.lock(holder=holder, timeout=lock_timeout):
+        deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+        snapshot = store.read()
+        state = None if snapshot is None else snapshot.state
+        loaded = load(state)
+        findings = list(loaded.findings)
+        if not findings and state is not None:
+            findings += check_against_state(loaded.specs, state)
+        if findings:
+            return RunReport(
+                findings=tuple(sorted(findings, key=lambda finding: finding.sort_key)),
+                dry_run=options.dry_run,
+                state_serial=None if state is None else state.serial,
+            )
+        if options.saved_plan is not None:
+            problems = check_saved_plan(
+                options.saved_plan,
+                loaded.specs,
+                snapshot,
+                unchanged_files=loaded.unchanged_files,
+            )
+            if problems:
+                raise PlanError(
+                    "the saved plan no longer applies: "
+                    + "; ".join(problems)
+                    + ". Make and review a new plan (personalize-runner plan --out FILE), "
+                    "then apply that one."
+                )
+        remote = fetch_remote_view(backend, loaded.specs, state)
+        plan = make_plan(loaded.specs, snapshot, remote, unchanged_files=loaded.unchanged_files)
+        listener.planned(plan)
+        serial = None if state is None else state.serial
+        if options.dry_run or plan.has_conflicts:
+            return RunReport(plan=plan, dry_run=options.dry_run, state_serial=serial)
+        ledger = Ledger(
+            writer=StateWriter(store, snapshot),
+            clock=clock,
+            listener=listener,
+            git_commit=options.git_commit,
+            waiting=options.wait,
+        )
+        submitter = Submitter(
+            backend=backend,
+            specs={spec.job_name: spec for spec in loaded.specs},
+            ledger=ledger,
+            timeout=options.timeout,
+        )
+        scheduler = Scheduler(
+            backend=backend,
+            submitter=submitter,
+            ledger=ledger,
+            clock=clock,
+            deadline=deadline,
+            wait=options.wait,
+            max_in_flight=options.max_in_flight,
+            poll_first=options.poll_first,
+            poll_max=options.poll_max,
+        )
+        unfinished = scheduler.carry_out(
+            plan.of(Change.CREATE, Change.ADOPT), busy=remote.in_flight
+        )
+        ledger.record_spec_files(loaded.specs)
+        return RunReport(
+            plan=plan,
+            outcomes=tuple(sorted(ledger.outcomes.values(), key=lambda outcome: outcome.name)),
+            waited=options.wait,
+            unfinished=unfinished,
+            state_serial=ledger.writer.state.serial if ledger.writer.exists else serial,
+        )
