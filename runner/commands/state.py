@@ -11,13 +11,14 @@ import contextlib
 import datetime
 import difflib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus, LockError, StateError, UserError
 from runner.output import writer
 from runner.state import JobRecord, LockHolder, Snapshot, State, StateStore, open_store
+from runner.state.writer import StateWriter, changing
 from runner.times import UTC
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def list_jobs(settings: Settings, *, output_format: str = "text") -> int:
 
 def show(settings: Settings, *, job: str, output_format: str = "text") -> int:
     store = open_store(settings.state)
-    record = _record(store, store.read(), job)
+    record = _record(store, _state(store.read()), job)
     sys.stdout.write(writer("state show", output_format)(record))
     return ExitStatus.OK
 
@@ -72,8 +73,7 @@ def import_job(
 ) -> int:
     spec = _find_spec(settings, job)
     store = open_store(settings.state)
-    snapshot = store.read()
-    _check_not_recorded(store, snapshot, job)
+    _check_not_recorded(store, _state(store.read()), job)
     with contextlib.ExitStack() as stack:
         if backend is None:
             from runner.commands.common import opened_backend
@@ -88,7 +88,7 @@ def import_job(
             "job was created with, or give the spec a new jobName (reconcile then submits it)."
         )
     from runner.commands.common import git_commit
-    from runner.reconciler import new_record
+    from runner.state import new_record
 
     summary = description.summary
     record = new_record(
@@ -100,11 +100,10 @@ def import_job(
         git_commit=git_commit(settings.root),
         now=datetime.datetime.now(UTC),
     )
-    with _locked(store, command=f"personalize-runner state import {job}", timeout=lock_timeout):
-        snapshot = store.read()
-        _check_not_recorded(store, snapshot, job)
-        state = State.new() if snapshot is None else snapshot.state
-        store.write(state.with_job(record), expected=_version(snapshot))
+    command = f"personalize-runner state import {job}"
+    with _changing(store, command=command, timeout=lock_timeout) as change:
+        _check_not_recorded(store, change.state if change.exists else None, job)
+        change.write(change.state.with_job(record))
     print(f"Imported {job} ({summary.arn}, {summary.status}) into {store.describe()}.")
     return ExitStatus.OK
 
@@ -118,7 +117,7 @@ def forget(
     confirm: Confirm = ask,
 ) -> int:
     store = open_store(settings.state)
-    record = _record(store, store.read(), job)
+    record = _record(store, _state(store.read()), job)
     question = (
         f"Forget {job} ({record.arn}, {record.status})? The job itself stays at the service; "
         "while its spec exists, reconcile will find it by name and adopt it again."
@@ -126,11 +125,10 @@ def forget(
     if not yes and not confirm(question):
         print("Nothing forgotten.", file=sys.stderr)
         return ExitStatus.ERROR
-    with _locked(store, command=f"personalize-runner state forget {job}", timeout=lock_timeout):
-        snapshot = store.read()
-        record = _record(store, snapshot, job)
-        assert snapshot is not None
-        store.write(snapshot.state.without_job(job), expected=snapshot.version)
+    command = f"personalize-runner state forget {job}"
+    with _changing(store, command=command, timeout=lock_timeout) as change:
+        record = _record(store, change.state if change.exists else None, job)
+        change.write(change.state.without_job(job))
     print(f"Forgot {job} ({record.arn}) in {store.describe()}.")
     return ExitStatus.OK
 
@@ -149,9 +147,9 @@ def migrate(settings: Settings, *, to: str, lock_timeout: float = 60.0) -> int:
             f"to {to}."
         )
     command = f"personalize-runner state migrate --to {to}"
-    with _locked(source, command=command, timeout=lock_timeout):
-        snapshot = source.read()
-        if snapshot is None:
+    # The source stays locked until the copy is written: no run changes it meanwhile.
+    with _changing(source, command=command, timeout=lock_timeout) as copied:
+        if not copied.exists:
             raise StateError(
                 f"state migrate: {source.describe()} does not exist: there is nothing to copy. "
                 "Give the local state with --state."
@@ -164,9 +162,10 @@ def migrate(settings: Settings, *, to: str, lock_timeout: float = 60.0) -> int:
                 "overwrite it. It was migrated already, or another state lives there; use it "
                 "with --state, or pick another key."
             )
-        with _locked(target, command=command, timeout=lock_timeout):
-            target.write(snapshot.state, expected=None)
-    state = snapshot.state
+        with _changing(target, command=command, timeout=lock_timeout) as new:
+            # Compare-and-swap from no state: a state created since is not overwritten.
+            new.write(copied.state)
+    state = copied.state
     count = len(state.jobs)
     print(
         f"Copied {source.describe()} (serial {state.serial}, {count} "
@@ -225,11 +224,10 @@ def _check_job(backend: Backend, spec: JobSpec) -> tuple[JobDescription, list[st
     """The job at the service, and how it differs from `spec` (as `reconcile` adopts)."""
     from runner.backends import ResourceNotFound, ServiceError
     from runner.planner import request_differences
-    from runner.reconciler import job_arn
 
-    arn = job_arn(spec)
+    arn = spec.job_arn
     try:
-        description = backend.describe_job(arn)
+        description = backend.describe_job(spec.kind, arn)
         tags = backend.list_tags(arn) if spec.request.get("tags") else []
     except ResourceNotFound:
         raise StateError(
@@ -242,36 +240,40 @@ def _check_job(backend: Backend, spec: JobSpec) -> tuple[JobDescription, list[st
             f"cannot import {spec.job_name}: describing {arn} failed: {error}"
         ) from None
     differences = request_differences(
-        spec.request, description.request, [(tag["tagKey"], tag["tagValue"]) for tag in tags]
+        spec.kind,
+        spec.request,
+        description.request,
+        [(tag["tagKey"], tag["tagValue"]) for tag in tags],
     )
     return description, differences
 
 
-def _check_not_recorded(store: StateStore, snapshot: Snapshot | None, job: str) -> None:
-    if snapshot is not None and job in snapshot.state.jobs:
-        record = snapshot.state.jobs[job]
+def _check_not_recorded(store: StateStore, state: State | None, job: str) -> None:
+    if state is not None and job in state.jobs:
+        record = state.jobs[job]
         raise StateError(
             f"{job} is recorded already in {store.describe()} ({record.arn}, "
             f"{record.recorded_by}): there is nothing to import."
         )
 
 
-def _record(store: StateStore, snapshot: Snapshot | None, job: str) -> JobRecord:
-    if snapshot is None:
+def _record(store: StateStore, state: State | None, job: str) -> JobRecord:
+    if state is None:
         raise StateError(f"{store.describe()} does not exist: no job is recorded.")
-    record = snapshot.state.jobs.get(job)
+    record = state.jobs.get(job)
     if record is None:
-        close = difflib.get_close_matches(job, list(snapshot.state.jobs), n=1)
+        close = difflib.get_close_matches(job, list(state.jobs), n=1)
         hint = f" Did you mean {close[0]}?" if close else " `state list` shows the recorded jobs."
         raise StateError(f"{store.describe()} has no job {job}.{hint}")
     return record
 
 
-@contextlib.contextmanager
-def _locked(store: StateStore, *, command: str, timeout: float) -> Iterator[None]:
-    with store.lock(holder=LockHolder.current(command=command), timeout=timeout):
-        yield
+def _changing(
+    store: StateStore, *, command: str, timeout: float
+) -> contextlib.AbstractContextManager[StateWriter]:
+    """The state lock, and the writer every change goes through (as `reconcile`'s)."""
+    return changing(store, holder=LockHolder.current(command=command), timeout=timeout)
 
 
-def _version(snapshot: Snapshot | None) -> str | None:
-    return None if snapshot is None else snapshot.version
+def _state(snapshot: Snapshot | None) -> State | None:
+    return None if snapshot is None else snapshot.state

@@ -1,22 +1,18 @@
-"""The state: every batch segment job the runner submitted or adopted, and where it is kept."""
+"""The state: every batch segment job the runner submitted or adopted, and where it is kept.
+
+`open_store` opens the store a `--state` names; each store is imported when opened, so
+that e.g. `lint` never imports boto3. Every change goes through `runner.state.writer`.
+"""
 
 from __future__ import annotations
 
-from runner.digest import canonical_json_digest
-from runner.state.model import (
-    FORMAT_VERSION,
-    JobRecord,
-    RecordedBy,
-    State,
-)
-from runner.state.store import (
-    STORES,
-    LockHolder,
-    Snapshot,
-    StateConflict,
-    StateStore,
-    open_store,
-)
+from collections.abc import Callable, Mapping
+
+from runner.errors import ConfigError
+from runner.state.codec import FORMAT_VERSION
+from runner.state.model import State
+from runner.state.record import JobRecord, RecordedBy, new_record
+from runner.state.store import LockHolder, Snapshot, StateConflict, StateStore
 
 __all__ = [
     "FORMAT_VERSION",
@@ -28,6 +24,43 @@ __all__ = [
     "State",
     "StateConflict",
     "StateStore",
-    "canonical_json_digest",
+    "new_record",
     "open_store",
 ]
+
+
+def _open_file(location: str) -> StateStore:
+    from runner.state.file import FileStateStore
+
+    return FileStateStore(location)
+
+
+def _open_s3(location: str) -> StateStore:
+    from runner.state.s3 import open_s3_store
+
+    return open_s3_store(location)
+
+
+# A URL scheme (a plain path is "file") to the store that opens it.
+STORES: Mapping[str, Callable[[str], StateStore]] = {
+    "file": _open_file,
+    "s3": _open_s3,
+}
+
+
+def open_store(location: str) -> StateStore:
+    """The store for `--state`: a local path, or an `s3://bucket/key` URL."""
+    scheme, sep, rest = location.partition("://")
+    if not sep:
+        scheme, rest = "file", location
+    scheme = scheme.lower()
+    opener = STORES.get(scheme)
+    if opener is None:
+        supported = ", ".join(f"{name}://" for name in sorted(STORES))
+        raise ConfigError(
+            f"--state {location}: unknown scheme {scheme}://. Give a local path or one of: "
+            f"{supported}."
+        )
+    if not rest:
+        raise ConfigError(f"--state {location}: the path is empty.")
+    return opener(rest)

@@ -1,34 +1,39 @@
 """The state in a local file, next to its backup (`<path>.backup`) and lock (`<path>.lock`).
 
-A write goes to a temporary file in the same directory, is flushed to disk, and replaces
-the state with `os.replace`: a crash leaves the old or the new state, never a torn one.
-The lock is an `flock` on the lock file, which the kernel releases when its holder exits,
-however it exits; the file itself only tells a waiting run who holds it.
+Writes are atomic (`runner.fs`): a crash leaves the old or the new state, never a torn
+one. The lock is an `flock` on the lock file, which the kernel releases when its holder
+exits, however it exits; the file itself only tells a waiting run who holds it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import errno
-import fcntl
 import os
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from runner.digest import sha256_hex
 from runner.errors import LockError, StateError
-from runner.state.model import UTC, State, format_time
-from runner.state.store import LockHolder, Snapshot, StateConflict, check_successor
+from runner.fs import FileLock, LockRefused, remove_temporaries, write_atomically
+from runner.state.model import State
+from runner.state.store import (
+    LockHolder,
+    Snapshot,
+    Version,
+    check_successor,
+    conflict,
+    holder_since,
+    lock_held,
+    wait_for_lock,
+)
+from runner.times import UTC
 
 _POLL_FIRST = 0.05
 _POLL_MAX = 0.5
-_TEMPORARY_SUFFIX = ".tmp"
 
 
-class LocalStateStore:
+class FileStateStore:
     def __init__(self, path: str | os.PathLike[str], *, write_lock_timeout: float = 30.0) -> None:
         self.location = os.fspath(path)
         self.path = Path(path)
@@ -36,7 +41,7 @@ class LocalStateStore:
         self.lock_path = Path(f"{self.location}.lock")
         # How long `write` waits for the lock when it is called outside `lock()`.
         self.write_lock_timeout = write_lock_timeout
-        self._lock_fd: int | None = None
+        self._lock: FileLock | None = None
 
     def describe(self) -> str:
         return f"state file {self.location}"
@@ -46,75 +51,64 @@ class LocalStateStore:
         if data is None:
             return None
         state = self._parse(data)
-        return Snapshot(state=state, version=_version(state.lineage, state.serial, data))
+        return Snapshot(state=state, version=str(Version.of(state, sha256_hex(data))))
 
     def write(self, state: State, *, expected: str | None) -> str:
-        if self._lock_fd is not None:
+        if self._lock is not None:
             return self._write_locked(state, expected=expected)
         with self.lock(holder=LockHolder.current(), timeout=self.write_lock_timeout):
             return self._write_locked(state, expected=expected)
 
     @contextlib.contextmanager
     def lock(self, *, holder: LockHolder, timeout: float) -> Iterator[None]:
-        if self._lock_fd is not None:
+        if self._lock is not None:
             raise RuntimeError(f"{self.lock_path} is already held by this store")
+        lock = FileLock(self.lock_path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            wait_for_lock(
+                lock.try_acquire,
+                timeout=timeout,
+                first=_POLL_FIRST,
+                most=_POLL_MAX,
+                gave_up=lambda: self._held(lock, timeout=timeout),
+            )
+        except LockRefused as error:
+            lock.release()
+            raise LockError(
+                f"cannot lock the state lock {self.lock_path}: {error.strerror}. "
+                "Keep the state on a local file system that supports flock."
+            ) from None
         except OSError as error:
+            lock.release()
             raise LockError(
                 f"cannot open the state lock {self.lock_path}: {error.strerror}. "
                 "Check that its directory exists and is writable."
             ) from None
+        except BaseException:
+            lock.release()
+            raise
         try:
-            self._acquire(fd, timeout=timeout)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, holder.to_json(since=datetime.datetime.now(UTC)), 0)
-            self._lock_fd = fd
-            try:
-                yield
-            finally:
-                self._lock_fd = None
-                # Still locked here: nobody else can have written their name yet.
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, 0)
+            lock.note(holder.to_json(since=datetime.datetime.now(UTC)))
+            self._lock = lock
+            yield
         finally:
-            # Closing the last descriptor releases the flock.
-            os.close(fd)
+            self._lock = None
+            lock.release()
 
-    def _acquire(self, fd: int, *, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        delay = _POLL_FIRST
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                pass
-            except OSError as error:
-                raise LockError(
-                    f"cannot lock the state lock {self.lock_path}: {error.strerror}. "
-                    "Keep the state on a local file system that supports flock."
-                ) from None
-            else:
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise self._held(fd, timeout=timeout)
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, _POLL_MAX)
-
-    def _held(self, fd: int, *, timeout: float) -> LockError:
-        recorded = LockHolder.from_json(os.pread(fd, 64 * 1024, 0))
-        if recorded is None:
-            who = "another process, which did not record who it is"
-        else:
-            holder, since = recorded
-            who = f"{holder.describe()} since {format_time(since)}"
-        return LockError(
-            f"the state lock {self.lock_path} is held by {who}; gave up after {timeout:g}s. "
-            "Another run is using the state: wait for it to finish and run the command again, "
-            "or allow a longer lock timeout. (The lock is released as soon as its holder "
-            "exits, even if it is killed: there is nothing to delete.)"
+    def _held(self, lock: FileLock, *, timeout: float) -> LockError:
+        recorded = LockHolder.from_json(lock.read_note())
+        holder, since = (None, None) if recorded is None else recorded
+        return lock_held(
+            str(self.lock_path),
+            who=holder_since(
+                holder, since, unknown="another process, which did not record who it is"
+            ),
+            timeout=timeout,
+            remedy=(
+                "(The lock is released as soon as its holder exits, even if it is killed: "
+                "there is nothing to delete.)"
+            ),
         )
 
     def _read_bytes(self) -> bytes | None:
@@ -144,51 +138,26 @@ class LocalStateStore:
             ),
         )
 
-    def _remove_stale_temporaries(self) -> None:
-        # Left by a writer that was killed; every writer holds the lock, so none is live.
-        prefixes = (_temporary_prefix(self.path), _temporary_prefix(self.backup_path))
-        with os.scandir(self.path.parent) as entries:
-            for entry in entries:
-                if entry.name.startswith(prefixes) and entry.name.endswith(_TEMPORARY_SUFFIX):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(entry.path)
-
     def _write_locked(self, state: State, *, expected: str | None) -> str:
         current = self._read_bytes()
+        known = None if expected is None else Version.parse(expected)
         if current is None:
             if expected is not None:
-                raise StateConflict(
-                    f"{self.describe()} was removed since this run read it. Restore it from "
-                    f"{self.backup_path} or from version control, then run the command again."
-                )
+                raise self._conflict(None, state, expected=expected)
+        elif known is None or known.token != sha256_hex(current):
+            # Parsed only now: a state that cannot be read stops the write here.
+            raise self._conflict(self._parse(current), state, expected=expected)
         else:
-            known = None if expected is None else _parse_version(expected)
-            if known is None or known[2] != sha256_hex(current):
-                # Parsed only now: a state that cannot be read stops the write here.
-                stored = self._parse(current)
-                if expected is None:
-                    raise StateConflict(
-                        f"{self.describe()} exists (serial {stored.serial}), but this run "
-                        "expected no state: another run created it meanwhile. Run the "
-                        "command again to start from it."
-                    )
-                if stored.lineage != state.lineage:
-                    # The graver problem: say that rather than "moved".
-                    check_successor(stored.lineage, stored.serial, state, where=self.describe())
-                was = "" if known is None else f" from serial {known[1]}"
-                raise StateConflict(
-                    f"{self.describe()} changed since this run read it: it moved{was} to "
-                    f"serial {stored.serial}, written by another run. Run the command again "
-                    "to start from the current state."
-                )
-            check_successor(known[0], known[1], state, where=self.describe())
+            check_successor(known.lineage, known.serial, state, where=self.describe())
         data = state.to_json()
         try:
+            # Left by a writer that was killed; every writer holds the lock, so none is live.
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._remove_stale_temporaries()
+            remove_temporaries(self.path)
+            remove_temporaries(self.backup_path)
             if current is not None:
-                _write_atomically(self.backup_path, current)
-            _write_atomically(self.path, data)
+                write_atomically(self.backup_path, current)
+            write_atomically(self.path, data)
         except OSError as error:
             raise StateError(
                 f"cannot write {self.describe()}: {error.strerror}"
@@ -196,56 +165,14 @@ class LocalStateStore:
                 "The state on disk is the one before this write; fix the cause and run the "
                 "command again."
             ) from None
-        return _version(state.lineage, state.serial, data)
+        return str(Version.of(state, sha256_hex(data)))
 
-
-def _temporary_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
-def _version(lineage: str, serial: int, data: bytes) -> str:
-    # The content hash alone decides; lineage and serial ride along so that a write can
-    # check its successor without parsing the stored state again.
-    return f"{lineage}:{serial}:{sha256_hex(data)}"
-
-
-def _parse_version(version: str) -> tuple[str, int, str] | None:
-    lineage, _, rest = version.partition(":")
-    serial, _, digest = rest.partition(":")
-    if not (lineage and serial.isdigit() and digest):
-        return None
-    return lineage, int(serial), digest
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=_temporary_prefix(path), suffix=_TEMPORARY_SUFFIX
-    )
-    try:
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(file.fileno(), mode)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    except OSError as error:
-        # Some file systems cannot fsync a directory; the rename is still atomic there.
-        if error.errno not in (errno.EINVAL, errno.ENOTSUP):
-            raise
-    finally:
-        os.close(fd)
+    def _conflict(self, stored: State | None, state: State, *, expected: str | None) -> Exception:
+        return conflict(
+            self.describe(),
+            stored=stored,
+            new=state,
+            expected=None if expected is None else Version.parse(expected),
+            expected_state=expected is not None,
+            restore=f" from {self.backup_path} or from version control",
+        )

@@ -1,10 +1,11 @@
 """The state in an S3 object (`s3://bucket/key`), next to its lock object (`<key>.lock`).
 
-The one module that talks to S3. Every write is a compare-and-swap: `PutObject` with
-`If-Match` on the ETag this run read, or `If-None-Match: *` when there was no state yet;
-S3 refuses it (412) if another run wrote meanwhile, and the run re-reads and re-plans
-instead of overwriting. The lock is an object created with `If-None-Match: *` that says
-who holds it; it is removed at the end, and by `state unlock` when its holder died.
+The one module that talks to S3 (through `runner.boto`). Every write is a
+compare-and-swap: `PutObject` with `If-Match` on the ETag this run read, or
+`If-None-Match: *` when there was no state yet; S3 refuses it (412) if another run wrote
+meanwhile, and the run re-reads and re-plans instead of overwriting. The lock is an
+object created with `If-None-Match: *` that says who holds it; it is removed at the end,
+and by `state unlock` when its holder died.
 
 Conditional writes are what make this safe, and some S3-compatible stores accept the
 headers and ignore them: each store is probed once, and such a store is refused.
@@ -16,30 +17,32 @@ import contextlib
 import datetime
 import json
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import boto3
-import botocore.config
-import botocore.exceptions
-
+from runner.boto import S3Error, S3Unreachable, s3_client, s3_errors
 from runner.errors import ConfigError, LockError, StateError
-from runner.state.model import UTC, State, format_time
-from runner.state.store import LockHolder, Snapshot, StateConflict, check_successor
+from runner.state.model import State
+from runner.state.store import (
+    LockHolder,
+    Snapshot,
+    StateConflict,
+    Version,
+    check_successor,
+    conflict,
+    holder_since,
+    lock_held,
+    wait_for_lock,
+)
+from runner.times import UTC
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _POLL_FIRST = 0.1
 _POLL_MAX = 2.0
-# 412 is S3's answer to a failed precondition; 409 to a conditional write that raced
-# another one on the same key.
-_CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
-_MISSING_CODES = frozenset({"NoSuchKey", "404"})
 # A real ETag is never this (it is an MD5 or an MD5 with a part count).
 _IMPOSSIBLE_ETAG = '"00000000000000000000000000000000-0"'
 
@@ -61,22 +64,6 @@ def open_s3_store(location: str) -> S3StateStore:
     return S3StateStore(bucket, key)
 
 
-_session: boto3.session.Session | None = None
-_session_lock = threading.Lock()
-
-
-def default_client() -> S3Client:
-    """An S3 client with boto3's default credential chain and endpoint resolution
-    (`AWS_PROFILE`, `AWS_ENDPOINT_URL_S3`, …), and botocore's standard retries."""
-    global _session  # noqa: PLW0603 (one session per process: it caches the API model)
-    config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
-    # Sessions are not thread-safe; the clients they make are.
-    with _session_lock:
-        if _session is None:
-            _session = boto3.session.Session()
-        return _session.client("s3", config=config)
-
-
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -91,12 +78,9 @@ class LockInfo:
     etag: str
 
     def describe(self) -> str:
-        if self.holder is None:
-            who = "a holder that did not record who it is"
-        else:
-            who = self.holder.describe()
-        since = "" if self.since is None else f" since {format_time(self.since)}"
-        return f"{who}{since}"
+        return holder_since(
+            self.holder, self.since, unknown="a holder that did not record who it is"
+        )
 
 
 class S3StateStore:
@@ -121,7 +105,7 @@ class S3StateStore:
     @property
     def client(self) -> S3Client:
         if self._client is None:
-            self._client = default_client()
+            self._client = s3_client()
         return self._client
 
     def describe(self) -> str:
@@ -133,7 +117,7 @@ class S3StateStore:
             return None
         data, etag = current
         state = self._parse(data)
-        return Snapshot(state=state, version=_version(state.lineage, state.serial, etag))
+        return Snapshot(state=state, version=str(Version.of(state, etag)))
 
     def write(self, state: State, *, expected: str | None) -> str:
         """Compare-and-swap; no lock is needed for it (S3 checks the condition)."""
@@ -147,61 +131,48 @@ class S3StateStore:
                     "of an S3 state (a plan saved against another state?). Run the command "
                     "again to start from the current state."
                 )
-            check_successor(known[0], known[1], state, where=self.describe())
+            check_successor(known.lineage, known.serial, state, where=self.describe())
         try:
-            if known is None:
-                response = self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    Body=data,
-                    ContentType="application/json",
-                    IfNoneMatch="*",
-                )
-            else:
-                response = self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    Body=data,
-                    ContentType="application/json",
-                    IfMatch=known[2],
-                )
-        except botocore.exceptions.ClientError as error:
-            code = _code(error)
-            if code not in _CONFLICT_CODES and code not in _MISSING_CODES:
+            with s3_errors():
+                if known is None:
+                    response = self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=self.key,
+                        Body=data,
+                        ContentType="application/json",
+                        IfNoneMatch="*",
+                    )
+                else:
+                    response = self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=self.key,
+                        Body=data,
+                        ContentType="application/json",
+                        IfMatch=known.token,
+                    )
+        except S3Error as error:
+            if not (error.conflict or error.missing):
                 raise self._failure("write", self.describe(), error) from None
             etag = self._lost_race(state, data, known)
-        except botocore.exceptions.BotoCoreError as error:
+        except S3Unreachable as error:
             raise self._unreachable("write", self.describe(), error) from None
         else:
             etag = response["ETag"]
-        return _version(state.lineage, state.serial, etag)
+        return str(Version.of(state, etag))
 
-    def _lost_race(self, state: State, data: bytes, known: tuple[str, int, str] | None) -> str:
+    def _lost_race(self, state: State, data: bytes, known: Version | None) -> str:
         """The conditional write failed: raise the conflict, unless the stored object is
         this very write (a retried request whose first attempt succeeded)."""
         current = self._get(self.key, what=self.describe())
-        if current is None:
-            raise StateConflict(
-                f"{self.describe()} was removed since this run read it. Restore it (an "
-                "earlier version of the object, if the bucket keeps versions), then run the "
-                "command again."
-            )
-        stored_data, etag = current
-        if stored_data == data:
-            return etag
-        stored = self._parse(stored_data)
-        if known is None:
-            raise StateConflict(
-                f"{self.describe()} exists (serial {stored.serial}), but this run expected no "
-                "state: another run created it meanwhile. Run the command again to start "
-                "from it."
-            )
-        if stored.lineage != state.lineage:
-            check_successor(stored.lineage, stored.serial, state, where=self.describe())
-        raise StateConflict(
-            f"{self.describe()} changed since this run read it: it moved from serial "
-            f"{known[1]} to serial {stored.serial}, written by another run. Run the command "
-            "again to start from the current state."
+        if current is not None and current[0] == data:
+            return current[1]
+        raise conflict(
+            self.describe(),
+            stored=None if current is None else self._parse(current[0]),
+            new=state,
+            expected=known,
+            expected_state=known is not None,
+            restore=" (an earlier version of the object, if the bucket keeps versions)",
         )
 
     @contextlib.contextmanager
@@ -213,7 +184,19 @@ class S3StateStore:
         document = json.loads(holder.to_json(since=datetime.datetime.now(UTC)))
         document.update(lock_id=lock_id, state=self.location)
         body = (json.dumps(document, sort_keys=True) + "\n").encode()
-        self._acquire(body, lock_id=lock_id, timeout=timeout)
+        # The lock info last seen held by another run, for the message if it stays held.
+        seen: list[LockInfo] = []
+
+        def gave_up() -> LockError:
+            return self._held_error(seen[-1], timeout=timeout)
+
+        wait_for_lock(
+            lambda: self._try_lock(body, lock_id=lock_id, seen=seen),
+            timeout=timeout,
+            first=_POLL_FIRST,
+            most=_POLL_MAX,
+            gave_up=gave_up,
+        )
         self._held = lock_id
         try:
             yield
@@ -221,40 +204,39 @@ class S3StateStore:
             self._held = None
             self._release(lock_id)
 
-    def _acquire(self, body: bytes, *, lock_id: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        delay = _POLL_FIRST
+    def _try_lock(self, body: bytes, *, lock_id: str, seen: list[LockInfo]) -> bool:
+        """Create the lock object; False if another run holds it (then in `seen`)."""
         while True:
             try:
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self.lock_key,
-                    Body=body,
-                    ContentType="application/json",
-                    IfNoneMatch="*",
-                )
-            except botocore.exceptions.ClientError as error:
-                if _code(error) not in _CONFLICT_CODES:
+                with s3_errors():
+                    self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=self.lock_key,
+                        Body=body,
+                        ContentType="application/json",
+                        IfNoneMatch="*",
+                    )
+            except S3Error as error:
+                if not error.conflict:
                     raise LockError(
-                        f"cannot create the state lock {self.lock_location}: {_explain(error)}. "
+                        f"cannot create the state lock {self.lock_location}: {error}. "
                         "Check that the credentials may s3:PutObject there."
                     ) from None
-            except botocore.exceptions.BotoCoreError as error:
+            except S3Unreachable as error:
                 raise LockError(
                     f"cannot reach the state lock {self.lock_location}: {error}."
                 ) from None
             else:
-                return
+                return True
             current = self.lock_info()
-            if current is not None and current.lock_id == lock_id:
+            if current is None:
+                # Released between the put and the read: try again at once.
+                continue
+            if current.lock_id == lock_id:
                 # Our own put, retried after a lost response.
-                return
-            remaining = deadline - time.monotonic()
-            if current is not None and remaining <= 0:
-                raise self._held_error(current, timeout=timeout)
-            if current is not None:
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, _POLL_MAX)
+                return True
+            seen.append(current)
+            return False
 
     def _held_error(self, current: LockInfo, *, timeout: float) -> LockError:
         if current.lock_id is None:
@@ -268,10 +250,11 @@ class S3StateStore:
                 f"personalize-runner state unlock {current.lock_id}"
             )
         lock_id = "" if current.lock_id is None else f" (lock id {current.lock_id})"
-        return LockError(
-            f"the state lock {self.lock_location} is held by {current.describe()}{lock_id}; "
-            f"gave up after {timeout:g}s. Another run is using the state: wait for it to "
-            f"finish and run the command again, or allow a longer lock timeout. {remedy}"
+        return lock_held(
+            self.lock_location,
+            who=f"{current.describe()}{lock_id}",
+            timeout=timeout,
+            remedy=remedy,
         )
 
     def _release(self, lock_id: str) -> None:
@@ -346,7 +329,8 @@ class S3StateStore:
         where = f"s3://{self.bucket}/{probe}"
         ignored: list[str] = []
         try:
-            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"probe\n")
+            with s3_errors():
+                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"probe\n")
             attempts: tuple[tuple[str, Callable[[], object]], ...] = (
                 (
                     "If-None-Match: *",
@@ -369,18 +353,19 @@ class S3StateStore:
             )
             for header, attempt in attempts:
                 try:
-                    attempt()
-                except botocore.exceptions.ClientError as error:
-                    if _code(error) not in _CONFLICT_CODES:
+                    with s3_errors():
+                        attempt()
+                except S3Error as error:
+                    if not error.conflict:
                         raise
                 else:
                     ignored.append(header)
-        except botocore.exceptions.ClientError as error:
+        except S3Error as error:
             raise self._failure("check conditional writes on", where, error) from None
-        except botocore.exceptions.BotoCoreError as error:
+        except S3Unreachable as error:
             raise self._unreachable("check conditional writes on", where, error) from None
         finally:
-            with contextlib.suppress(botocore.exceptions.BotoCoreError, StateError):
+            with contextlib.suppress(S3Unreachable, StateError):
                 self._delete(probe, etag=None)
         if ignored:
             raise StateError(
@@ -393,8 +378,9 @@ class S3StateStore:
 
     def _check_versioning(self) -> None:
         try:
-            status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            with s3_errors():
+                status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        except (S3Error, S3Unreachable):
             # Not allowed to ask (s3:GetBucketVersioning) or not implemented: say nothing.
             return
         if status != "Enabled":
@@ -407,27 +393,28 @@ class S3StateStore:
 
     def _get(self, key: str, *, what: str) -> tuple[bytes, str] | None:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-            return response["Body"].read(), response["ETag"]
-        except botocore.exceptions.ClientError as error:
-            if _code(error) in _MISSING_CODES:
+            with s3_errors():
+                response = self.client.get_object(Bucket=self.bucket, Key=key)
+                return response["Body"].read(), response["ETag"]
+        except S3Error as error:
+            if error.missing:
                 return None
             raise self._failure("read", what, error) from None
-        except botocore.exceptions.BotoCoreError as error:
+        except S3Unreachable as error:
             raise self._unreachable("read", what, error) from None
 
     def _delete(self, key: str, *, etag: str | None) -> None:
         try:
-            if etag is None:
-                self.client.delete_object(Bucket=self.bucket, Key=key)
-            else:
-                self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
-        except botocore.exceptions.ClientError as error:
-            code = _code(error)
-            if code in _CONFLICT_CODES or code in _MISSING_CODES:
+            with s3_errors():
+                if etag is None:
+                    self.client.delete_object(Bucket=self.bucket, Key=key)
+                else:
+                    self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+        except S3Error as error:
+            if error.conflict or error.missing:
                 raise StateConflict(f"s3://{self.bucket}/{key} changed meanwhile") from None
             raise self._failure("delete", f"s3://{self.bucket}/{key}", error) from None
-        except botocore.exceptions.BotoCoreError as error:
+        except S3Unreachable as error:
             raise self._unreachable("delete", f"s3://{self.bucket}/{key}", error) from None
 
     def _parse(self, data: bytes) -> State:
@@ -440,22 +427,19 @@ class S3StateStore:
             ),
         )
 
-    def _failure(
-        self, action: str, what: str, error: botocore.exceptions.ClientError
-    ) -> StateError:
-        code = _code(error)
-        if code == "NoSuchBucket":
+    def _failure(self, action: str, what: str, error: S3Error) -> StateError:
+        if error.no_bucket:
             return StateError(
                 f"cannot {action} {what}: the bucket {self.bucket} does not exist. Create it "
                 "(with versioning), or fix --state / the `state` setting."
             )
-        if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+        if error.denied:
             return StateError(
-                f"cannot {action} {what}: {_explain(error)}. Check the credentials (AWS_PROFILE, "
+                f"cannot {action} {what}: {error}. Check the credentials (AWS_PROFILE, "
                 "the CI role) and that they may s3:GetObject, s3:PutObject and s3:DeleteObject "
                 f"on s3://{self.bucket}/{self.key}*."
             )
-        return StateError(f"cannot {action} {what}: {_explain(error)}.")
+        return StateError(f"cannot {action} {what}: {error}.")
 
     def _unreachable(self, action: str, what: str, error: Exception) -> StateError:
         return StateError(
@@ -464,26 +448,7 @@ class S3StateStore:
         )
 
 
-def _code(error: botocore.exceptions.ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _explain(error: botocore.exceptions.ClientError) -> str:
-    details: dict[str, Any] = dict(error.response.get("Error", {}))
-    code = details.get("Code") or "error"
-    message = details.get("Message")
-    return f"{code}: {message}" if message else str(code)
-
-
-def _version(lineage: str, serial: int, etag: str) -> str:
-    # The ETag alone decides; lineage and serial ride along so that a write can check
-    # its successor without reading the stored state again.
-    return f"{lineage}:{serial}:{etag}"
-
-
-def _parse_version(version: str) -> tuple[str, int, str] | None:
-    lineage, _, rest = version.partition(":")
-    serial, _, etag = rest.partition(":")
-    if not (lineage and serial.isdigit() and etag.startswith('"')):
-        return None
-    return lineage, int(serial), etag
+def _parse_version(version: str) -> Version | None:
+    known = Version.parse(version)
+    # An ETag is quoted: a token that is not comes from another kind of store.
+    return known if known is not None and known.token.startswith('"') else None

@@ -1,8 +1,11 @@
-"""Where the state lives: one protocol, and a table of implementations by URL scheme.
+"""Where the state lives: the protocol every store implements, and what they share.
 
-A store reads and writes whole states with compare-and-swap on an opaque version token
-(a content hash for a local file; an ETag for S3), and provides the exclusive
-lock a `reconcile` holds from start to end.
+A store reads and writes whole states with compare-and-swap on a version token, and
+provides the exclusive lock a `reconcile` holds from start to end. The token is
+`<lineage>:<serial>:<token>`, where only the store's own token decides (a content hash
+for a local file; an ETag for S3): lineage and serial ride along so that a write can
+check that it continues the stored history without reading the stored state again.
+The conflicts a write can meet, and the loop that waits for a lock, are written here once.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import os
 import shlex
 import socket
 import sys
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from runner.errors import ConfigError, StateError
-from runner.state.model import UTC, State, format_time
+from runner.errors import LockError, StateError
+from runner.state.model import State
+from runner.times import UTC, format_time
 
 
 class StateConflict(StateError):
@@ -33,6 +38,31 @@ class Snapshot:
     # Opaque to callers: give it back as `write(expected=...)`. A string, so that a saved
     # plan can carry it (`reconcile --plan` applies only if the state has not moved).
     version: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version token, parsed."""
+
+    lineage: str
+    serial: int
+    # The store's own: what decides whether the stored state moved.
+    token: str
+
+    @classmethod
+    def of(cls, state: State, token: str) -> Version:
+        return cls(state.lineage, state.serial, token)
+
+    @classmethod
+    def parse(cls, text: str) -> Version | None:
+        lineage, _, rest = text.partition(":")
+        serial, _, token = rest.partition(":")
+        if not (lineage and serial.isdigit() and token):
+            return None
+        return cls(lineage, int(serial), token)
+
+    def __str__(self) -> str:
+        return f"{self.lineage}:{self.serial}:{self.token}"
 
 
 @dataclass(frozen=True)
@@ -144,39 +174,77 @@ def check_successor(lineage: str, serial: int, new: State, *, where: str) -> Non
         )
 
 
-def _open_local(location: str) -> StateStore:
-    from runner.state.local import LocalStateStore
+def conflict(
+    where: str,
+    *,
+    stored: State | None,
+    new: State,
+    expected: Version | None,
+    expected_state: bool,
+    restore: str,
+) -> StateConflict:
+    """Why `new` cannot replace the state stored at `where`, which is not the version
+    `expected` this run read (`expected_state`: the run read a state at all).
 
-    return LocalStateStore(location)
-
-
-def _open_s3(location: str) -> StateStore:
-    from runner.state.s3 import open_s3_store
-
-    return open_s3_store(location)
-
-
-# A URL scheme (a plain path is "file") to the store that opens it. Each store imports
-# its dependencies when opened, so that e.g. `lint` never imports boto3.
-STORES: Mapping[str, Callable[[str], StateStore]] = {
-    "file": _open_local,
-    "s3": _open_s3,
-}
-
-
-def open_store(location: str) -> StateStore:
-    """The store for `--state`: a local path, or an `s3://bucket/key` URL."""
-    scheme, sep, rest = location.partition("://")
-    if not sep:
-        scheme, rest = "file", location
-    scheme = scheme.lower()
-    opener = STORES.get(scheme)
-    if opener is None:
-        supported = ", ".join(f"{name}://" for name in sorted(STORES))
-        raise ConfigError(
-            f"--state {location}: unknown scheme {scheme}://. Give a local path or one of: "
-            f"{supported}."
+    `stored` is what is stored now (None: nothing); `restore` says where to get a removed
+    state back: " from <backup>", " (an earlier version ...)".
+    """
+    if stored is None:
+        return StateConflict(
+            f"{where} was removed since this run read it. Restore it{restore}, then run the "
+            "command again."
         )
-    if not rest:
-        raise ConfigError(f"--state {location}: the path is empty.")
-    return opener(rest)
+    if not expected_state:
+        return StateConflict(
+            f"{where} exists (serial {stored.serial}), but this run expected no state: another "
+            "run created it meanwhile. Run the command again to start from it."
+        )
+    if stored.lineage != new.lineage:
+        # The graver problem: say that rather than "moved".
+        try:
+            check_successor(stored.lineage, stored.serial, new, where=where)
+        except StateConflict as error:
+            return error
+    was = "" if expected is None else f" from serial {expected.serial}"
+    return StateConflict(
+        f"{where} changed since this run read it: it moved{was} to serial {stored.serial}, "
+        "written by another run. Run the command again to start from the current state."
+    )
+
+
+def wait_for_lock(
+    try_acquire: Callable[[], bool],
+    *,
+    timeout: float,
+    first: float,
+    most: float,
+    gave_up: Callable[[], LockError],
+) -> None:
+    """Call `try_acquire` until it takes the lock, backing off from `first` to `most`
+    seconds between tries; after `timeout` seconds, raise what `gave_up` says."""
+    deadline = time.monotonic() + timeout
+    delay = first
+    while not try_acquire():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise gave_up()
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, most)
+
+
+def lock_held(lock: str, *, who: str, timeout: float, remedy: str) -> LockError:
+    """The lock `lock` is still held by `who` after `timeout` seconds."""
+    return LockError(
+        f"the state lock {lock} is held by {who}; gave up after {timeout:g}s. Another run is "
+        "using the state: wait for it to finish and run the command again, or allow a longer "
+        f"lock timeout. {remedy}"
+    )
+
+
+def holder_since(
+    holder: LockHolder | None, since: datetime.datetime | None, *, unknown: str
+) -> str:
+    """Who holds a lock, and since when, as a lock's messages say it."""
+    if holder is None:
+        return unknown
+    return holder.describe() if since is None else f"{holder.describe()} since {format_time(since)}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner.errors import StateError
-from runner.state.local import LocalStateStore
+from runner.state.file import FileStateStore
 from runner.state.model import State
 from runner.state.store import StateConflict
 from tests.state.support import make_record, make_state
@@ -22,18 +22,18 @@ def _remedy(path: Path) -> str:
 
 
 def test_no_state_yet(tmp_path: Path) -> None:
-    assert LocalStateStore(tmp_path / "missing" / "state.json").read() is None
+    assert FileStateStore(tmp_path / "missing" / "state.json").read() is None
 
 
 def test_describe(tmp_path: Path) -> None:
-    store = LocalStateStore(tmp_path / "state.json")
+    store = FileStateStore(tmp_path / "state.json")
     assert store.describe() == f"state file {tmp_path}/state.json"
     assert store.location == f"{tmp_path}/state.json"
 
 
 def test_first_write_creates_the_directory(tmp_path: Path) -> None:
     path = tmp_path / "ci" / "state" / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     state = State.new().with_job(make_record())
     version = store.write(state, expected=None)
     snapshot = store.read()
@@ -46,7 +46,7 @@ def test_first_write_creates_the_directory(tmp_path: Path) -> None:
 
 def test_every_write_keeps_the_previous_version_as_backup(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     first = State.new()
     second = first.with_job(make_record("a"))
     third = second.with_job(make_record("b"))
@@ -66,7 +66,7 @@ def test_every_write_keeps_the_previous_version_as_backup(tmp_path: Path) -> Non
 
 def test_write_keeps_the_file_mode(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(State.new(), expected=None)
     path.chmod(0o640)
     snapshot = store.read()
@@ -77,8 +77,8 @@ def test_write_keeps_the_file_mode(tmp_path: Path) -> None:
 
 def test_write_refuses_a_state_that_moved(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    first = LocalStateStore(path)
-    second = LocalStateStore(path)
+    first = FileStateStore(path)
+    second = FileStateStore(path)
     first.write(make_state(serial=1), expected=None)
     mine, theirs = first.read(), second.read()
     assert mine is not None
@@ -96,9 +96,9 @@ def test_write_refuses_a_state_that_moved(tmp_path: Path) -> None:
 
 def test_write_refuses_a_state_created_meanwhile(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    LocalStateStore(path).write(make_state(serial=4), expected=None)
+    FileStateStore(path).write(make_state(serial=4), expected=None)
     with pytest.raises(StateConflict) as info:
-        LocalStateStore(path).write(State.new(), expected=None)
+        FileStateStore(path).write(State.new(), expected=None)
     assert str(info.value) == (
         f"state file {path} exists (serial 4), but this run expected no state: another run "
         "created it meanwhile. Run the command again to start from it."
@@ -108,7 +108,7 @@ def test_write_refuses_a_state_created_meanwhile(tmp_path: Path) -> None:
 
 def test_write_refuses_a_state_removed_meanwhile(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(make_state(serial=1), expected=None)
     path.unlink()
     with pytest.raises(StateConflict) as info:
@@ -122,7 +122,7 @@ def test_write_refuses_a_state_removed_meanwhile(tmp_path: Path) -> None:
 
 def test_write_never_replaces_another_lineage(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(make_state(serial=1), expected=None)
     with pytest.raises(StateConflict) as info:
         store.write(make_state(serial=2, lineage=OTHER_LINEAGE), expected=version)
@@ -137,7 +137,7 @@ def test_write_never_replaces_another_lineage(tmp_path: Path) -> None:
 
 def test_write_never_replaces_another_lineage_put_in_place_meanwhile(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(make_state(serial=1), expected=None)
     other = make_state(serial=9, lineage=OTHER_LINEAGE).to_json()
     path.write_bytes(other)
@@ -148,7 +148,7 @@ def test_write_never_replaces_another_lineage_put_in_place_meanwhile(tmp_path: P
 
 def test_write_refuses_a_serial_that_does_not_move_on(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(make_state(serial=3), expected=None)
     with pytest.raises(StateConflict) as info:
         store.write(make_state(serial=3), expected=version)
@@ -160,7 +160,7 @@ def test_write_refuses_a_serial_that_does_not_move_on(tmp_path: Path) -> None:
 
 def test_write_refuses_a_version_it_never_gave(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     store.write(make_state(serial=3), expected=None)
     with pytest.raises(
         StateConflict, match=r"^state file .* changed since this run read it: it moved to serial 3,"
@@ -191,7 +191,7 @@ CORRUPT = [
 @pytest.mark.parametrize(("data", "problem"), CORRUPT)
 def test_unreadable_state_is_never_overwritten(tmp_path: Path, data: bytes, problem: str) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(make_state(1), expected=None)
     path.write_bytes(data)
     message = f"cannot read the state in {path}: {problem}. {_remedy(path)}"
@@ -212,7 +212,7 @@ def test_newer_state_is_never_overwritten(tmp_path: Path) -> None:
     document["format_version"] = 3
     data = json.dumps(document).encode()
     path.write_bytes(data)
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     message = (
         f"cannot read the state in {path}: it was written by a newer personalize-runner "
         "(state format version 3; this one reads version 2). Upgrade personalize-runner; "
@@ -229,7 +229,7 @@ def test_newer_state_is_never_overwritten(tmp_path: Path) -> None:
 
 def test_a_removed_state_with_a_backup_left_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(make_state(serial=1), expected=None)
     version = store.write(make_state(serial=2), expected=version)
     path.unlink()
@@ -251,7 +251,7 @@ def test_a_directory_in_place_of_the_state(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.mkdir()
     with pytest.raises(StateError) as info:
-        LocalStateStore(path).read()
+        FileStateStore(path).read()
     assert str(info.value) == (
         f"cannot read state file {path}: Is a directory. Check the path and its permissions; "
         "the runner will not overwrite it."
@@ -261,7 +261,7 @@ def test_a_directory_in_place_of_the_state(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
 def test_an_unwritable_directory(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     version = store.write(State.new(), expected=None)
     tmp_path.chmod(0o500)
     try:

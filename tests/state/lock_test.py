@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from runner.errors import LockError
-from runner.state.local import LocalStateStore
+from runner.state.file import FileStateStore
 from runner.state.model import State
 from runner.state.store import LockHolder
 from tests.state.support import make_record, make_state
@@ -25,10 +25,10 @@ ROOT = Path(__file__).parents[2]
 
 HOLD = """\
 import sys, time
-from runner.state.local import LocalStateStore
+from runner.state.file import FileStateStore
 from runner.state.store import LockHolder
 
-store = LocalStateStore(sys.argv[1])
+store = FileStateStore(sys.argv[1])
 with store.lock(holder=LockHolder.current(command="personalize-runner reconcile"), timeout=10):
     print("locked", flush=True)
     time.sleep(120)
@@ -37,10 +37,10 @@ with store.lock(holder=LockHolder.current(command="personalize-runner reconcile"
 # Adds one job per write, for ever, from whatever state is there.
 WRITE = """\
 import sys
-from runner.state.local import LocalStateStore
+from runner.state.file import FileStateStore
 from tests.state.support import make_record
 
-store = LocalStateStore(sys.argv[1])
+store = FileStateStore(sys.argv[1])
 snapshot = store.read()
 state, version = snapshot.state, snapshot.version
 for i in range(1_000_000):
@@ -77,7 +77,7 @@ def _child(script: str, path: Path, *, ready: str) -> Iterator[subprocess.Popen[
             process.wait()
 
 
-def _take(store: LocalStateStore, *, timeout: float) -> None:
+def _take(store: FileStateStore, *, timeout: float) -> None:
     with store.lock(holder=LockHolder.current(command="test"), timeout=timeout):
         pass
 
@@ -88,7 +88,7 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
         recorded = json.loads(Path(f"{path}.lock").read_bytes())
         started = time.monotonic()
         with pytest.raises(LockError) as info:
-            _take(LocalStateStore(path), timeout=0.4)
+            _take(FileStateStore(path), timeout=0.4)
         assert time.monotonic() - started >= 0.4
     assert str(info.value) == (
         f"the state lock {path}.lock is held by pid {holder.pid} on {socket.gethostname()} "
@@ -103,7 +103,7 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
 def test_write_waits_for_the_lock_of_another_process(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     with _child(HOLD, path, ready="locked"):
-        store = LocalStateStore(path, write_lock_timeout=0.2)
+        store = FileStateStore(path, write_lock_timeout=0.2)
         with pytest.raises(LockError, match=r"^the state lock .* is held by pid "):
             store.write(State.new(), expected=None)
     assert not path.exists()
@@ -115,13 +115,13 @@ def test_lock_is_released_when_its_holder_is_killed(tmp_path: Path) -> None:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
         started = time.monotonic()
-        _take(LocalStateStore(path), timeout=5)
+        _take(FileStateStore(path), timeout=5)
         assert time.monotonic() - started < 1
 
 
 def test_lock_records_its_holder_while_held(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = FileStateStore(path)
     lock_file = Path(f"{path}.lock")
     holder = LockHolder(pid=12, host="ci-runner-3", command="personalize-runner reconcile")
     with store.lock(holder=holder, timeout=0):
@@ -135,11 +135,11 @@ def test_lock_records_its_holder_while_held(tmp_path: Path) -> None:
 
 def test_lock_held_by_a_process_that_recorded_nobody(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    first = LocalStateStore(path)
+    first = FileStateStore(path)
     with first.lock(holder=LockHolder.current(), timeout=0):
         Path(f"{path}.lock").write_bytes(b"")
         with pytest.raises(LockError) as info:
-            _take(LocalStateStore(path), timeout=0)
+            _take(FileStateStore(path), timeout=0)
     assert str(info.value).startswith(
         f"the state lock {path}.lock is held by another process, which did not record who it "
         "is; gave up after 0s."
@@ -148,7 +148,7 @@ def test_lock_held_by_a_process_that_recorded_nobody(tmp_path: Path) -> None:
 
 def test_killed_writer_never_leaves_a_torn_state(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    LocalStateStore(path).write(make_state(300), expected=None)
+    FileStateStore(path).write(make_state(300), expected=None)
     serial = 1
     for delay in (0.0, 0.01, 0.03, 0.05, 0.1, 0.2, 0.35):
         before = serial
@@ -156,7 +156,7 @@ def test_killed_writer_never_leaves_a_torn_state(tmp_path: Path) -> None:
             deadline = time.monotonic() + delay
             while True:
                 # Reading while the other process writes: always a whole state.
-                snapshot = LocalStateStore(path).read()
+                snapshot = FileStateStore(path).read()
                 assert snapshot is not None
                 assert snapshot.state.serial >= serial
                 serial = snapshot.state.serial
@@ -164,7 +164,7 @@ def test_killed_writer_never_leaves_a_torn_state(tmp_path: Path) -> None:
                     break
             writer.send_signal(signal.SIGKILL)
             writer.wait()
-        snapshot = LocalStateStore(path).read()
+        snapshot = FileStateStore(path).read()
         assert snapshot is not None
         # It printed "writing" after its fourth write.
         assert snapshot.state.serial >= before + 4
@@ -174,9 +174,9 @@ def test_killed_writer_never_leaves_a_torn_state(tmp_path: Path) -> None:
         assert backup.serial in (snapshot.state.serial - 1, snapshot.state.serial)
         serial = snapshot.state.serial
     # The next write clears what killed writers left behind.
-    snapshot = LocalStateStore(path).read()
+    snapshot = FileStateStore(path).read()
     assert snapshot is not None
-    LocalStateStore(path).write(
+    FileStateStore(path).write(
         snapshot.state.with_jobs([]).with_job(make_record("last")), expected=snapshot.version
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [

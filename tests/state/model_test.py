@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from runner.digest import canonical_json_digest
 from runner.errors import StateError
-from runner.state.model import FORMAT_VERSION, JobRecord, State
+from runner.state import FORMAT_VERSION, JobRecord, State
 from tests.state.support import LINEAGE, SUBMITTED, make_record, make_state
 
 # The canonical form of `_canonical_state()`, byte for byte.

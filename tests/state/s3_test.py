@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from runner.errors import LockError, StateError
-from runner.state import LockHolder, StateConflict, open_store
-from runner.state.model import State, format_time
+from runner.state import LockHolder, State, StateConflict, open_store
 from runner.state.s3 import S3StateStore
+from runner.times import format_time
 from tests.state.s3_server import (  # noqa: F401
     S3Server,
     aws_environment,

@@ -7,7 +7,7 @@ import pytest
 
 from runner.errors import ConfigError
 from runner.state import STORES, StateStore, open_store
-from runner.state.local import LocalStateStore
+from runner.state.file import FileStateStore
 from runner.state.store import LockHolder
 
 
@@ -22,7 +22,7 @@ from runner.state.store import LockHolder
 )
 def test_open_local_store(location: str, path: str) -> None:
     store = open_store(location)
-    assert isinstance(store, LocalStateStore)
+    assert isinstance(store, FileStateStore)
     assert store.location == path
     assert store.describe() == f"state file {path}"
 
@@ -119,5 +119,5 @@ def test_garbled_holder_is_none(data: bytes) -> None:
 
 
 def test_state_store_protocol_accepts_local_store(tmp_path: Path) -> None:
-    store: StateStore = LocalStateStore(tmp_path / "state.json")
+    store: StateStore = FileStateStore(tmp_path / "state.json")
     assert store.read() is None

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import replace
 from typing import Any
 
-from runner.state.model import JobRecord, State
+from runner.state import JobRecord, State
 
 LINEAGE = "0b7e5d8c-3f6a-4c2e-9a41-5d2f8e6b1c07"
 SUBMITTED = datetime.datetime(2026, 11, 1, 12, 30, tzinfo=datetime.UTC)

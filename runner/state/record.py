@@ -1,0 +1,102 @@
+"""A job record: one batch segment job the runner submitted, adopted or imported.
+
+`new_record` is the one way to make the record of a spec's job, for `reconcile` and for
+`state import` alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, get_args
+
+from runner.times import UTC
+
+if TYPE_CHECKING:
+    from runner.backends import JobDescription
+    from runner.spec import JobSpec
+
+RecordedBy = Literal["created", "adopted", "imported"]
+RECORDED_BY: tuple[str, ...] = get_args(RecordedBy)
+
+
+def _utc(value: datetime.datetime, field: str) -> datetime.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{field} must be an aware datetime, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One batch segment job, keyed by its `jobName` (unique per account and region)."""
+
+    name: str
+    arn: str
+    partition: str
+    region: str
+    account: str
+    # The spec's path relative to the repository root, with `/` separators.
+    spec_file: str
+    # sha256 of the spec document's content: incremental planning, and a spec edited
+    # after its job was submitted (jobs are immutable).
+    spec_digest: str
+    # sha256 of the canonical JSON of the exact `CreateBatchSegmentJob` request sent.
+    request_digest: str
+    git_commit: str | None
+    submitted_at: datetime.datetime
+    recorded_by: RecordedBy
+    status: str
+    # The service's own times.
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    failure_reason: str | None = None
+    status_checked_at: datetime.datetime | None = None
+    # Where the spec stood in `spec_file` when the job was recorded: the index of its
+    # document, and how many spec documents the file held (all of them recorded, with
+    # this `spec_digest`). None when unknown (a format version 1 state, an import).
+    spec_index: int | None = None
+    spec_documents: int | None = None
+
+    def __post_init__(self) -> None:
+        for field in _TIME_FIELDS:
+            value = getattr(self, field)
+            if value is not None and value.tzinfo is not UTC:
+                object.__setattr__(self, field, _utc(value, field))
+
+
+_TIME_FIELDS = ("submitted_at", "created_at", "updated_at", "status_checked_at")
+
+
+def new_record(
+    spec: JobSpec,
+    arn: str,
+    *,
+    recorded_by: RecordedBy,
+    status: str,
+    description: JobDescription | None,
+    git_commit: str | None,
+    now: datetime.datetime,
+) -> JobRecord:
+    """The record of `spec`'s job, submitted (or found) as `arn`; `description` is what
+    the service said of it, when it was asked."""
+    summary = None if description is None else description.summary
+    return JobRecord(
+        name=spec.job_name,
+        arn=arn,
+        partition=spec.partition,
+        region=spec.region,
+        account=spec.account,
+        spec_file=spec.file,
+        spec_digest=spec.file_digest,
+        request_digest=spec.request_digest,
+        git_commit=git_commit,
+        submitted_at=(summary.created_at if summary and summary.created_at else now),
+        recorded_by=recorded_by,
+        status=status,
+        created_at=None if summary is None else summary.created_at,
+        updated_at=None if summary is None else summary.updated_at,
+        failure_reason=None if summary is None else summary.failure_reason,
+        status_checked_at=None if summary is None else now,
+        spec_index=spec.index,
+        spec_documents=spec.documents,
+    )

@@ -1,0 +1,94 @@
+"""The one way the state changes: under the store's lock, each change a compare-and-swap
+from the version this writer last read or wrote.
+
+`reconcile` writes through a `StateWriter` as it submits and follows jobs; `status` and
+`wait` record what the service said through one (`record_statuses`); so do
+`state import`, `forget` and `migrate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from runner.state.model import State
+from runner.state.store import LockHolder, Snapshot, StateStore
+
+if TYPE_CHECKING:
+    from runner.backends import JobSummary
+
+
+class StateWriter:
+    """The state as this run last read or wrote it, and the way to change it."""
+
+    def __init__(self, store: StateStore, snapshot: Snapshot | None) -> None:
+        self.store = store
+        # A state to start from when there is none yet (written only with a change).
+        self.state = State.new() if snapshot is None else snapshot.state
+        # The version of the state last read or written; None: there is no state yet.
+        self.version = None if snapshot is None else snapshot.version
+
+    @property
+    def exists(self) -> bool:
+        """Whether there is a stored state (read, or written by this writer)."""
+        return self.version is not None
+
+    def write(self, state: State) -> None:
+        """Store `state` in place of the one this writer holds: `StateConflict` if another
+        run wrote meanwhile (nothing is written then)."""
+        self.version = self.store.write(state, expected=self.version)
+        self.state = state
+
+
+@contextlib.contextmanager
+def changing(store: StateStore, *, holder: LockHolder, timeout: float) -> Iterator[StateWriter]:
+    """Hold the state lock for the block, and give a writer of the state read under it."""
+    with store.lock(holder=holder, timeout=timeout):
+        yield StateWriter(store, store.read())
+
+
+def with_statuses(
+    state: State, summaries: Iterable[JobSummary], *, now: datetime.datetime
+) -> State:
+    """`state` with what the service said of its jobs (the same state if nothing changed)."""
+    changed = []
+    for summary in summaries:
+        record = state.jobs.get(summary.name)
+        if record is None or record.arn != summary.arn:
+            continue
+        updated = replace(
+            record,
+            status=summary.status,
+            created_at=summary.created_at or record.created_at,
+            updated_at=summary.updated_at or record.updated_at,
+            failure_reason=summary.failure_reason,
+            status_checked_at=now,
+        )
+        if updated != record:
+            changed.append(updated)
+    return state.with_jobs(changed)
+
+
+def record_statuses(
+    store: StateStore,
+    summaries: Sequence[JobSummary],
+    *,
+    holder: LockHolder,
+    lock_timeout: float,
+    now: datetime.datetime,
+) -> State | None:
+    """Write what the service said of the recorded jobs, under the lock: `status` and
+    `wait` do not hold it while they poll. The state written, or None if none changed."""
+    if not summaries:
+        return None
+    with changing(store, holder=holder, timeout=lock_timeout) as writer:
+        if not writer.exists:
+            return None
+        new = with_statuses(writer.state, summaries, now=now)
+        if new is writer.state:
+            return None
+        writer.write(new)
+        return new
