@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.ci.support import ACTION, EXPRESSION, REPO, read_yaml, workflow_files
+from tests.ci.support import ACTION, EXPRESSION, REPO, read_yaml, step_named, workflow_files
 
 # action.yml's syntax: docs.github.com, "Metadata syntax for GitHub Actions".
 ACTION_KEYS = {"name", "author", "description", "inputs", "outputs", "runs", "branding"}
@@ -39,6 +39,8 @@ SHELLS = {"bash", "sh", "pwsh", "python", "cmd", "powershell"}
 CONTEXTS = {"github", "inputs", "steps", "runner", "env", "job", "strategy", "matrix"}
 FUNCTIONS = {"always", "success", "failure", "cancelled", "contains", "startsWith", "format"}
 USES = re.compile(r"^(?:\./.*|[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[\w.-]+|docker://.+)$")
+# A third-party action is pinned by the full SHA of a commit (a tag can be moved).
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
 
 
 def actionlint() -> str | None:
@@ -128,6 +130,12 @@ def action_problems(action: dict[str, Any]) -> list[str]:
                 )
         if "uses" in step and not USES.match(step["uses"]):
             problems.append(f"{where}: 'uses: {step['uses']}' names no version")
+        elif (
+            "uses" in step
+            and not step["uses"].startswith(("./", "docker://"))
+            and not PINNED.match(step["uses"])
+        ):
+            problems.append(f"{where}: 'uses: {step['uses']}' is not pinned to a full commit SHA")
         for expression in _expressions({k: v for k, v in step.items() if k != "id"}):
             problems += _expression_problems(expression, inputs=inputs, steps=ids, where=where)
         if "id" in step:
@@ -166,20 +174,28 @@ def test_action_yml_is_a_well_formed_composite_action() -> None:
     assert action_problems(read_yaml(ACTION)) == []
 
 
+INSTALL = "Install personalize-runner"
+RUN = "personalize-runner ${{ inputs.command }}"
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
         (
-            lambda a: a["runs"]["steps"][1].pop("shell"),
-            "step 2 (Install personalize-runner): a run step needs 'shell'",
+            lambda a: step_named(a, INSTALL).pop("shell"),
+            "step 4 (Install personalize-runner): a run step needs 'shell'",
         ),
         (
-            lambda a: a["runs"]["steps"][2]["env"].update(X="${{ inputs.speks }}"),
-            "step 3 (personalize-runner ${{ inputs.command }}): input 'speks' is not declared",
+            lambda a: step_named(a, RUN)["env"].update(X="${{ inputs.speks }}"),
+            "step 5 (personalize-runner ${{ inputs.command }}): input 'speks' is not declared",
         ),
         (
-            lambda a: a["runs"]["steps"][1].update(run="echo ${{ inputs.args }}"),
-            "step 2 (Install personalize-runner): an expression in 'run' is pasted",
+            lambda a: step_named(a, INSTALL).update(run="echo ${{ inputs.args }}"),
+            "step 4 (Install personalize-runner): an expression in 'run' is pasted",
+        ),
+        (
+            lambda a: step_named(a, INSTALL)["env"].update(X="${{ steps.run.outputs.plan }}"),
+            "step 4 (Install personalize-runner): no step before this one has id 'run'",
         ),
         (
             lambda a: a["outputs"]["report"].update(value="${{ steps.ran.outputs.report }}"),
@@ -187,8 +203,12 @@ def test_action_yml_is_a_well_formed_composite_action() -> None:
         ),
         (lambda a: a.pop("description"), "missing 'description'"),
         (
-            lambda a: a["runs"]["steps"][0].update(uses="actions/setup-python"),
+            lambda a: step_named(a, "Set up Python").update(uses="actions/setup-python"),
             "step 1 (Set up Python): 'uses: actions/setup-python' names no version",
+        ),
+        (
+            lambda a: step_named(a, "Set up Python").update(uses="actions/setup-python@v6"),
+            "step 1 (Set up Python): 'uses: actions/setup-python@v6' is not pinned",
         ),
     ],
 )

@@ -1,10 +1,18 @@
-"""What the workflows promise: least privilege, no AWS on pull requests, merges that queue."""
+"""What the workflows promise: least privilege, no AWS on pull requests, merges that queue,
+actions pinned by commit, no credentials left in a checkout."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-from tests.ci.support import WORKFLOWS, read_yaml
+import pytest
+
+from tests.ci.support import ACTION, REPO, WORKFLOWS, read_yaml, workflow_files
+
+# `uses: owner/repo@<40 hex> # v1.2.3`: the SHA a tag pointed at, and that tag.
+PINNED_LINE = re.compile(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 
 def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
@@ -16,8 +24,12 @@ def test_pull_requests_need_no_aws_credentials_and_may_only_comment() -> None:
     text = (WORKFLOWS / "pull-request.yml").read_text(encoding="utf-8")
 
     assert workflow["on"] == {"pull_request": None}
-    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert all("permissions" not in job for job in workflow["jobs"].values())
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["lint"]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["plan"]["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+    }
     assert "aws-actions/" not in text
     assert "secrets." not in text
     commands = [step["with"]["command"] for step in steps(workflow) if step.get("uses") == "./"]
@@ -28,7 +40,11 @@ def test_merges_reconcile_one_at_a_time_with_oidc_credentials() -> None:
     workflow = read_yaml(WORKFLOWS / "reconcile.yml")
 
     assert workflow["on"]["push"] == {"branches": ["main"]}
-    assert workflow["permissions"] == {"contents": "read", "id-token": "write"}
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["reconcile"]["permissions"] == {
+        "contents": "read",
+        "id-token": "write",
+    }
     assert workflow["concurrency"]["cancel-in-progress"] is False
     (credentials,) = (
         step
@@ -48,5 +64,62 @@ def test_ci_runs_the_readme_test_command() -> None:
     workflow = read_yaml(WORKFLOWS / "ci.yml")
 
     assert set(workflow["on"]) == {"push", "pull_request"}
-    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["test"]["permissions"] == {"contents": "read"}
     assert [step["run"] for step in steps(workflow) if "run" in step] == ["bash .ci/run"]
+
+
+def test_ci_caches_pip_on_a_file_that_exists() -> None:
+    (setup,) = (
+        step
+        for step in steps(read_yaml(WORKFLOWS / "ci.yml"))
+        if step.get("uses", "").startswith("actions/setup-python@")
+    )
+
+    assert setup["with"]["cache"] == "pip"
+    assert (REPO / setup["with"]["cache-dependency-path"]).is_file()
+
+
+@pytest.mark.parametrize("path", [ACTION, *workflow_files()], ids=lambda path: path.name)
+def test_every_third_party_action_is_pinned_by_commit_with_its_version(path: Path) -> None:
+    lines = [
+        line.strip().removeprefix("- ")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\s*(?:- )?uses: ", line)
+    ]
+    third_party = [line for line in lines if not line.startswith("uses: ./")]
+
+    assert third_party != []
+    assert [line for line in third_party if not PINNED_LINE.match(line)] == []
+
+
+def test_one_action_one_commit_everywhere() -> None:
+    """The same action is the same commit in every file (one version to update)."""
+    pins: dict[str, set[str]] = {}
+    for path in [ACTION, *workflow_files()]:
+        for name, sha, version in re.findall(
+            r"uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (\S+)", path.read_text(encoding="utf-8")
+        ):
+            pins.setdefault(name, set()).add(f"{sha} {version}")
+
+    assert {name: len(found) for name, found in pins.items()} == dict.fromkeys(pins, 1)
+
+
+def test_no_checkout_keeps_its_credentials() -> None:
+    checkouts = [
+        step
+        for path in workflow_files()
+        for step in steps(read_yaml(path))
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
+
+    assert len(checkouts) == 4
+    assert all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_no_workflow_grants_a_permission_to_all_its_jobs() -> None:
+    for path in workflow_files():
+        workflow = read_yaml(path)
+
+        assert workflow["permissions"] == {}, path.name
+        assert all("permissions" in job for job in workflow["jobs"].values()), path.name
