@@ -6,7 +6,11 @@
 - `plan`: `--format markdown` into `$GITHUB_STEP_SUMMARY` and, on a pull request, into one
   comment that is found again by a hidden marker and updated, never duplicated (`gh api`).
 - `reconcile`: the plan saved and applied with `reconcile --plan`, the JSON report kept for
-  the artifact, and a summary that lists the jobs that failed and why.
+  the artifact, `reconcile --format markdown` (the jobs, which failed and why) into
+  `$GITHUB_STEP_SUMMARY`, and an error annotation for each job the report lists as failed.
+
+Rendering and judging results is the command line's business; this script only carries
+what it writes to GitHub (outputs, the summary file, annotations, the pull-request comment).
 
 It calls the command line (`python -m runner`) of the interpreter it runs with, and needs
 nothing but the standard library, so it runs the same outside GitHub: the tests set the
@@ -23,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,13 +192,6 @@ def annotation(level: str, message: str) -> str:
     return f"::{level} title=personalize-runner::{escaped}"
 
 
-def cell(text: str | None) -> str:
-    """A markdown table cell."""
-    if not text:
-        return ""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
-
-
 def code_block(text: str) -> str:
     fence = "```"
     while fence in text:
@@ -355,10 +352,8 @@ def reconcile(inputs: Inputs, workflow: Workflow) -> int:
     report_path = workflow.folder / "report.json"
     report_path.unlink(missing_ok=True)
     # The plan that is applied is the one kept: `reconcile --plan` refuses it if the state
-    # moved in between.
-    planned = run_runner("plan", "--format", "markdown", "--out", str(saved), *inputs.options())
-    sys.stdout.write(planned.out)
-    sys.stdout.flush()
+    # moved in between. Reconcile shows the plan in the log and puts it in its report.
+    planned = run_runner("plan", "--out", str(saved), *inputs.options())
     if planned.status != OK:
         workflow.set_output("exit-code", str(planned.status))
         workflow.add_summary(
@@ -372,7 +367,7 @@ def reconcile(inputs: Inputs, workflow: Workflow) -> int:
         "--plan",
         str(saved),
         "--format",
-        "json",
+        "markdown",
         "--report",
         str(report_path),
         *inputs.options(),
@@ -391,11 +386,11 @@ def reconcile(inputs: Inputs, workflow: Workflow) -> int:
     planned_counts = report.get("planned") or {}
     has_changes = any(planned_counts.get(change) for change in ("create", "adopt"))
     workflow.set_output("has-changes", "true" if has_changes else "false")
-    workflow.add_summary(render_report(report, status=ran.status) + "\n\n" + planned.out)
-    for job in failed_jobs(report):
-        print(annotation("error", f"{job['name']}: {why(job)}"), flush=True)
+    workflow.add_summary(ran.out)
+    for failure in report.get("failures", []):
+        print(annotation("error", f"{failure['name']}: {failure['message']}"), flush=True)
     if ran.status == DEFERRED:
-        deferred = sum(1 for job in report.get("jobs", []) if job.get("result") == "deferred")
+        deferred = report.get("summary", {}).get("deferred", 0)
         print(
             annotation(
                 "warning",
@@ -416,92 +411,6 @@ def read_report(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return report if isinstance(report, dict) else None
-
-
-FAILED_RESULTS = ("failed", "conflict", "unknown")
-
-
-def failed_jobs(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The jobs that make the run fail: refused or unanswered creates, CREATE FAILED."""
-    return [
-        job
-        for job in report.get("jobs", [])
-        if job.get("result") in FAILED_RESULTS or job.get("status") == "CREATE FAILED"
-    ]
-
-
-def why(job: Mapping[str, Any]) -> str:
-    reasons = [job.get("failure_reason"), job.get("reason")]
-    if job.get("status") == "CREATE FAILED":
-        reasons.insert(0, "CREATE FAILED")
-    return ": ".join(str(reason) for reason in reasons if reason) or job.get("result", "")
-
-
-def render_report(report: Mapping[str, Any], *, status: int) -> str:
-    """The summary of a run: its outcome, the jobs that failed and why, then every job."""
-    summary = report.get("summary", {})
-    counts = ", ".join(f"{count} {result}" for result, count in summary.items() if count)
-    serial = report.get("state_serial")
-    where = f" (state serial {serial})" if serial is not None else ""
-    headline = {
-        OK: "Done",
-        DEFERRED: "Done for now: jobs deferred by the quota, run again to submit them",
-    }.get(status, f"Failed (exit status {status})")
-    lines = [
-        "### personalize-runner reconcile",
-        "",
-        f"**{headline}**: {counts or 'nothing to do'}{where}.",
-    ]
-    findings = report.get("findings", [])
-    if findings:
-        lines += ["", "#### Nothing submitted: problems in the specs", ""]
-        lines += ["| File | Line | Rule | Problem |", "| --- | --- | --- | --- |"]
-        lines += [
-            f"| `{cell(f['path'])}` | {f['line']}:{f['col']} | {cell(f['rule'])} "
-            f"| {cell(f['message'])} |"
-            for f in findings
-        ]
-    conflicts = report.get("conflicts", [])
-    if conflicts:
-        lines += ["", "#### Conflicts", ""]
-        lines += _table(
-            ("Job", "Spec", "Why"),
-            ((job["name"], job.get("spec_file"), job.get("reason")) for job in conflicts),
-        )
-    failed = failed_jobs(report)
-    if failed:
-        lines += ["", f"#### Jobs that failed ({len(failed)})", ""]
-        lines += _table(
-            ("Job", "Spec", "Region", "Why"),
-            ((job["name"], job.get("spec_file"), _region(job), why(job)) for job in failed),
-        )
-    unfinished = report.get("unfinished", [])
-    if unfinished:
-        lines += [
-            "",
-            f"Still running at the deadline: {', '.join(f'`{name}`' for name in unfinished)}"
-            " (follow them with `personalize-runner wait`).",
-        ]
-    jobs = report.get("jobs", [])
-    if jobs:
-        lines += ["", "#### Jobs", ""]
-        lines += _table(
-            ("Job", "Result", "Status", "ARN"),
-            ((job["name"], job.get("result"), job.get("status"), job.get("arn")) for job in jobs),
-        )
-    return "\n".join(lines)
-
-
-def _region(job: Mapping[str, Any]) -> str:
-    return " ".join(str(job[key]) for key in ("region", "account") if job.get(key))
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str | None]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for row in rows:
-        first, *rest = row
-        lines.append("| " + " | ".join([f"`{cell(first)}`", *(cell(c) for c in rest)]) + " |")
-    return lines
 
 
 RUNS = {"lint": lint, "plan": plan, "reconcile": reconcile}

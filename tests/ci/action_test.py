@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import runpy
 import shutil
 import subprocess
 import sys
@@ -429,6 +428,10 @@ def test_reconcile_keeps_the_report_and_lists_the_job_that_failed(github: GitHub
     assert f"::error title=personalize-runner::missing-version-2026-11: {refusal}" in (
         step.stdout.splitlines()
     )
+    # The summary is `reconcile --format markdown`, the plan it carried out at its end.
+    assert (
+        "\n\n### personalize-runner plan\n\n**6 to create** (the service consulted, no state yet)"
+    ) in step.summary
 
 
 def test_reconcile_of_the_demo_then_nothing_to_do(github: GitHub) -> None:
@@ -445,7 +448,7 @@ def test_reconcile_of_the_demo_then_nothing_to_do(github: GitHub) -> None:
     assert first.outputs["has-changes"] == "true"
     assert again.status == 0, again.stderr
     assert again.summary.startswith(
-        "### personalize-runner reconcile\n\n**Done**: nothing to do (state serial"
+        "### personalize-runner reconcile\n\n**Done**: nothing to do, 5 unchanged (state serial"
     )
     assert again.outputs["has-changes"] == "false"
 
@@ -462,52 +465,3 @@ def test_reconcile_of_broken_specs_submits_nothing(github: GitHub) -> None:
         "(exit status 1).\n\n```text\nspecs/broken.yaml:1:1: error: missing required key"
     )
     assert not (github.home / "temp" / "personalize-runner" / "report.json").exists()
-
-
-ARN_PREFIX = "arn:aws:personalize:us-east-1:123456789012:batch-segment-job"
-
-
-def test_a_job_that_ended_create_failed_is_listed_with_its_reason() -> None:
-    """What `reconcile --wait` reports for a job the service accepted, then failed."""
-    report = {
-        "summary": {"created": 2, "failed": 0, "deferred": 1},
-        "state_serial": 9,
-        "jobs": [
-            {
-                "name": "winback-2026-11",
-                "result": "created",
-                "status": "CREATE FAILED",
-                "failure_reason": "Input file s3://acme/in/items.jsonl | has no rows",
-                "reason": None,
-                "spec_file": "specs/retention/winback-2026-11.yaml",
-                "region": "us-east-1",
-                "account": "123456789012",
-                "arn": f"{ARN_PREFIX}/winback-2026-11",
-            },
-            {"name": "later-2026-11", "result": "deferred", "reason": "quota"},
-        ],
-        "unfinished": ["holiday-promo-2026-11"],
-    }
-
-    render_report = runpy.run_path(str(SCRIPT))["render_report"]
-
-    summary = render_report(report, status=3)
-
-    assert summary == (
-        "### personalize-runner reconcile\n\n"
-        "**Done for now: jobs deferred by the quota, run again to submit them**: "
-        "2 created, 1 deferred (state serial 9).\n\n"
-        "#### Jobs that failed (1)\n\n"
-        "| Job | Spec | Region | Why |\n"
-        "| --- | --- | --- | --- |\n"
-        "| `winback-2026-11` | specs/retention/winback-2026-11.yaml | us-east-1 123456789012 "
-        "| CREATE FAILED: Input file s3://acme/in/items.jsonl \\| has no rows |\n\n"
-        "Still running at the deadline: `holiday-promo-2026-11` "
-        "(follow them with `personalize-runner wait`).\n\n"
-        "#### Jobs\n\n"
-        "| Job | Result | Status | ARN |\n"
-        "| --- | --- | --- | --- |\n"
-        "| `winback-2026-11` | created | CREATE FAILED "
-        f"| {ARN_PREFIX}/winback-2026-11 |\n"
-        "| `later-2026-11` | deferred |  |  |"
-    )

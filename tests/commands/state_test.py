@@ -13,8 +13,9 @@ import pytest
 from runner.__main__ import main
 from runner.backends.local import FOLDER_NAME, LocalBackend
 from runner.backends.local.service import PersonalizeService
+from runner.kinds import BATCH_SEGMENT_JOB
 from runner.state import LockHolder, open_store
-from runner.state.local import LocalStateStore
+from runner.state.file import FileStateStore
 from runner.state.s3 import S3StateStore
 from tests.state.s3_server import (  # noqa: F401
     S3Server,
@@ -75,7 +76,7 @@ def test_import_list_show_forget(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    LocalBackend(service).create_job(job_request(JOB))
+    LocalBackend(service).create_job(BATCH_SEGMENT_JOB, job_request(JOB))
     path = state_file(repo)
 
     assert run("state", "list", monkeypatch=monkeypatch) == 0
@@ -86,7 +87,7 @@ def test_import_list_show_forget(
     assert capsys.readouterr().out == (
         f"Imported {JOB} ({arn}, CREATE PENDING) into state file {path}.\n"
     )
-    snapshot = LocalStateStore(path).read()
+    snapshot = FileStateStore(path).read()
     assert snapshot is not None
     record = snapshot.state.jobs[JOB]
     assert (record.arn, record.recorded_by, record.spec_file) == (
@@ -132,7 +133,7 @@ def test_import_list_show_forget(
     )
     assert run("state", "forget", JOB, answer="y\n", monkeypatch=monkeypatch) == 0
     assert capsys.readouterr().out == f"Forgot {JOB} ({arn}) in state file {path}.\n"
-    snapshot = LocalStateStore(path).read()
+    snapshot = FileStateStore(path).read()
     assert snapshot is not None
     assert (snapshot.state.serial, dict(snapshot.state.jobs)) == (2, {})
 
@@ -150,7 +151,8 @@ def test_import_refuses_a_job_that_differs_from_its_spec(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     LocalBackend(service).create_job(
-        job_request(JOB, numResults=100, output_path="s3://acme-personalize/elsewhere/")
+        BATCH_SEGMENT_JOB,
+        job_request(JOB, numResults=100, output_path="s3://acme-personalize/elsewhere/"),
     )
 
     assert run("state", "import", JOB, monkeypatch=monkeypatch) == 1
@@ -177,7 +179,7 @@ def test_import_takes_a_missing_num_results_for_25(
     spec = repo / "specs" / f"{JOB}.yaml"
     spec.write_text(SPEC + "numResults: 25\ntags:\n  - tagKey: team\n    tagValue: growth\n")
     LocalBackend(service).create_job(
-        job_request(JOB, tags=[{"tagKey": "team", "tagValue": "growth"}])
+        BATCH_SEGMENT_JOB, job_request(JOB, tags=[{"tagKey": "team", "tagValue": "growth"}])
     )
 
     assert run("state", "import", JOB, monkeypatch=monkeypatch) == 0
@@ -193,7 +195,7 @@ def test_import_compares_tags(
 ) -> None:
     spec = repo / "specs" / f"{JOB}.yaml"
     spec.write_text(SPEC + "tags:\n  - tagKey: team\n    tagValue: growth\n")
-    LocalBackend(service).create_job(job_request(JOB))
+    LocalBackend(service).create_job(BATCH_SEGMENT_JOB, job_request(JOB))
 
     assert run("state", "import", JOB, monkeypatch=monkeypatch) == 1
 
@@ -223,13 +225,13 @@ def test_import_needs_the_job_and_its_spec(
 def test_forget_with_yes_does_not_ask(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    LocalStateStore(state_file(repo)).write(make_state(2), expected=None)
+    FileStateStore(state_file(repo)).write(make_state(2), expected=None)
 
     assert run("state", "forget", "job-00001", "--yes", monkeypatch=monkeypatch) == 0
 
     captured = capsys.readouterr()
     assert captured.err == ""
-    snapshot = LocalStateStore(state_file(repo)).read()
+    snapshot = FileStateStore(state_file(repo)).read()
     assert snapshot is not None
     assert list(snapshot.state.jobs) == ["job-00000"]
 
@@ -244,7 +246,7 @@ def test_migrate_copies_a_local_state_into_s3_once(
         Bucket=s3_bucket, VersioningConfiguration={"Status": "Enabled"}
     )
     path = state_file(repo)
-    LocalStateStore(path).write(make_state(3), expected=None)
+    FileStateStore(path).write(make_state(3), expected=None)
     target = f"s3://{s3_bucket}/{KEY}"
 
     assert run("state", "migrate", "--to", target, monkeypatch=monkeypatch) == 0
