@@ -149,22 +149,5 @@ class Backend(Protocol):
         """`ListTagsForResource`: `[{"tagKey": …, "tagValue": …}]`."""
 
 
+# The backends, by name; `runner.backends.registry.open_backend` opens one.
 BACKEND_NAMES = ("aws", "local")
-
-
-def open_backend(name: str, **options: Any) -> Backend:
-    """The backend called `name`, built with `options` (its constructor's keywords).
-
-    Each implementation is imported only when asked for: `aws` imports boto3.
-    """
-    if name == "aws":
-        from runner.backends.aws import AwsBackend
-
-        return AwsBackend(**options)
-    if name == "local":
-        from runner.backends.local import LocalBackend
-
-        return LocalBackend(**options)
-    from runner.errors import ConfigError
-
-    raise ConfigError(f"Unknown backend {name!r}: use one of {', '.join(BACKEND_NAMES)}.")

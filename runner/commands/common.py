@@ -8,7 +8,8 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from runner.backends import Backend, open_backend
+from runner.backends import Backend
+from runner.backends.registry import open_backend
 from runner.config import Settings
 from runner.spec import LoadResult
 from runner.state import State

@@ -13,10 +13,10 @@ from runner.backends import (
     InvalidNextToken,
     ResourceAlreadyExists,
     normalize_status,
-    open_backend,
 )
 from runner.backends.aws import AwsBackend
 from runner.backends.local import LocalBackend
+from runner.backends.registry import open_backend
 from runner.errors import ConfigError
 
 

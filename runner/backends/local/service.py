@@ -38,8 +38,8 @@ from runner.backends import (
     ServiceError,
     TooManyTags,
 )
-from runner.backends.local import model
 from runner.backends.local.jobs import CHECKS, JobRunner
+from runner.backends.local.model import validate, validation_message
 from runner.backends.local.store import FolderStore, JobStore, MemoryStore, State
 from runner.kinds import BATCH_SEGMENT_JOB, KINDS, JobKind, kind_of_arn
 
@@ -306,9 +306,9 @@ class PersonalizeService:
 def _validate(operation: str, request: Mapping[str, Any]) -> None:
     if not isinstance(request, Mapping):
         raise InvalidInput("The request body must be a JSON object.")
-    errors = model.validate(operation, request)
+    errors = validate(operation, request)
     if errors:
-        raise InvalidInput(model.validation_message(errors))
+        raise InvalidInput(validation_message(errors))
 
 
 def _solution_version_scope(arn: str) -> tuple[str, str, str]:
