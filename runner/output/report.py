@@ -1,7 +1,7 @@
 """What `reconcile` did: text for people, JSON (versioned, stable) for machines, markdown
 for a CI job's summary. The outcomes as the run goes, one line each, are written here too.
 
-Which jobs failed is decided once, in `failures`, for every format.
+Which jobs failed is the report's to say (`RunReport.failures`), for every format.
 """
 
 from __future__ import annotations
@@ -29,21 +29,10 @@ RESULT_COLORS: Mapping[Result, str] = {
     Result.UNKNOWN: "33",
     Result.DEFERRED: "33",
 }
-# Results that fail the run; a job that ended CREATE FAILED does too, whatever its result.
-FAILED_RESULTS = (Result.FAILED, Result.CONFLICT, Result.UNKNOWN)
-
-
-def failures(report: RunReport) -> list[Outcome]:
-    """The jobs that fail the run: refused, unanswered, in conflict, or CREATE FAILED."""
-    return [
-        outcome
-        for outcome in report.outcomes
-        if outcome.result in FAILED_RESULTS or outcome.status == CREATE_FAILED
-    ]
 
 
 def why(outcome: Outcome) -> str:
-    """Why `outcome` is among the `failures`, in one line."""
+    """Why `outcome` is among the report's `failures`, in one line."""
     if outcome.status == CREATE_FAILED:
         return ": ".join(filter(None, [CREATE_FAILED, outcome.failure_reason]))
     return outcome.reason
@@ -151,7 +140,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
             for outcome in report.outcomes
         ],
         "failures": [
-            {"name": outcome.name, "message": why(outcome)} for outcome in failures(report)
+            {"name": outcome.name, "message": why(outcome)} for outcome in report.failures
         ],
         "conflicts": []
         if plan is None
@@ -229,7 +218,7 @@ def render_report_markdown(report: RunReport, *, color: bool = False) -> str:
             ("Job", "Spec", "Why"),
             ([code(job.name), cell(job.spec_file), cell(job.reason)] for job in conflicts),
         )
-    failed = failures(report)
+    failed = report.failures
     if failed:
         lines += ["", f"#### Jobs that failed ({len(failed)})", ""]
         lines += table(

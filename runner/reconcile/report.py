@@ -57,12 +57,20 @@ class RunReport:
         return tuple(outcome for outcome in self.outcomes if outcome.result in results)
 
     @property
+    def failures(self) -> tuple[Outcome, ...]:
+        """The jobs that fail the run: refused, unanswered, in conflict, or CREATE FAILED."""
+        return tuple(
+            outcome
+            for outcome in self.outcomes
+            if outcome.result in (Result.FAILED, Result.CONFLICT, Result.UNKNOWN)
+            or outcome.status == CREATE_FAILED
+        )
+
+    @property
     def exit_status(self) -> int:
         if self.findings or (self.plan is not None and self.plan.has_conflicts):
             return ExitStatus.ERROR
-        if self.of(Result.FAILED, Result.CONFLICT, Result.UNKNOWN) or self.unfinished:
-            return ExitStatus.ERROR
-        if any(outcome.status == CREATE_FAILED for outcome in self.outcomes):
+        if self.failures or self.unfinished:
             return ExitStatus.ERROR
         if self.of(Result.DEFERRED):
             return ExitStatus.DEFERRED
