@@ -146,7 +146,7 @@ def parsed(text: str) -> CronExpr | None:
     return expr if isinstance(expr, CronExpr) else None
 
 
-@settings(derandomize=True, max_examples=100, deadline=None)
+@settings(derandomize=True, database=None, max_examples=100, deadline=None)
 @given(
     text=expressions(),
     case=st.sampled_from(CASES),
@@ -171,7 +171,7 @@ def test_ticks_after_and_before_agree_with_the_reference(
     assert before == expected[::-1]
 
 
-@settings(derandomize=True, max_examples=40, deadline=None)
+@settings(derandomize=True, database=None, max_examples=40, deadline=None)
 @given(
     text=expressions(),
     case=st.sampled_from(CASES),
