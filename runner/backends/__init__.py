@@ -18,7 +18,9 @@ CREATE_IN_PROGRESS = "CREATE IN_PROGRESS"
 ACTIVE = "ACTIVE"
 CREATE_FAILED = "CREATE FAILED"
 FINAL_STATUSES = frozenset({ACTIVE, CREATE_FAILED})
-# The API reference spells the unfinished statuses both ways.
+# The API model documents a batch job's unfinished statuses as `PENDING` and `IN PROGRESS`;
+# the developer guide, and the local stand-in, spell them `CREATE PENDING` and
+# `CREATE IN_PROGRESS`. Every spelling is read as the guide's.
 _STATUS_ALIASES = {
     "PENDING": CREATE_PENDING,
     "IN PROGRESS": CREATE_IN_PROGRESS,

@@ -43,11 +43,9 @@ def test_every_line_gets_one_answer_in_order(trained: Trained, tmp_path: Path) -
     items = trained.demo.item_ids[:3]
     lines = [
         json.dumps({"itemId": items[0]}),
-        "not json",
         json.dumps({"itemId": items[1]}),
         json.dumps({"itemId": "no-such-item"}),
         "",
-        json.dumps(["itemId"]),
         json.dumps({"itemId": items[2], "extra": 1}),
         json.dumps({"itemId": 42}),
         json.dumps({"itemAttributes": 'ITEMS.GENRES = "Comedy"'}),
@@ -57,7 +55,7 @@ def test_every_line_gets_one_answer_in_order(trained: Trained, tmp_path: Path) -
     request = _request(trained.item_affinity_arn, input_path="s3://bucket/in/items.jsonl")
     assert execute_job(request, s3_root=tmp_path, models=trained.store()) is None
     answers = _output(tmp_path, "out/items.jsonl.out")
-    expected_inputs = [json.loads(line) if line != "not json" else line for line in lines if line]
+    expected_inputs = [json.loads(line) for line in lines if line]
     assert [answer["input"] for answer in answers] == expected_inputs
     ok = [answer for answer in answers if "output" in answer]
     assert [answer["input"]["itemId"] for answer in ok] == [items[0], items[1], items[0]]
@@ -73,13 +71,34 @@ def test_every_line_gets_one_answer_in_order(trained: Trained, tmp_path: Path) -
         'aws-item-affinity, such as {"itemId": "105"}'
     )
     assert [answer.get("error") for answer in answers if "output" not in answer] == [
-        "Invalid JSON: Expecting value at column 1",
         "Item 'no-such-item' has no interactions in the training data",
-        item_only,
         item_only,
         "'itemId' must be a non-empty string",
         item_only,
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ('{"itemId": "i1"}\nnot json\n', 2),
+        ('\n["itemId"]\n', 2),
+        ('{"itemId": "\xff"}\n', 1),
+    ],
+)
+def test_a_line_that_is_not_a_json_object_fails_the_job(
+    trained: Trained, tmp_path: Path, content: str, line: int
+) -> None:
+    # The service documents only that the input is JSON; the safer reading fails the job.
+    path = tmp_path / "bucket" / "in" / "bad.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content.encode("utf-8").replace(b"\xc3\xbf", b"\xff"))
+    request = _request(trained.item_affinity_arn, input_path="s3://bucket/in/bad.jsonl")
+    assert execute_job(request, s3_root=tmp_path, models=trained.store()) == (
+        f"Invalid input data in s3://bucket/in/bad.jsonl at line {line}: the input must be "
+        "JSON Lines, one JSON object per line."
+    )
+    assert not (tmp_path / "bucket" / "out").exists()
 
 
 def test_attribute_queries_and_their_errors(trained: Trained, tmp_path: Path) -> None:
@@ -97,6 +116,18 @@ def test_attribute_queries_and_their_errors(trained: Trained, tmp_path: Path) ->
     )
     assert execute_job(request, s3_root=tmp_path, models=trained.store()) is None
     answers = _output(tmp_path, "out/genres.jsonl.out")
+    # No `input` wrapper for item attribute affinity (the developer guide's output example).
+    assert [set(answer) for answer in answers] == [
+        {"itemAttributes", "output"},
+        {"itemAttributes", "output"},
+        {"itemAttributes", "error"},
+        {"itemAttributes", "error"},
+        {"itemAttributes", "error"},
+        {"input", "error"},
+    ]
+    assert [answer.get("itemAttributes") for answer in answers[:5]] == [
+        json.loads(line)["itemAttributes"] for line in lines[:5]
+    ]
     assert len(answers[0]["output"]["recommendedUsers"]) == 100
     assert len(answers[1]["output"]["recommendedUsers"]) == 100
     assert [answer.get("error") for answer in answers[2:]] == [

@@ -62,10 +62,24 @@ def _shape(name: str) -> Mapping[str, Any]:
     return service_model()["shapes"][name]  # type: ignore[no-any-return]
 
 
+def _holds_sensitive(shape: Mapping[str, Any]) -> bool:
+    """Whether a value of the shape is, or holds, a `sensitive` one (a tag list holds
+    `TagValue`s): the service's messages never print those."""
+    if shape.get("sensitive"):
+        return True
+    if shape["type"] == "list":
+        return _holds_sensitive(_shape(shape["member"]["shape"]))
+    if shape["type"] == "structure":
+        return any(
+            _holds_sensitive(_shape(member["shape"])) for member in shape["members"].values()
+        )
+    return False
+
+
 def _describe(value: object, shape: Mapping[str, Any]) -> str:
     if value is None:
         return "Value null"
-    if shape.get("sensitive"):
+    if _holds_sensitive(shape):
         return "Value"
     if isinstance(value, bool):
         return f"Value '{str(value).lower()}'"

@@ -1,0 +1,108 @@
+"""The one reader of a batch job's input, for every kind and for the local service's checks.
+
+`s3://bucket/key` is the file `<s3_root>/bucket/key`. The input path is an S3 prefix: every
+file whose key starts with it is read (`s3://b/in` also reads `s3://b/in-old/x`, as on S3;
+end the path with `/` to read one folder), in S3's key order.
+
+What the service does with a line that is not a JSON object, its documentation does not say
+(it says only that the input must be JSON): the safer choice is taken, the job fails as a
+whole and names the file and the line, rather than writing output that silently lacks a
+query. A JSON object that cannot be answered is that line's error in the output.
+
+Pure Python (no numpy): the local service without the engine checks input with it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runner.engine.errors import JobFailed
+
+MAX_INPUT_FILES = 1_000
+MAX_INPUT_BYTES = 1_000_000_000
+OUTPUT_SUFFIX = ".out"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    key: str  # the S3 key
+    path: Path
+    output_name: str  # relative to the output path
+
+
+@dataclass(frozen=True)
+class InputQueries:
+    """One input file's queries: the JSON object of each non-blank line, in order."""
+
+    file: InputFile
+    queries: list[dict[str, Any]]
+
+
+def list_input_files(input_path: str, *, s3_root: Path) -> list[InputFile]:
+    """The files under an S3 prefix, in S3's (UTF-8 binary) key order, within the limits."""
+    bucket, _, prefix = input_path.removeprefix("s3://").partition("/")
+    bucket_root = s3_root / bucket
+    folder, _, _ = prefix.rpartition("/")
+    base = bucket_root / folder if folder else bucket_root
+    found: list[tuple[bytes, str, Path]] = []
+    if base.is_dir():
+        for directory, _, names in os.walk(base):
+            for name in names:
+                path = Path(directory, name)
+                key = path.relative_to(bucket_root).as_posix()
+                if key.startswith(prefix) and not name.startswith("."):
+                    found.append((key.encode(), key, path))
+    found.sort()
+    if not found:
+        raise JobFailed(f"no input file under {input_path}")
+    if len(found) > MAX_INPUT_FILES:
+        raise JobFailed(
+            f"{input_path} holds {len(found):,} input files; a job reads at most "
+            f"{MAX_INPUT_FILES:,}"
+        )
+    size = sum(path.stat().st_size for _, _, path in found)
+    if size > MAX_INPUT_BYTES:
+        raise JobFailed(f"the input under {input_path} is {size:,} bytes; a job reads at most 1 GB")
+    strip = len(folder) + 1 if folder else 0
+    return [InputFile(key, path, key[strip:] + OUTPUT_SUFFIX) for _, key, path in found]
+
+
+def read_queries(file: InputFile, *, bucket: str) -> InputQueries:
+    """The queries of one input file. Raises `JobFailed` at the first line that is not a
+    JSON object (or not UTF-8)."""
+    queries: list[dict[str, Any]] = []
+    where = f"s3://{bucket}/{file.key}"
+    try:
+        with file.path.open("rb") as lines:
+            for number, raw in enumerate(lines, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    query = json.loads(raw)
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    query = None
+                if not isinstance(query, dict):
+                    raise JobFailed(
+                        f"Invalid input data in {where} at line {number}: the input must be "
+                        "JSON Lines, one JSON object per line."
+                    )
+                queries.append(query)
+    except OSError as error:
+        raise JobFailed(f"Could not read input data {where}: {error.strerror}.") from None
+    return InputQueries(file, queries)
+
+
+def read_job_input(input_path: str, *, s3_root: Path) -> list[InputQueries]:
+    """Every input file of a job with its queries; raises `JobFailed` with the job's
+    failure reason. Input without a single query fails too."""
+    bucket = input_path.removeprefix("s3://").partition("/")[0]
+    read = [
+        read_queries(file, bucket=bucket) for file in list_input_files(input_path, s3_root=s3_root)
+    ]
+    if not any(item.queries for item in read):
+        raise JobFailed(f"Input data at {input_path} is empty: it has no JSON records.")
+    return read
