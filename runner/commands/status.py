@@ -13,7 +13,7 @@ import sys
 from runner.commands.common import opened_backend
 from runner.config import Settings
 from runner.errors import ExitStatus
-from runner.output.status import render_status_json, render_status_text
+from runner.output import writer
 from runner.output.terminal import wants_color
 from runner.reconcile.poller import listing_failed, poll_all, unfinished
 from runner.state import LockHolder, open_store
@@ -43,8 +43,5 @@ def run(settings: Settings, *, refresh: bool, output_format: str) -> int:
                 now=datetime.datetime.now(datetime.UTC),
             )
             state = written or state
-    if output_format == "json":
-        sys.stdout.write(render_status_json(state))
-    else:
-        sys.stdout.write(render_status_text(state, color=wants_color(sys.stdout)))
+    sys.stdout.write(writer("status", output_format)(state, color=wants_color(sys.stdout)))
     return ExitStatus.OK
