@@ -1,6 +1,7 @@
 """The `aws` backend: Amazon Personalize through boto3 (`runner.boto`).
 
-`import runner.backends.aws` stays cheap: boto3 is loaded at the first call. Credentials
+`import runner.backends.aws` stays cheap: boto3 is loaded when a backend is made (an error
+naming the `[aws]` extra if it is not installed). Credentials
 and endpoints come from boto3's default chains, so `AWS_PROFILE`,
 `AWS_ENDPOINT_URL_PERSONALIZE` and friends work; the accounts that
 `personalize-runner.yaml` names are reached as `runner.boto.Clients` says.
@@ -56,6 +57,10 @@ class AwsBackend:
         accounts: Mapping[str, AccountAccess] | None = None,
         verify_accounts: bool = True,
     ) -> None:
+        # Now rather than at the first call: without the aws extra, the command stops
+        # before it does anything.
+        from runner import boto  # noqa: F401
+
         self.retry_mode = retry_mode
         self.max_attempts = max_attempts
         self.connect_timeout = connect_timeout
@@ -70,7 +75,7 @@ class AwsBackend:
 
     @property
     def clients(self) -> Clients:
-        """The clients of each account and region; boto3 is imported here, first."""
+        """The clients of each account and region, made at the first call."""
         with self._lock:
             if self._clients is None:
                 from runner import boto
