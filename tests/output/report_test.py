@@ -14,12 +14,17 @@ from runner.yaml.span import Span
 from tests.support.job_requests import job_arn
 from tests.support.job_specs import make_spec
 
-WHERE = {"partition": "aws", "region": "us-east-1", "account": "123456789012"}
-
 
 def outcome(name: str, result: Result, reason: str, **fields: str | None) -> Outcome:
     return Outcome(
-        name=name, result=result, reason=reason, spec_file=f"specs/{name}.yaml", **WHERE, **fields
+        name=name,
+        result=result,
+        reason=reason,
+        partition="aws",
+        region="us-east-1",
+        account="123456789012",
+        spec_file=f"specs/{name}.yaml",
+        **fields,
     )
 
 
