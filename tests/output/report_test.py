@@ -4,6 +4,9 @@ says failed."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from runner.findings import Finding
 from runner.output import WRITERS, formats, writer
@@ -11,8 +14,10 @@ from runner.output.report import render_report_json, render_report_markdown
 from runner.planner import make_plan
 from runner.reconcile.report import Outcome, Result, RunReport
 from runner.yaml.span import Span
+from tests.support.cli import run_cli
 from tests.support.job_requests import job_arn
-from tests.support.job_specs import make_spec
+from tests.support.job_specs import make_spec, write_specs
+from tests.support.personalize_server import PersonalizeServer
 
 
 def outcome(name: str, result: Result, reason: str, **fields: str | None) -> Outcome:
@@ -153,3 +158,46 @@ def test_markdown_of_specs_with_problems() -> None:
         "| --- | --- | --- | --- |\n"
         "| `specs/a\\|b.yaml` | 3:1 | unknown-key | unknown key 'jobname' |\n"
     )
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose specs go to the aws backend, i.e. to the HTTP stand-in."""
+    root = tmp_path / "repo"
+    (root / "specs").mkdir(parents=True)
+    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_reconcile_format_markdown_through_the_cli(
+    repo: Path, personalize_server: PersonalizeServer
+) -> None:
+    write_specs(repo / "specs", ["alpha"])
+
+    ran = run_cli("reconcile", "--format", "markdown")
+
+    assert ran.status == 0, ran.err
+    assert ran.out == (
+        "### personalize-runner reconcile\n"
+        "\n"
+        "**Done**: 1 created (state serial 1).\n"
+        "\n"
+        "#### Jobs\n"
+        "\n"
+        "| Job | Result | Status | ARN |\n"
+        "| --- | --- | --- | --- |\n"
+        f"| `alpha` | created | CREATE PENDING | {job_arn('alpha')} |\n"
+        "\n"
+        "### personalize-runner plan\n"
+        "\n"
+        "**1 to create** (the service consulted, no state yet)\n"
+        "\n"
+        "#### Account `123456789012`, us-east-1\n"
+        "\n"
+        "|  | Job | Change | Spec | Note |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| `+` | `alpha` | create | `specs/alpha.yaml` |  |\n"
+    )
+    # What people follow as it goes is on stderr, as with --format json.
+    assert f"created  alpha  {job_arn('alpha')}\n" in ran.err
