@@ -1,9 +1,10 @@
 """Running a batch inference job over local files, as the service runs it over S3.
 
-Input and output files are found and named as for batch segment jobs
-(`runner.engine.jobs`): every file under the input prefix gives `<input file name>.out`
-under the output path. Input lines by the recipe type of the solution version (the
-developer guide, "Preparing input data for batch recommendations"):
+Input files are read by the engine's one input reader (`runner.engine.inputs`), as for
+batch segment jobs: every file under the input prefix gives `<input file name>.out` under
+the output path, and a line that is not a JSON object fails the job. Input lines by the
+recipe type of the solution version (the developer guide, "Preparing input data for batch
+recommendations"):
 
     {"userId": "4638"}                                  USER_PERSONALIZATION, POPULAR_ITEMS
     {"userId": "891", "itemList": ["27", "886"]}        PERSONALIZED_RANKING
@@ -16,7 +17,7 @@ whose models the service says return scores):
     {"input": {"userId": "4638"},
      "output": {"recommendedItems": ["63992", …], "scores": [0.0152238, …]}, "error": null}
     {"input": {"itemId": "105"}, "output": {"recommendedItems": ["106", "107"]}, "error": null}
-    {"input": "not json", "error": "Invalid JSON: …"}
+    {"input": {"itemId": 105}, "error": "'itemId' must be a non-empty string"}
 
 A user or an item that the model does not know gets popular items, as at the service
 (SIMS and Similar-Items say so for unknown items); items of an `itemList` that the model
@@ -28,9 +29,10 @@ The job fails as a whole, with a `failureReason`, when: it is a theme generation
 (`batchInferenceJobMode: THEME_GENERATION`: the themes come from the service's generative
 model); the input has more than 1,000 files or 1 GB, or a file more than 50 million lines;
 `numResults` is not 1-500 (the developer guide gives no batch maximum; 500 is the runtime
-APIs' maximum); the input path holds no file; the solution version or the filter does not
-exist locally, the solution version is a USER_SEGMENTATION one, or the filter selects users
-or uses what the local engine does not support.
+APIs' maximum); the input path holds no file or no query, or a line is not a JSON object;
+the solution version or the filter does not exist locally, the solution version is a
+USER_SEGMENTATION one, or the filter selects users or uses what the local engine does not
+support.
 """
 
 from __future__ import annotations
@@ -46,14 +48,13 @@ import numpy as np
 
 from runner.engine.errors import EngineError, JobFailed, LineError
 from runner.engine.expressions import ExpressionError, FilterExpression
+from runner.engine.inputs import read_job_input
 from runner.engine.item_filters import (
     allowed_items,
     is_item_filter,
     needs_user,
     parse_item_filter,
 )
-from runner.engine.jobs import InputFile, list_input_files
-from runner.engine.jobs import _error as error_line
 from runner.engine.jobs import _local_path as local_path
 from runner.engine.jobs import _s3_path as s3_path
 from runner.engine.jobs import _write_lines as write_lines
@@ -137,47 +138,50 @@ def run_inference_job(
             raise JobFailed(
                 f"filter {filter_arn} is not supported by the local engine: {error}"
             ) from None
-    files = list_input_files(input_path, s3_root=s3_root)
-    lines_of_files = [_read_lines(file) for file in files]
+    read = read_job_input(input_path, s3_root=s3_root)
+    for item in read:
+        if len(item.queries) > MAX_LINES_PER_FILE:
+            raise JobFailed(
+                f"input file {item.file.key} has {len(item.queries):,} lines; a file may hold "
+                f"at most {MAX_LINES_PER_FILE:,}"
+            )
     out_root = local_path(output_path, s3_root=s3_root)
     written = []
-    for file, lines in zip(files, lines_of_files, strict=True):
-        target = out_root / file.output_name
-        answers = answer_lines(lines, model=model, num_results=num_results, filter_=expressions)
+    for item in read:
+        target = out_root / item.file.output_name
+        answers = answer_lines(
+            item.queries, model=model, num_results=num_results, filter_=expressions
+        )
         write_atomically(target, partial(write_lines, answers))
         written.append(target)
     return written
 
 
 def answer_lines(
-    lines: list[str],
+    queries: list[dict[str, Any]],
     *,
     model: RecommendationModel,
     num_results: int,
     filter_: tuple[FilterExpression, ...] = (),
 ) -> list[str]:
-    """One JSON output line per input line, in order; errors on the lines that have them."""
-    answers = [""] * len(lines)
+    """One JSON output line per query (an input line's object), in order; errors on the
+    lines that have them."""
+    answers = [""] * len(queries)
     parsed: list[tuple[int, dict[str, Any]]] = []
-    for number, line in enumerate(lines):
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as error:
-            answers[number] = error_line(line, f"Invalid JSON: {error.msg} at column {error.colno}")
-            continue
+    for number, value in enumerate(queries):
         try:
             parsed.append((number, _check(value, model.recipe_type, needs_user(filter_))))
         except LineError as error:
-            answers[number] = error_line(value, str(error))
+            answers[number] = json.dumps({"input": value, "error": str(error)}, ensure_ascii=False)
     users = model.user_rows([str(value.get("userId", "")) for _, value in parsed])
     items = model.item_rows([str(value.get("itemId", "")) for _, value in parsed])
-    queries = [
+    answerable = [
         Query(number, value, int(user), int(item), tuple(value.get("itemList", ())))
         for (number, value), user, item in zip(parsed, users, items, strict=True)
     ]
     block = model.block_size()
-    for start in range(0, len(queries), block):
-        chunk = queries[start : start + block]
+    for start in range(0, len(answerable), block):
+        chunk = answerable[start : start + block]
         for query, output in zip(chunk, _answer(chunk, model, num_results, filter_), strict=True):
             answers[query.line] = json.dumps(
                 {"input": query.input, "output": output, "error": None}, ensure_ascii=False
@@ -277,17 +281,3 @@ def _check(value: Any, kind: str, filter_needs_user: bool) -> dict[str, Any]:
 def _rounded(values: np.ndarray[Any, Any]) -> list[float]:
     rounded: list[float] = np.round(values.astype(np.float64), _SCORE_DECIMALS).tolist()
     return rounded
-
-
-def _read_lines(file: InputFile) -> list[str]:
-    try:
-        text = file.path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise JobFailed(f"input file {file.key} is not UTF-8 text") from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) > MAX_LINES_PER_FILE:
-        raise JobFailed(
-            f"input file {file.key} has {len(lines):,} lines; a file may hold at most "
-            f"{MAX_LINES_PER_FILE:,}"
-        )
-    return lines

@@ -9,6 +9,7 @@ import pytest
 from runner.engine import commands
 from runner.engine.demo import generate_demo_dataset
 from runner.engine.errors import EngineError
+from runner.engine.inference import execute_inference_job
 from runner.engine.jobs import execute_job
 from runner.engine.store import ModelStore
 
@@ -169,3 +170,59 @@ def test_the_demo_dataset_is_deterministic() -> None:
     assert first.items.tolist() == second.items.tolist()
     assert first.item_genres == second.item_genres
     assert first.items.tolist() != other.items.tolist()
+
+
+def test_the_demo_sets_up_batch_inference_jobs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert commands.setup_demo(root=tmp_path) == 0
+    printed = capsys.readouterr().out.splitlines()
+    versions = {
+        line.split()[-1].strip("()"): line.split()[2]
+        for line in printed
+        if line.startswith("solution version")
+    }
+    assert versions["aws-user-personalization-v2"] == (
+        "arn:aws:personalize:us-east-1:123456789012:solution/user-personalization/5fb79a52"
+    )
+    assert "filter            arn:aws:personalize:us-east-1:123456789012:filter/not-purchased" in (
+        "\n".join(printed)
+    )
+    store = ModelStore(tmp_path / "engine")
+    not_purchased = "arn:aws:personalize:us-east-1:123456789012:filter/not-purchased"
+    for recipe, folder, key, count in (
+        ("aws-user-personalization-v2", "users", "scores", 10),
+        ("aws-similar-items", "related", "recommendedItems", 5),
+        ("aws-personalized-ranking-v2", "ranking", "scores", 10),
+    ):
+        request = {
+            "solutionVersionArn": versions[recipe],
+            # The related items' lines have no userId for the filter to look at.
+            **({"filterArn": not_purchased} if folder != "related" else {}),
+            "jobInput": {"s3DataSource": {"path": f"s3://acme-personalize/batch/in/{folder}/"}},
+            "jobOutput": {"s3DataDestination": {"path": f"s3://acme-personalize/out/{folder}/"}},
+        }
+        assert execute_inference_job(request, s3_root=tmp_path / "s3", models=store) is None
+        (output,) = (tmp_path / "s3/acme-personalize/out" / folder).iterdir()
+        lines = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+        assert len(lines) == count
+        assert all(line["error"] is None and key in line["output"] for line in lines)
+
+
+def test_train_prints_the_arn_of_each_inference_recipe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "demo"
+    commands.demo(out=data, users=200, items=40, interactions=2_000, groups=2)
+    commands.import_dataset(name="d", interactions=data / "interactions.csv", store=tmp_path)
+    capsys.readouterr()
+    for recipe in ("aws-sims", "arn:aws:personalize:::recipe/aws-popularity-count"):
+        assert commands.train(dataset="d", recipe=recipe, solution="s", store=tmp_path) == 0
+        captured = capsys.readouterr()
+        assert captured.out.startswith("arn:aws:personalize:us-east-1:123456789012:solution/s/")
+        name = recipe.rpartition("/")[2]
+        kind = "RELATED_ITEMS" if name == "aws-sims" else "POPULAR_ITEMS"
+        assert captured.err.startswith(f"trained {name} ({kind}) on d: ")
+    commands.list_resources(store=tmp_path)
+    listed = sorted(line.split("\t")[1] for line in capsys.readouterr().out.splitlines())
+    assert listed == ["aws-popularity-count", "aws-sims"]

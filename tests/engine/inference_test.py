@@ -60,9 +60,9 @@ def test_user_personalization_lines_have_items_scores_and_a_null_error(
     recommenders: Recommenders, tmp_path: Path
 ) -> None:
     user = recommenders.trained.demo.user_ids[0]
-    lines = [{"userId": user}, "not json", {"itemId": "i1"}, {"userId": 5}, {"userId": "nobody"}]
+    lines = [{"userId": user}, {"itemId": "i1"}, {"userId": 5}, {"userId": "nobody"}]
     answers = _run(recommenders, tmp_path, UP, lines)
-    first, broken, wrong, number, cold = answers
+    first, wrong, number, cold = answers
     assert list(first) == ["input", "output", "error"]
     assert first["input"] == {"userId": user}
     assert first["error"] is None
@@ -74,7 +74,6 @@ def test_user_personalization_lines_have_items_scores_and_a_null_error(
     assert all(round(score, 7) == score for score in scores)
     user_groups, item_groups = _groups(recommenders.trained)
     assert np.mean([item_groups[item] == user_groups[user] for item in items]) >= 0.9
-    assert broken == {"input": "not json", "error": "Invalid JSON: Expecting value at column 1"}
     assert wrong == {
         "input": {"itemId": "i1"},
         "error": "Expected an object with userId for a USER_PERSONALIZATION solution version, "
@@ -222,12 +221,18 @@ def test_fewer_allowed_items_than_num_results(recommenders: Recommenders, tmp_pa
         ({"numResults": 501}, "numResults must be an integer from 1 to 500"),
         ({"numResults": True}, "numResults must be an integer from 1 to 500"),
         ({"jobInput": {"s3DataSource": {"path": "s3://bucket/none/"}}}, "no input file under"),
+        (
+            {"jobInput": {"s3DataSource": {"path": "s3://bucket/broken/"}}},
+            "Invalid input data in s3://bucket/broken/lines.jsonl at line 2: the input must be "
+            "JSON Lines, one JSON object per line.",
+        ),
     ],
 )
 def test_jobs_that_fail_as_a_whole(
     recommenders: Recommenders, tmp_path: Path, extra: dict[str, Any], reason: str
 ) -> None:
     _write(tmp_path, "in/lines.jsonl", [{"userId": "u1"}])
+    _write(tmp_path, "broken/lines.jsonl", [{"userId": "u1"}, "not json"])
     request = _request(recommenders.arns[UP]) | extra
     failure = execute_inference_job(request, s3_root=tmp_path, models=recommenders.store())
     assert failure is not None
