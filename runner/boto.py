@@ -75,7 +75,8 @@ def client_config(
     read_timeout: float = 60.0,
 ) -> Config:
     """botocore's retries (`max_attempts` counts the first call) and timeouts (botocore's
-    defaults: 60 s)."""
+    defaults: 60 s). One configuration per client: a client for describes alone with
+    `adaptive` retries (issue 11) is another `Clients` with its own."""
     return Config(
         retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
