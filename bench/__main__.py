@@ -12,7 +12,9 @@ Each command runs as a whole process (start-up included), as a user or CI runs i
 - `reconcile` of 1,000 new jobs (over 21 accounts and regions) against the HTTP stand-in
   in a process of its own: wall time, API calls by operation, peak RSS of the runner;
 - `reconcile --wait` of 20 jobs of 2 s over 2 regions: the makespan against the ideal
-  ⌈N/5⌉ x 2 s per region (within 1.1x).
+  ⌈N/5⌉ x 2 s per region (within 1.1x);
+- `wait` over the jobs a reconcile left in flight in one region: its API calls (a list
+  page per poll, no describe per job).
 
 The engine's benchmark (`python -m bench.engine`) is separate: it needs minutes and GBs.
 """
@@ -292,6 +294,47 @@ def quota_rows() -> list[Row]:
     return rows
 
 
+def wait_rows() -> list[Row]:
+    """`wait` over the jobs a reconcile left in flight in one region, against a stand-in
+    process of its own: its API calls, by operation (issue 11: one list page per poll, no
+    describe per job)."""
+    duration = 4.0
+    with tempfile.TemporaryDirectory(prefix="bench-") as temp:
+        folder = Path(temp)
+        specs = folder / "specs"
+        specs.mkdir()
+        for index in range(10):
+            # index x 21: one account, us-east-1.
+            (specs / f"job-{index:02d}.yaml").write_text(spec_text(index * 21), encoding="utf-8")
+        (folder / ".git").mkdir()
+        state = ("--specs", "specs", "--state", "state.json")
+        with stand_in(folder, pending=0.0, running=duration) as (url, _):
+            submitted = run_timed(
+                runner("reconcile", *state), cwd=folder, env=aws_environment(url, folder)
+            )
+        assert submitted.status == 0, submitted.out[-2000:]
+        with stand_in(folder, pending=0.0, running=duration) as (url, calls_file):
+            done = run_timed(
+                runner("wait", "--state", "state.json"),
+                cwd=folder,
+                env=aws_environment(url, folder),
+            )
+        calls = json.loads(calls_file.read_text(encoding="utf-8"))
+    assert done.status == 0, done.out[-2000:]
+    lists = calls.get("ListBatchSegmentJobs", 0)
+    describes = calls.get("DescribeBatchSegmentJob", 0)
+    # Polls are at least 2 s apart, the first at once.
+    most = math.floor(done.seconds / 2) + 1
+    return [
+        Row(
+            "wait, the 5 jobs in flight of 10 recorded, one region",
+            f"{lists} list, {describes} describe in {done.seconds:.1f} s",
+            f"<= {most} list, 0 describe",
+            describes == 0 and 1 <= lists <= most,
+        )
+    ]
+
+
 # The table
 
 
@@ -329,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += plan_rows(runs=args.runs)
     rows += reconcile_rows()
     rows += quota_rows()
+    rows += wait_rows()
     print(table(rows))
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"load average after: {load}")
