@@ -143,6 +143,11 @@ def _matches(model: RecommendationModel, condition: Condition, users: Rows) -> M
 
 def _interacted(model: RecommendationModel, event_types: tuple[str, ...], users: Rows) -> Mask:
     """users x items: the user interacted with the item through one of `event_types`."""
+    if ANY_EVENT_TYPE not in event_types and model.user_item_events is None:
+        raise ExpressionError(
+            "the filter uses Interactions.EVENT_TYPE but the interactions dataset of the "
+            "solution version has no EVENT_TYPE column"
+        )
     result = np.zeros((len(users), model.n_items), dtype=np.bool_)
     known = np.flatnonzero(users >= 0)
     if len(known) == 0:
@@ -159,6 +164,7 @@ def _interacted(model: RecommendationModel, event_types: tuple[str, ...], users:
             if name in event_types:
                 bits |= 1 << code
         events = model.user_item_events
-        keep = (events[positions] & bits) != 0 if events is not None else keep & False
+        if events is not None:
+            keep = (events[positions] & bits) != 0
     result[rows[keep], matrix.indices[positions[keep]]] = True
     return result

@@ -220,3 +220,18 @@ def test_item_filters_the_local_engine_refuses(expression: str, message: str) ->
 def test_training_refuses_what_it_cannot_train(recipe: str, message: str) -> None:
     with pytest.raises(EngineError, match=message):
         train_recommender(_tiny([("u1", "a")]), recipe=recipe)
+
+
+def test_an_event_type_filter_needs_event_types_in_the_interactions() -> None:
+    model = train_recommender(_tiny([("u1", "a"), ("u2", "b")]), recipe="aws-sims")
+    users = model.user_rows(["u1"])
+    anything = allowed_items(
+        model, parse_item_filter('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'), users
+    )
+    assert model.item_ids[anything[0]].tolist() == ["b"]
+    with pytest.raises(ExpressionError, match="has no EVENT_TYPE column"):
+        allowed_items(
+            model,
+            parse_item_filter('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'),
+            np.zeros(0, dtype=np.int64),
+        )
