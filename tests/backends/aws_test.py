@@ -103,7 +103,7 @@ def test_final_statuses_and_failure_reasons_come_through(
 
     assert (summary.status, summary.failure_reason, summary.updated_at) == (
         CREATE_FAILED,
-        f"Input data not found: no objects exist at {INPUT_PATH}.",
+        f"no input file under {INPUT_PATH}",
         CREATED + datetime.timedelta(seconds=70),
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from runner.backends.local.jobs import run_batch_segment_job
 from runner.engine.jobs import MAX_INPUT_BYTES, execute_job
 from runner.engine.store import ModelStore
 from tests.engine.conftest import Trained
@@ -99,6 +100,10 @@ def test_a_line_that_is_not_a_json_object_fails_the_job(
         "JSON Lines, one JSON object per line."
     )
     assert not (tmp_path / "bucket" / "out").exists()
+    # One reader: the local service's own check of the input says the same.
+    assert run_batch_segment_job(request, s3_root=tmp_path) == execute_job(
+        request, s3_root=tmp_path, models=trained.store()
+    )
 
 
 def test_attribute_queries_and_their_errors(trained: Trained, tmp_path: Path) -> None:

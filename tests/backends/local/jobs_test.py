@@ -62,7 +62,7 @@ def test_missing_input_fails(tmp_path: Path, path: str) -> None:
     write_object(tmp_path, "s3://bucket/in/a.jsonl", "")
     (tmp_path / "bucket/in/a.jsonl").unlink()
 
-    assert run(tmp_path, path) == f"Input data not found: no objects exist at {path}."
+    assert run(tmp_path, path) == f"no input file under {path}"
 
 
 def test_input_that_is_not_utf8_is_invalid(tmp_path: Path) -> None:

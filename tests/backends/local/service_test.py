@@ -347,7 +347,7 @@ def test_a_job_that_is_read_late_goes_through_every_status_at_once(
         EPOCH + 70,
         EPOCH,
     )
-    assert job["failureReason"] == f"Input data not found: no objects exist at {INPUT_PATH}."
+    assert job["failureReason"] == f"no input file under {INPUT_PATH}"
 
 
 @pytest.mark.parametrize(
@@ -403,7 +403,7 @@ def test_failed_jobs_are_listed_with_their_reason(
         "status": CREATE_FAILED,
         "creationDateTime": EPOCH,
         "lastUpdatedDateTime": EPOCH + 70,
-        "failureReason": f"Input data not found: no objects exist at {INPUT_PATH}.",
+        "failureReason": f"no input file under {INPUT_PATH}",
         "solutionVersionArn": solution_version_arn(),
     }
 
