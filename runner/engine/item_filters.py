@@ -12,7 +12,10 @@ Supported locally, in Personalize's filter language:
 - `Interactions.EVENT_TYPE IN (…)`: the items that the line's user interacted with through
   one of these event types; `"*"` is any event type. It needs a user: on a line of a
   related items job, the line's optional `userId`.
-- `AND` binds tighter than `OR`; `|` chains expressions, each one narrowing the items.
+- `Interactions.EVENT_TYPE` values match without regard to case, as at the service.
+- `AND` binds tighter than `OR`; the conditions of one expression are on one dataset.
+  `|` chains expressions: `INCLUDE A | INCLUDE B | EXCLUDE C` keeps (A or B) minus C.
+- At most 5 distinct dataset fields in a filter.
 
 Refused: placeholders (`$NAME`, whose values come from each line's `filterValues`),
 `IF CurrentUser.<field>` conditions, and `Interactions.EVENT_TYPE NOT IN`.
@@ -33,6 +36,7 @@ from runner.engine.model import value_mask
 from runner.engine.recommender import RecommendationModel, Rows
 
 ANY_EVENT_TYPE = "*"
+MAX_FIELDS = 5  # distinct dataset fields per filter, across its chained expressions
 _DATASETS = ("ITEMS", "INTERACTIONS")
 
 
@@ -74,10 +78,27 @@ def parse_item_filter(text: str) -> tuple[FilterExpression, ...]:
         any_of.append(tuple(all_of))
         if parser.peek_word() == "IF":
             raise parser.error("IF CurrentUser conditions are not supported locally")
+        datasets = {condition.dataset for conditions in any_of for condition in conditions}
+        if len(datasets) > 1:
+            raise ExpressionError(
+                "Items and Interactions conditions cannot be joined in one expression; "
+                f"chain two expressions with '|' instead: {text!r}"
+            )
         expressions.append(FilterExpression(action, tuple(any_of)))  # type: ignore[arg-type]
         if parser.at_end():
-            return tuple(expressions)
+            break
         parser.expect_punct("|")
+    fields = {
+        (condition.dataset, condition.field.upper())
+        for expression in expressions
+        for conditions in expression.any_of
+        for condition in conditions
+    }
+    if len(fields) > MAX_FIELDS:
+        raise ExpressionError(
+            f"the filter uses {len(fields)} dataset fields; a filter may use at most {MAX_FIELDS}"
+        )
+    return tuple(expressions)
 
 
 def _condition(parser: _ItemFilterParser) -> Condition:
@@ -111,8 +132,11 @@ def allowed_items(
     """Which items the filter lets through, for each of `users` (rows; -1: unknown or none).
 
     The mask is users x items, or 1 x items when the filter does not depend on the user.
+    Chained expressions combine as the developer guide says: `INCLUDE A | INCLUDE B |
+    EXCLUDE C | EXCLUDE D` keeps (A or B) minus (C or D), in whatever order they come.
     """
-    allowed = np.ones((1, model.n_items), dtype=np.bool_)
+    included: Mask | None = None
+    excluded = np.zeros((1, model.n_items), dtype=np.bool_)
     for expression in expressions:
         selected = np.zeros((1, model.n_items), dtype=np.bool_)
         for all_of in expression.any_of:
@@ -120,8 +144,11 @@ def allowed_items(
             for condition in all_of:
                 both = both & _matches(model, condition, users)
             selected = selected | both
-        allowed = allowed & (selected if expression.action == "INCLUDE" else ~selected)
-    return allowed
+        if expression.action == "INCLUDE":
+            included = selected if included is None else included | selected
+        else:
+            excluded = excluded | selected
+    return ~excluded if included is None else included & ~excluded
 
 
 def _matches(model: RecommendationModel, condition: Condition, users: Rows) -> Mask:
@@ -159,9 +186,10 @@ def _interacted(model: RecommendationModel, event_types: tuple[str, ...], users:
     rows = np.repeat(known, lengths)
     keep = np.ones(len(positions), dtype=np.bool_)
     if ANY_EVENT_TYPE not in event_types:
+        wanted = {name.lower() for name in event_types}  # the service ignores their case
         bits = 0
         for code, name in enumerate(model.event_types.tolist()):
-            if name in event_types:
+            if name.lower() in wanted:
                 bits |= 1 << code
         events = model.user_item_events
         if events is not None:

@@ -201,6 +201,15 @@ def test_item_filters_select_items_and_the_users_interactions(
             "Interactions.EVENT_VALUE is not supported locally",
         ),
         ('EXCLUDE ItemID WHERE Users.AGE IN ("1")', "expected Items.<field> or Interactions"),
+        (
+            'EXCLUDE ItemID WHERE Items.GENRES IN ("x") AND Interactions.EVENT_TYPE IN ("click")',
+            "Items and Interactions conditions cannot be joined in one expression; chain two "
+            "expressions with '|' instead",
+        ),
+        (
+            " | ".join(f'EXCLUDE ItemID WHERE Items.F{k} IN ("x")' for k in range(6)),
+            "the filter uses 6 dataset fields; a filter may use at most 5",
+        ),
     ],
 )
 def test_item_filters_the_local_engine_refuses(expression: str, message: str) -> None:
@@ -235,3 +244,33 @@ def test_an_event_type_filter_needs_event_types_in_the_interactions() -> None:
             parse_item_filter('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'),
             np.zeros(0, dtype=np.int64),
         )
+
+
+def test_chained_item_filters_combine_as_the_developer_guide_says(
+    recommenders: Recommenders,
+) -> None:
+    model = _model(recommenders, "aws-user-personalization-v2")
+    demo = recommenders.trained.demo
+    rows = model.user_rows([demo.user_ids[3]])
+
+    def mask(expression: str) -> set[str]:
+        allowed = np.broadcast_to(
+            allowed_items(model, parse_item_filter(expression), rows), (1, model.n_items)
+        )
+        return {str(item) for item in model.item_ids[allowed[0]]}
+
+    comedy = 'Items.GENRES IN ("Comedy")'
+    purchased = 'Interactions.EVENT_TYPE IN ("PURCHASE")'  # event types ignore case
+    assert mask(f"EXCLUDE ItemID WHERE {purchased}") == set(model.item_ids.tolist()) - mask(
+        'INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
+    )
+    # INCLUDE A | INCLUDE B: the union; INCLUDE A | EXCLUDE B (in either order): A - B.
+    either = mask(f"INCLUDE ItemID WHERE {comedy} | INCLUDE ItemID WHERE {purchased}")
+    assert either == mask(f"INCLUDE ItemID WHERE {comedy}") | mask(
+        f"INCLUDE ItemID WHERE {purchased}"
+    )
+    minus = mask(f"INCLUDE ItemID WHERE {comedy}") - mask(f"INCLUDE ItemID WHERE {purchased}")
+    assert mask(f"INCLUDE ItemID WHERE {comedy} | EXCLUDE ItemID WHERE {purchased}") == minus
+    assert mask(f"EXCLUDE ItemID WHERE {purchased} | INCLUDE ItemID WHERE {comedy}") == minus
+    assert minus
+    assert either != minus
