@@ -13,7 +13,8 @@ Nothing here imports more than the standard library: every command may read this
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from runner.arn import Arn
 
@@ -42,6 +43,8 @@ class JobKind:
     """The description in the describe answer: `batchSegmentJob`."""
     list_key: str
     """The summaries in a list answer: `batchSegmentJobs`."""
+    request_defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """What the service fills in for request fields a create leaves out."""
     quota: int = DEFAULT_QUOTA
 
     def job_arn(self, partition: str, region: str, account: str, name: str) -> str:
@@ -74,6 +77,7 @@ BATCH_SEGMENT_JOB = JobKind(
     arn_key="batchSegmentJobArn",
     describe_key="batchSegmentJob",
     list_key="batchSegmentJobs",
+    request_defaults={"numResults": 25},
 )
 
 KINDS: Mapping[str, JobKind] = {kind.name: kind for kind in (BATCH_SEGMENT_JOB,)}

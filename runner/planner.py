@@ -30,8 +30,6 @@ from runner.state import JobRecord, Snapshot, State
 from runner.times import format_minute
 
 PLAN_FORMAT = 1
-# What the service fills in when a request leaves `numResults` out.
-DEFAULT_NUM_RESULTS = 25
 
 Scope = tuple[str, str, str]
 """(partition, region, account): where job names are unique, and the quota counts."""
@@ -385,13 +383,14 @@ def request_differences(
 ) -> list[str]:
     """How the job the service has differs from the one the spec asks for, for people.
 
-    The service fills in `numResults` (25) when a request leaves it out; the spec's tags
-    must all be on the job (the service, or someone, may have added more).
+    The service fills in the kind's defaults (`numResults`: 25) for the fields a request
+    leaves out; the spec's tags must all be on the job (the service, or someone, may have
+    added more).
     """
-    wanted = {key: value for key, value in spec_request.items() if value is not None}
-    wanted.setdefault("numResults", DEFAULT_NUM_RESULTS)
-    have = {key: value for key, value in remote_request.items() if value is not None}
-    have.setdefault("numResults", DEFAULT_NUM_RESULTS)
+    wanted = {**kind.request_defaults}
+    wanted.update((key, value) for key, value in spec_request.items() if value is not None)
+    have = {**kind.request_defaults}
+    have.update((key, value) for key, value in remote_request.items() if value is not None)
     differences = [
         _difference(field, wanted.get(field), have.get(field))
         for field in kind.request_fields

@@ -37,3 +37,6 @@ def test_each_kind_names_its_operations_and_keys_consistently(kind: JobKind) -> 
     )
     assert kind.quota == 5
     assert "jobName" in kind.request_fields
+    assert set(kind.request_defaults) <= set(kind.request_fields)
+    # Kinds key the quota slots and the listings.
+    assert {(kind, "scope"): 1}[kind, "scope"] == 1

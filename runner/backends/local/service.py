@@ -39,7 +39,12 @@ from runner.backends import (
     TooManyTags,
 )
 from runner.backends.local.jobs import CHECKS, JobRunner
-from runner.backends.local.model import validate, validation_message
+from runner.backends.local.model import (
+    duplicate_tag_keys,
+    known_members,
+    validate,
+    validation_message,
+)
 from runner.backends.local.store import FolderStore, JobStore, MemoryStore, State
 from runner.kinds import BATCH_SEGMENT_JOB, KINDS, JobKind, kind_of_arn
 
@@ -48,9 +53,9 @@ Clock = Callable[[], float]
 
 
 KnownSolutionVersions = Callable[[str], bool]
+KnownFilters = Callable[[str], bool]
 
 MAX_TAGS = 200
-DEFAULT_NUM_RESULTS = 25
 DEFAULT_PAGE_SIZE = 100
 
 # The job operations, by API name: the kind, and which of its operations.
@@ -76,7 +81,8 @@ class PersonalizeService:
     `pending_seconds` and `running_seconds` are how long a job stays CREATE PENDING and
     CREATE IN_PROGRESS. A finished job is run by its kind's runner in `runners` (by kind
     name), or by `run_job` for every kind when it is given. `solution_versions`, when
-    given, says which solution version ARNs exist; without it any well-formed one does.
+    given, says which solution version ARNs exist; without it any well-formed one does;
+    `filters` says the same of filter ARNs.
     """
 
     def __init__(
@@ -90,6 +96,7 @@ class PersonalizeService:
         run_job: JobRunner | None = None,
         runners: Mapping[str, JobRunner] = CHECKS,
         solution_versions: KnownSolutionVersions | None = None,
+        filters: KnownFilters | None = None,
     ) -> None:
         self.store = store
         self.s3_root = s3_root
@@ -99,6 +106,7 @@ class PersonalizeService:
         self.run_job = run_job
         self.runners = runners
         self.solution_versions = solution_versions
+        self.filters = filters
 
     @classmethod
     def in_folder(cls, root: Path, **options: Any) -> PersonalizeService:
@@ -155,10 +163,15 @@ class PersonalizeService:
 
     def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> dict[str, Any]:
         _validate(kind.create_operation, request)
+        request = known_members(kind.create_operation, request)
         solution_version = request["solutionVersionArn"]
         scope = _solution_version_scope(solution_version)
         if self.solution_versions is not None and not self.solution_versions(solution_version):
             raise ResourceNotFound(f"Could not find solution version: {solution_version}")
+        # As the service, a missing filter is refused at create, not failed at run time.
+        filter_arn = request.get("filterArn")
+        if filter_arn is not None and self.filters is not None and not self.filters(filter_arn):
+            raise ResourceNotFound(f"Could not find filter: {filter_arn}")
         tags = list(request.get("tags") or [])
         _check_tags(tags)
         arn = kind.job_arn_for(solution_version, request["jobName"])
@@ -185,7 +198,8 @@ class PersonalizeService:
                 for field in kind.request_fields
                 if request.get(field) is not None
             }
-            job.setdefault("numResults", DEFAULT_NUM_RESULTS)
+            for name, value in kind.request_defaults.items():
+                job.setdefault(name, value)
             job.update(
                 {
                     kind.arn_key: arn,
@@ -324,6 +338,11 @@ def _solution_version_scope(arn: str) -> tuple[str, str, str]:
 
 
 def _check_tags(tags: Iterable[Mapping[str, str]]) -> None:
+    tags = list(tags)
+    twice = duplicate_tag_keys(tags)
+    if twice:
+        # The key is a tag's identity: one request cannot give it two values.
+        raise InvalidInput(f"Duplicate tag keys in the request: {', '.join(twice)}.")
     for tag in tags:
         if tag["tagKey"].lower().startswith("aws:"):
             raise InvalidInput(
