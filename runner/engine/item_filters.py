@@ -12,7 +12,8 @@ Supported locally, in Personalize's filter language:
 - `Interactions.EVENT_TYPE IN (…)`: the items that the line's user interacted with through
   one of these event types; `"*"` is any event type. It needs a user: on a line of a
   related items job, the line's optional `userId`.
-- `Interactions.EVENT_TYPE` values match without regard to case, as at the service.
+- `Interactions.EVENT_TYPE` values match without regard to case, and only a user's 100
+  most recent interactions of each event type count (`FILTER_HISTORY`), as at the service.
 - `AND` binds tighter than `OR`; the conditions of one expression are on one dataset.
   `|` chains expressions: `INCLUDE A | INCLUDE B | EXCLUDE C` keeps (A or B) minus C.
 - At most 5 distinct dataset fields in a filter.
@@ -185,14 +186,14 @@ def _interacted(model: RecommendationModel, event_types: tuple[str, ...], users:
     positions = np.repeat(stops - lengths.cumsum(), lengths) + np.arange(lengths.sum())
     rows = np.repeat(known, lengths)
     keep = np.ones(len(positions), dtype=np.bool_)
-    if ANY_EVENT_TYPE not in event_types:
+    events = model.user_item_events
+    if events is not None:
+        # Bits of the event types (all of them for "*") among the user's latest interactions.
         wanted = {name.lower() for name in event_types}  # the service ignores their case
         bits = 0
         for code, name in enumerate(model.event_types.tolist()):
-            if name.lower() in wanted:
+            if ANY_EVENT_TYPE in wanted or name.lower() in wanted:
                 bits |= 1 << code
-        events = model.user_item_events
-        if events is not None:
-            keep = (events[positions] & bits) != 0
+        keep = (events[positions] & bits) != 0
     result[rows[keep], matrix.indices[positions[keep]]] = True
     return result

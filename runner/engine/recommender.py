@@ -51,6 +51,9 @@ Scores = NDArray[np.float32]
 # Elements of the dense score block of a batch of users: bounds a job's memory.
 BLOCK_ELEMENTS = 4_000_000
 _MAX_EVENT_TYPES = 31  # one bit each in `user_item_events`
+# The interactions per user and event type that the service's filters consider (the most
+# recent ones; the developer guide, "Filter expressions": an adjustable quota).
+FILTER_HISTORY = 100
 
 
 @dataclass(frozen=True)
@@ -240,9 +243,14 @@ def train_recommender(
                 f"the local engine handles at most {_MAX_EVENT_TYPES}"
             )
         event_types = column.vocabulary
+        # Filters see a user's most recent interactions of each event type, as the service.
+        recent = _most_recent(
+            dataset.users[column.rows], column.codes, dataset.timestamps[column.rows]
+        )
+        rows, codes = column.rows[recent], column.codes[recent]
         user_item_events = np.zeros(len(pairs), dtype=np.int32)
         for code in range(len(column.vocabulary)):
-            positions = np.searchsorted(pairs, keys[column.rows[column.codes == code]])
+            positions = np.searchsorted(pairs, keys[rows[codes == code]])
             user_item_events[positions] |= np.int32(1 << code)
     similarity: Matrix
     if kind == POPULAR_ITEMS:
@@ -267,6 +275,20 @@ def train_recommender(
             else None
         ),
     )
+
+
+def _most_recent(
+    users: NDArray[np.integer], codes: NDArray[np.integer], timestamps: NDArray[np.int64]
+) -> Mask:
+    """Which interactions are among their user's `FILTER_HISTORY` latest of their type."""
+    order = np.lexsort((-timestamps, codes, users))
+    group = users[order].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[order]
+    starts = np.ones(len(order), dtype=np.bool_)
+    starts[1:] = group[1:] != group[:-1]
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    recent = np.zeros(len(order), dtype=np.bool_)
+    recent[order] = np.arange(len(order)) - first < FILTER_HISTORY
+    return recent
 
 
 def _keys(scores: Scores, tiebreak: NDArray[np.int64], n_items: int) -> NDArray[np.int64]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from runner.engine.attributes import AttributeColumn
 from runner.engine.datasets import Dataset
 from runner.engine.errors import EngineError
 from runner.engine.expressions import ExpressionError
@@ -274,3 +275,33 @@ def test_chained_item_filters_combine_as_the_developer_guide_says(
     assert mask(f"EXCLUDE ItemID WHERE {purchased} | INCLUDE ItemID WHERE {comedy}") == minus
     assert minus
     assert either != minus
+
+
+def test_event_filters_see_the_latest_100_interactions_of_each_type() -> None:
+    clicks = [f"c{k:03d}" for k in range(105)]
+    item_ids = np.array(sorted([*clicks, "p"]))
+    items = [int(np.searchsorted(item_ids, item)) for item in [*clicks, "p"]]
+    dataset = Dataset(
+        user_ids=np.array(["u1"]),
+        item_ids=item_ids,
+        users=np.zeros(106, dtype=np.int32),
+        items=np.array(items, dtype=np.int32),
+        timestamps=np.array([*range(105), 0], dtype=np.int64),  # c000 is the oldest click
+        event_types=AttributeColumn(
+            "EVENT_TYPE",
+            np.array(["click", "purchase"]),
+            np.arange(106, dtype=np.int32),
+            np.array([0] * 105 + [1], dtype=np.int32),
+        ),
+    )
+    model = train_recommender(dataset, recipe="aws-user-personalization-v2")
+    users = model.user_rows(["u1"])
+
+    def included(types: str) -> list[str]:
+        expression = f"INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ({types})"
+        allowed = allowed_items(model, parse_item_filter(expression), users)
+        return [str(item) for item in model.item_ids[allowed[0]]]
+
+    assert included('"click"') == clicks[5:]
+    assert included('"Purchase"') == ["p"]
+    assert included('"*"') == [*clicks[5:], "p"]
