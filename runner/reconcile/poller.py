@@ -189,11 +189,15 @@ def follow_jobs(
     deadline = None if timeout is None else clock.monotonic() + timeout
     pending = dict(jobs)
     last: dict[str, JobSummary] = {}
+    # Each failure is told once: the job or the listing, until it works again.
     reported: set[str] = set()
+    unlisted: set[Group] = set()
     while pending:
         result = poll_all(backend, pending)
         for group, error in result.failed.items():
-            listener.note(f"{listing_failed(group, error)}; trying again")
+            if group not in unlisted:
+                listener.note(f"{listing_failed(group, error)}; trying again")
+        unlisted = set(result.failed)
         for name, error in sorted(result.errors.items()):
             if name not in reported:
                 reported.add(name)

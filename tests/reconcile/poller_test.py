@@ -198,3 +198,44 @@ def test_following_sees_a_job_finished_within_a_twentieth_of_its_run(
         ["CREATE IN_PROGRESS"],
         ["ACTIVE"],
     ]
+
+
+class NoteListener(SilentListener):
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+def test_following_tells_a_failing_listing_once_and_goes_on(
+    service: PersonalizeService,
+    manual_clock: ManualClock,
+    aws_environment: None,
+    fast_retries: None,
+    boto3_session: boto3.Session,
+) -> None:
+    LocalBackend(service).create_job(BATCH_SEGMENT_JOB, job_request("promo"))
+    manual_clock.advance(300)
+    listener = NoteListener()
+    with PersonalizeServer(service) as server:
+        server.throttle(2, operation="ListBatchSegmentJobs")
+        with AwsBackend(
+            max_attempts=1, endpoint_url=server.endpoint_url, session=boto3_session
+        ) as aws:
+            last, left = follow_jobs(
+                aws,
+                {"promo": job_arn("promo")},
+                clock=ManualTimer(manual_clock),
+                timeout=None,
+                listener=listener,
+                on_update=lambda summaries: None,
+            )
+        assert server.count("ListBatchSegmentJobs") == 3
+        assert server.count("DescribeBatchSegmentJob") == 0
+
+    assert (last["promo"].status, left) == (ACTIVE, ())
+    assert listener.notes == [
+        f"could not list the jobs of {REGION} ({ACCOUNT}): ThrottlingException: Rate exceeded; "
+        "trying again"
+    ]
