@@ -84,7 +84,8 @@ KINDS: Mapping[str, JobKind] = {kind.name: kind for kind in (BATCH_SEGMENT_JOB,)
 """Every kind, by name."""
 
 DEFAULT_KIND = BATCH_SEGMENT_JOB
-"""The kind of records and plans written before kinds were recorded."""
+"""The kind of a job whose ARN names no resource type of the table. State records and plans
+do not store a kind: a record's ARN tells it (`kind_of_arn`), a planned job's spec has it."""
 
 _BY_RESOURCE_TYPE = {kind.resource_type: kind for kind in KINDS.values()}
 
