@@ -48,6 +48,22 @@ def _engine_knows(root: Path) -> Callable[[str], bool]:
     return knows
 
 
+def _engine_has_filter(root: Path) -> Callable[[str], bool]:
+    """Whether the local engine in `root` has a filter (`personalize-runner local filter`)."""
+
+    def has(arn: str) -> bool:
+        from runner.engine.errors import EngineError
+        from runner.engine.store import ModelStore
+
+        try:
+            ModelStore(root / "engine").load_filter(arn)
+        except EngineError:
+            return False
+        return True
+
+    return has
+
+
 class LocalBackend:
     """The `Backend` protocol over a `PersonalizeService`.
 
@@ -67,7 +83,10 @@ class LocalBackend:
 
             root = root or default_root()
             service = PersonalizeService.in_folder(
-                root, runners=WITH_ENGINE, solution_versions=_engine_knows(root)
+                root,
+                runners=WITH_ENGINE,
+                solution_versions=_engine_knows(root),
+                filters=_engine_has_filter(root),
             )
         self.service = service
 

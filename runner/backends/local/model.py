@@ -53,6 +53,43 @@ def validate(operation: str, request: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+def known_members(operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """`request` without the members the model does not have, at any depth.
+
+    The service ignores members it does not know, as the JSON protocol allows (boto3 never
+    sends one: it validates against the same model): they are dropped, never stored or
+    echoed back by a Describe.
+    """
+    known: dict[str, Any] = _known(input_shape(operation), request)
+    return known
+
+
+def _known(name: str, value: Any) -> Any:
+    shape = _shape(name)
+    if shape["type"] == "structure" and isinstance(value, Mapping):
+        members = shape.get("members", {})
+        return {
+            key: _known(members[key]["shape"], item)
+            for key, item in value.items()
+            if key in members
+        }
+    if shape["type"] == "list" and isinstance(value, list):
+        return [_known(shape["member"]["shape"], item) for item in value]
+    return value
+
+
+def duplicate_tag_keys(tags: list[Mapping[str, Any]]) -> list[str]:
+    """The keys given to more than one tag of one request, in order of first use."""
+    seen: set[str] = set()
+    twice: list[str] = []
+    for tag in tags:
+        key = tag["tagKey"]
+        if key in seen and key not in twice:
+            twice.append(key)
+        seen.add(key)
+    return twice
+
+
 def validation_message(errors: list[str]) -> str:
     noun = "error" if len(errors) == 1 else "errors"
     return f"{len(errors)} validation {noun} detected: " + "; ".join(errors)
