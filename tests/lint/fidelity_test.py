@@ -25,6 +25,7 @@ from runner.__main__ import main
 from runner.findings import Severity
 from runner.spec.loader import parse_specs
 from runner.spec.tables import generated
+from runner.spec.tables import main as tables_main
 from runner.spec.unicode_ranges import UNICODE_VERSION
 from tests.lint.support import REPO
 
@@ -329,3 +330,10 @@ def test_plan_refuses_a_region_without_personalize(
     err = capsys.readouterr().err
     assert status == 1
     assert "Amazon Personalize is not offered in partition 'aws-us-gov'" in err, err
+
+
+def test_the_table_generator_checks_without_writing(capsys: pytest.CaptureFixture[str]) -> None:
+    if unicodedata.unidata_version != UNICODE_VERSION:
+        pytest.skip(f"this Python has Unicode {unicodedata.unidata_version}")
+    assert tables_main([]) == 0
+    assert capsys.readouterr().err == ""

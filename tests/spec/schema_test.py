@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +250,37 @@ def test_request_fields_are_the_services() -> None:
     assert set(_definition("Tag")["required"]) == set(shapes["Tag"]["required"])
     assert ours["numResults"]["minimum"] == 1
     assert ours["numResults"]["maximum"] == 5_000_000
+
+
+@pytest.mark.parametrize(
+    ("example", "valid"),
+    [("positive/integral-num-results.yaml", True), ("negative/tag-characters.yaml", False)],
+)
+def test_check_jsonschema_reads_the_schema_as_lint_does(example: str, valid: bool) -> None:
+    # check-jsonschema reads patterns as ECMA-262 with the `u` flag (regress), as editors'
+    # language servers do: `\p{L}` is a Unicode letter there too, and 100.0 an integer.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--schemafile",
+            str(REPO / "schemas" / NAME),
+            str(EXAMPLES / example),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode == 0) == valid, done.stdout + done.stderr
+    if not valid:
+        refused = re.findall(r"\$\.(tags\[\d\]\.tag(?:Key|Value))", done.stdout)
+        assert refused == [
+            "tags[1].tagKey",
+            "tags[1].tagValue",
+            "tags[2].tagKey",
+            "tags[2].tagValue",
+            "tags[3].tagKey",
+            "tags[3].tagValue",
+            "tags[4].tagKey",
+        ]
