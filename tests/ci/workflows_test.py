@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.ci.support import ACTION, REPO, WORKFLOWS, read_yaml, workflow_files
+from runner.yaml import decode
+from tests.ci.support import ACTION, REPO, WORKFLOWS, git, read_yaml, workflow_files
 
 # `uses: owner/repo@<40 hex> # v1.2.3`: the SHA a tag pointed at, and that tag.
 PINNED_LINE = re.compile(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
@@ -123,3 +124,70 @@ def test_no_workflow_grants_a_permission_to_all_its_jobs() -> None:
 
         assert workflow["permissions"] == {}, path.name
         assert all("permissions" in job for job in workflow["jobs"].values()), path.name
+
+
+README = REPO / "README.md"
+
+
+def readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def readme_pins() -> dict[str, str]:
+    """The commits that the README's pre-commit and workflow examples pin."""
+    (rev,) = re.findall(
+        r"^\s+rev: (\S+)$", readme_section("pre-commit in another repository"), re.M
+    )
+    (uses,) = re.findall(
+        r"^\s+- uses: <owner>/personalize-runner@(\S+) # main$",
+        readme_section("GitOps set-up"),
+        re.M,
+    )
+    return {"pre-commit": rev, "action": uses}
+
+
+def test_the_readme_pins_one_commit_not_a_tag() -> None:
+    pins = readme_pins()
+
+    assert all(re.fullmatch(r"[0-9a-f]{40}", pin) for pin in pins.values()), pins
+    assert len(set(pins.values())) == 1, pins
+
+
+def _history() -> None:
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout: the README's commit cannot be looked up")
+    shallow = git("rev-parse", "--is-shallow-repository", cwd=REPO).strip()
+    if shallow == "true":
+        pytest.skip("a shallow clone: the README's commit may be older than its history")
+
+
+def test_the_readmes_commit_is_on_main_with_the_hooks_it_names() -> None:
+    _history()
+    sha = readme_pins()["pre-commit"]
+
+    assert git("cat-file", "-t", sha, cwd=REPO).strip() == "commit"
+    git("merge-base", "--is-ancestor", sha, "HEAD", cwd=REPO)
+    named = re.findall(r"- id: (\S+)", readme_section("pre-commit in another repository"))
+    hooks = {
+        hook["id"]: hook
+        for hook in decode(git("show", f"{sha}:.pre-commit-hooks.yaml", cwd=REPO)).documents[0].data
+    }
+    assert set(named) == {"personalize-runner-lint", "personalize-runner-lint-all"}
+    assert set(named) <= set(hooks)
+    # At that commit the -all hook already follows personalize-runner.yaml.
+    assert hooks["personalize-runner-lint-all"]["entry"] == "personalize-runner lint"
+    assert "files" not in hooks["personalize-runner-lint-all"]
+
+
+def test_the_readmes_commit_has_the_action_inputs_the_workflows_pass() -> None:
+    _history()
+    sha = readme_pins()["action"]
+    action = decode(git("show", f"{sha}:action.yml", cwd=REPO)).documents[0].data
+
+    for name in ("pull-request.yml", "reconcile.yml"):
+        for step in steps(read_yaml(WORKFLOWS / name)):
+            if step.get("uses") == "./":
+                assert set(step.get("with") or {}) <= set(action["inputs"]), name
