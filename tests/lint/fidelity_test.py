@@ -132,31 +132,40 @@ def _with(field: Field, value: Any) -> dict[str, Any]:
     return document
 
 
-def _limit(shape: str, key: str) -> int:
-    limit: int = _shapes()[shape][key]
+def _max(shape: str) -> int:
+    """The model's maximum length (or size) of `shape`, read at test time."""
+    limit: int = _shapes()[shape]["max"]
     return limit
+
+
+def _fill(start: str, shape: str, *, over: int = 0, suffix: str = "") -> str:
+    """`start`, padded to the model's maximum length of `shape` (plus `over`)."""
+    return start + "x" * (_max(shape) + over - len(start) - len(suffix)) + suffix
+
+
+FILTER = "arn:aws:personalize:us-east-1:123456789012:filter/"
 
 
 # (field, value, why lint refuses what the model takes, or None where they agree)
 CASES: list[tuple[Field, Any, str | None]] = [
     # Name: 1-63, the whole value matching the pattern.
     (("jobName",), "a", None),
-    (("jobName",), "a" * _limit("Name", "max"), None),
-    (("jobName",), "a" * (_limit("Name", "max") + 1), None),
+    (("jobName",), "a" * _max("Name"), None),
+    (("jobName",), "a" * (_max("Name") + 1), None),
     (("jobName",), "", None),
     (("jobName",), "-a", None),
     (("jobName",), "a b", None),
     (("jobName",), "a_b-9", None),
     # Arn: at most 256; the ARN checks of lint go further (a solution version, one region).
     (("solutionVersionArn",), SOLUTION, None),
-    (("solutionVersionArn",), SOLUTION + "x" * (256 - len(SOLUTION)), None),
-    (("solutionVersionArn",), SOLUTION + "x" * (257 - len(SOLUTION)), None),
+    (("solutionVersionArn",), SOLUTION + "x" * (_max("Arn") - len(SOLUTION)), None),
+    (("solutionVersionArn",), SOLUTION + "x" * (_max("Arn") + 1 - len(SOLUTION)), None),
     (("solutionVersionArn",), "arn:aws:personalize:us-east-1:123456789012:", None),
     (("solutionVersionArn",), "arn:AWS:personalize:us-east-1:1:solution/a/b", None),
     (("solutionVersionArn",), "arn:aws:personalize:::solution/a/b", "no region or account"),
     (("solutionVersionArn",), SOLUTION.rsplit("/", 1)[0], "a solution, not a version"),
-    (("filterArn",), "arn:aws:personalize:us-east-1:123456789012:filter/" + "f" * 200, None),
-    (("filterArn",), "arn:aws:personalize:us-east-1:123456789012:filter/" + "f" * 207, None),
+    (("filterArn",), _fill(FILTER, "Arn"), None),
+    (("filterArn",), _fill(FILTER, "Arn", over=1), None),
     (("filterArn",), "arn:aws:personalize:eu-west-1:123456789012:filter/f", "another region"),
     # NumBatchResults: an integer (JSON Schema's, so 100.0 too); lint: 1 to 5,000,000.
     (("numResults",), 1, None),
@@ -167,17 +176,21 @@ CASES: list[tuple[Field, Any, str | None]] = [
     (("numResults",), 0, "a segment holds 1 to 5 million users"),
     (("numResults",), 5_000_001, "a segment holds 1 to 5 million users"),
     # S3Location: at most 256, (s3|http|https)://.+; lint: S3 only.
-    (("jobInput", "s3DataSource", "path"), BUCKET + "i" * (250 - len(BUCKET)) + ".jsonl", None),
-    (("jobInput", "s3DataSource", "path"), BUCKET + "i" * (251 - len(BUCKET)) + ".jsonl", None),
+    (("jobInput", "s3DataSource", "path"), _fill(BUCKET, "S3Location", suffix=".jsonl"), None),
+    (
+        ("jobInput", "s3DataSource", "path"),
+        _fill(BUCKET, "S3Location", over=1, suffix=".jsonl"),
+        None,
+    ),
     (("jobInput", "s3DataSource", "path"), "s3://", None),
     (("jobInput", "s3DataSource", "path"), "ftp://bucket/in/", None),
     (("jobInput", "s3DataSource", "path"), "s3://Legacy_Bucket/in/", None),
     (("jobInput", "s3DataSource", "path"), "https://b.s3.amazonaws.com/in/", "S3 paths only"),
-    (("jobOutput", "s3DataDestination", "path"), BUCKET + "o" * (256 - len(BUCKET)), None),
-    (("jobOutput", "s3DataDestination", "path"), BUCKET + "o" * (257 - len(BUCKET)), None),
+    (("jobOutput", "s3DataDestination", "path"), _fill(BUCKET, "S3Location"), None),
+    (("jobOutput", "s3DataDestination", "path"), _fill(BUCKET, "S3Location", over=1), None),
     # KmsKeyArn: at most 2048, arn:aws.*:kms:.*:[0-9]{12}:key/.*; lint: the job's region.
-    (("jobInput", "s3DataSource", "kmsKeyArn"), KMS + "k" * (2048 - len(KMS)), None),
-    (("jobInput", "s3DataSource", "kmsKeyArn"), KMS + "k" * (2049 - len(KMS)), None),
+    (("jobInput", "s3DataSource", "kmsKeyArn"), _fill(KMS, "KmsKeyArn"), None),
+    (("jobInput", "s3DataSource", "kmsKeyArn"), _fill(KMS, "KmsKeyArn", over=1), None),
     (("jobInput", "s3DataSource", "kmsKeyArn"), "arn:aws:kms:us-east-1:12345:key/k", None),
     (("jobInput", "s3DataSource", "kmsKeyArn"), "alias/personalize", None),
     (
@@ -185,28 +198,32 @@ CASES: list[tuple[Field, Any, str | None]] = [
         KMS.replace("us-east-1", "eu-west-1"),
         "another region",
     ),
+    (("jobOutput", "s3DataDestination", "kmsKeyArn"), _fill(KMS, "KmsKeyArn"), None),
+    (("jobOutput", "s3DataDestination", "kmsKeyArn"), _fill(KMS, "KmsKeyArn", over=1), None),
+    (("jobOutput", "s3DataDestination", "kmsKeyArn"), "arn:aws:kms:us-east-1:1:key/k", None),
     # RoleArn: at most 256, ...:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
-    (("roleArn",), ROLE + "r" * (256 - len(ROLE)), None),
-    (("roleArn",), ROLE + "r" * (257 - len(ROLE)), None),
+    (("roleArn",), _fill(ROLE, "RoleArn"), None),
+    (("roleArn",), _fill(ROLE, "RoleArn", over=1), None),
     (("roleArn",), ROLE + "path/with,=+@.chars", None),
     (("roleArn",), ROLE + "no spaces", None),
     (("roleArn",), "arn:aws:iam::12345678901:role/r", None),
     # Tags: 0-200; TagKey 1-128 and TagValue 0-256 of the tag pattern.
     (("tags",), [], None),
-    (("tags",), [{"tagKey": f"k{i}", "tagValue": "v"} for i in range(200)], None),
-    (("tags",), [{"tagKey": f"k{i}", "tagValue": "v"} for i in range(201)], None),
+    (("tags",), [{"tagKey": f"k{i}", "tagValue": "v"} for i in range(_max("Tags"))], None),
+    (("tags",), [{"tagKey": f"k{i}", "tagValue": "v"} for i in range(_max("Tags") + 1)], None),
     (
         ("tags",),
         [{"tagKey": "k", "tagValue": "a"}, {"tagKey": "k", "tagValue": "b"}],
         "unique keys",
     ),
-    (("tags", 0, "tagKey"), "k" * 128, None),
-    (("tags", 0, "tagKey"), "k" * 129, None),
+    (("tags", 0, "tagKey"), "k" * _max("TagKey"), None),
+    (("tags", 0, "tagKey"), "k" * (_max("TagKey") + 1), None),
     (("tags", 0, "tagKey"), "", None),
+    (("tags", 0, "tagKey"), "k", None),
     (("tags", 0, "tagKey"), "aws:team", "the prefix aws: is reserved"),
     (("tags", 0, "tagValue"), "", None),
-    (("tags", 0, "tagValue"), "v" * 256, None),
-    (("tags", 0, "tagValue"), "v" * 257, None),
+    (("tags", 0, "tagValue"), "v" * _max("TagValue"), None),
+    (("tags", 0, "tagValue"), "v" * (_max("TagValue") + 1), None),
     (("tags", 0, "tagValue"), "_.:/=+-@ 09azAZ", None),
     (("tags", 0, "tagValue"), "a\nb", None),
     (("tags", 0, "tagValue"), "trailing\n", None),
@@ -234,6 +251,27 @@ def test_lint_gives_the_models_verdict_at_its_limits(
     else:
         assert model, stricter
         assert not lint_accepts(document), stricter
+
+
+@pytest.mark.parametrize(
+    "field", sorted(SHAPES, key=str), ids=lambda field: ".".join(map(str, field))
+)
+def test_the_table_holds_every_limit_of_the_model(field: Field) -> None:
+    shape = _shapes()[SHAPES[field]]
+    sizes = {
+        len(value)
+        for case, value, _ in CASES
+        if case == field and not isinstance(value, int | float)
+    }
+    if "max" in shape:
+        assert {shape["max"], shape["max"] + 1} <= sizes
+    if shape.get("min", 0) > 0:
+        assert {shape["min"], shape["min"] - 1} <= sizes
+    if "pattern" in shape:
+        verdicts = {
+            model_accepts(SHAPES[field], value) for case, value, _ in CASES if case == field
+        }
+        assert verdicts == {True, False}
 
 
 def _category_samples() -> Iterator[tuple[str, int]]:
