@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from runner.arn import Arn
 from runner.findings import Finding, Related, Severity
 from runner.spec import JobSpec
+from runner.spec.regions import PERSONALIZE_REGIONS, REGIONS
 from runner.times import format_minute
 from runner.yaml.document import Document, Path_
 
@@ -167,8 +168,6 @@ def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Fin
 
 def _region_problem(partition: str, region: str) -> str | None:
     """Why a job cannot run in `region` of `partition`, from botocore's endpoint data."""
-    from runner.spec.regions import PERSONALIZE_REGIONS, REGIONS
-
     offered = PERSONALIZE_REGIONS.get(partition)
     where = "solutionVersionArn: "
     if offered is None:
