@@ -106,6 +106,14 @@ def test_one_action_one_commit_everywhere() -> None:
     assert {name: len(found) for name, found in pins.items()} == dict.fromkeys(pins, 1)
 
 
+def test_dependabot_moves_the_pins_of_the_workflows_and_the_action() -> None:
+    """`directory: /` is the one where Dependabot reads action.yml and .github/workflows."""
+    (update,) = read_yaml(REPO / ".github" / "dependabot.yml")["updates"]
+
+    assert (update["package-ecosystem"], update["directory"]) == ("github-actions", "/")
+    assert update["cooldown"]["default-days"] >= 1
+
+
 def test_no_checkout_keeps_its_credentials() -> None:
     checkouts = [
         step

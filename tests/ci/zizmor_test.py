@@ -1,5 +1,6 @@
-"""zizmor, the security linter for GitHub Actions, finds nothing in the workflows, action.yml
-and the pre-commit files, offline and with its pedantic persona (code smells included).
+"""zizmor, the security linter for GitHub Actions, finds nothing in the workflows, action.yml,
+the Dependabot configuration and the pre-commit files, offline and with its pedantic persona
+(code smells included).
 
 The one kind of finding that is ignored, by a comment on its line, is `self-repository` on
 `uses: ./`: the action at the repository's root has no `$/` form (`$/` needs a path).
@@ -20,7 +21,13 @@ import pytest
 
 from tests.ci.support import REPO, WORKFLOWS
 
-INPUTS = (".github/workflows", "action.yml", ".pre-commit-hooks.yaml", ".pre-commit-config.yaml")
+INPUTS = (
+    ".github/workflows",
+    "action.yml",
+    ".github/dependabot.yml",
+    ".pre-commit-hooks.yaml",
+    ".pre-commit-config.yaml",
+)
 
 
 def zizmor_binary() -> str:
