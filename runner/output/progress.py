@@ -8,7 +8,7 @@ from typing import TextIO
 from runner.backends import JobSummary
 from runner.output.plan import render_text
 from runner.output.report import render_outcome
-from runner.output.terminal import is_terminal, wants_color
+from runner.output.terminal import live_progress, wants_color
 from runner.planner import Plan
 from runner.reconcile.report import Outcome
 
@@ -20,7 +20,7 @@ class ConsoleListener:
         self.stream = stream
         self.show_plan = show_plan
         self.color = wants_color(stream)
-        self.live = is_terminal(stream)
+        self.live = live_progress(stream)
         self._progress = False
         # The longest job name of the plan, to line the run's lines up.
         self._width = 0
