@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from runner.backends import BACKEND_NAMES
 from runner.errors import ExitStatus, UserError
 from runner.output import formats
+from runner.output.terminal import COLOR_CHOICES, choose_color
 
 # `lint` runs in a pre-commit hook on every commit, where start-up time is most of its time:
 # a plain `lint` invocation is parsed here, without importing typer (half of the start-up).
 # Anything else (help, a wrong option) goes through the full command line. A test checks
 # that these options are exactly those of `cli.lint`.
-LINT_OPTIONS = frozenset({"--format", "--specs", "--state", "--backend"})
-LINT_CHOICES = {"--format": formats("lint"), "--backend": BACKEND_NAMES}
+LINT_OPTIONS = frozenset({"--format", "--specs", "--state", "--backend", "--color"})
+LINT_CHOICES = {"--format": formats("lint"), "--backend": BACKEND_NAMES, "--color": COLOR_CHOICES}
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class LintArgs:
     specs: str | None
     state: str | None
     backend: str | None
+    color: str
 
 
 def parse_lint(args: list[str]) -> LintArgs | None:
@@ -54,6 +56,7 @@ def parse_lint(args: list[str]) -> LintArgs | None:
         specs=options.get("--specs"),
         state=options.get("--state"),
         backend=options.get("--backend"),
+        color=options.get("--color", COLOR_CHOICES[0]),
     )
 
 
@@ -61,22 +64,19 @@ def _lint(args: LintArgs) -> int:
     from runner.commands import lint
     from runner.config import load_settings
 
+    choose_color(args.color)
     settings = load_settings(specs=args.specs, state=args.state, backend=args.backend)
     return lint.run(settings, paths=args.paths, output_format=args.output_format)
 
 
-def _cli(argv: list[str] | None) -> int:
-    from runner.cli import app
+def _cli(argv: list[str]) -> int:
+    from runner.cli import run
 
-    try:
-        app(args=argv, prog_name="personalize-runner", standalone_mode=True)
-    except SystemExit as done:
-        code = done.code
-        return code if isinstance(code, int) else (0 if code is None else ExitStatus.ERROR)
-    return ExitStatus.OK
+    return run(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; its exit status, the one place errors become statuses."""
     args = sys.argv[1:] if argv is None else argv
     lint_args = parse_lint(args[1:]) if args[:1] == ["lint"] else None
     try:
@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitStatus.ERROR
+    finally:
+        # `--color` holds for one invocation (tests run many in one process).
+        choose_color(COLOR_CHOICES[0])
 
 
 if __name__ == "__main__":

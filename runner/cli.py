@@ -1,32 +1,45 @@
 """The command line: the only module that imports typer.
 
 Each command fills a `Settings` and hands over to `runner.commands.<name>.run`, imported
-only when that command runs, so `lint` never pays for what `reconcile` needs.
+only when that command runs, so `lint` never pays for what `reconcile` needs. Help is plain
+text (`rich_markup_mode=None`): in typer's default, Rich markup, a `[default: specs]` in a
+help string is taken for a style tag and dropped.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeAlias, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias, cast
 
 import typer
 
 from runner import __version__
 from runner.backends import BACKEND_NAMES
+from runner.config import CONFIG_FILE, DEFAULT_BACKEND, DEFAULT_SPECS, DEFAULT_STATE
+from runner.errors import ConfigError
 from runner.output import formats
+from runner.output.terminal import COLOR_CHOICES, choose_color
 
 if TYPE_CHECKING:
     from runner.config import Settings
 
+PROG = "personalize-runner"
+# The variable of typer's (click's) completion protocol: `_PERSONALIZE_RUNNER_COMPLETE`.
+COMPLETE_VAR = f"_{PROG.replace('-', '_').upper()}_COMPLETE"
+SHELLS = ("bash", "zsh", "fish")
+_HELP = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
-    name="personalize-runner",
+    name=PROG,
     help="Declarative, GitOps runner for Amazon Personalize batch segment jobs.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    context_settings=_HELP,
 )
 
 
@@ -54,6 +67,8 @@ if TYPE_CHECKING:
     StateListFormat: TypeAlias = str
     StateShowFormat: TypeAlias = str
     BackendName: TypeAlias = str
+    ColorChoice: TypeAlias = str
+    ShellName: TypeAlias = str
 else:
     LintFormat = _choices("LintFormat", FORMATS["lint"])
     PlanFormat = _choices("PlanFormat", FORMATS["plan"])
@@ -62,24 +77,110 @@ else:
     StateListFormat = _choices("StateListFormat", FORMATS["state list"])
     StateShowFormat = _choices("StateShowFormat", FORMATS["state show"])
     BackendName = _choices("BackendName", BACKEND_NAMES)
+    ColorChoice = _choices("ColorChoice", COLOR_CHOICES)
+    ShellName = _choices("ShellName", SHELLS)
 
 
+def _format(command: str, what: str = "") -> Any:
+    """`--format`, its choices in the order of the writers' table, the first the default."""
+    return typer.Option("--format", help=f"{_listed(FORMATS[command])}{what}.")
+
+
+# An option whose default is not a value of its own (it comes from the configuration, or
+# means "none") says so in its help; typer shows the others' `[default: ...]` itself.
 SpecsOption = Annotated[
     Path | None,
-    typer.Option("--specs", help="Folder of spec files [default: specs/, or the config's]."),
+    typer.Option(
+        "--specs",
+        help=f"Folder of spec files; `specs` in {CONFIG_FILE} sets another.  "
+        f"[default: {DEFAULT_SPECS}]",
+    ),
 ]
 StateOption = Annotated[
     str | None,
-    typer.Option("--state", help="State file [default: .personalize-runner/state.json]."),
+    typer.Option(
+        "--state",
+        help=f"State file, or s3://bucket/key; `state` in {CONFIG_FILE} sets another.  "
+        f"[default: {DEFAULT_STATE}]",
+    ),
 ]
 BackendOption = Annotated[
     BackendName | None,
-    typer.Option("--backend", help="Where jobs run: aws, or the embedded local stand-in."),
+    typer.Option(
+        "--backend",
+        help="Where jobs run: aws, or the embedded local stand-in; PERSONALIZE_RUNNER_BACKEND, "
+        f"then `backend` in {CONFIG_FILE}, set another.  [default: {DEFAULT_BACKEND}]",
+    ),
+]
+
+
+def _choose_color(choice: ColorChoice) -> ColorChoice:
+    choose_color(str(choice))
+    return choice
+
+
+# Applied by its callback, as the command line is read: the commands do not pass it on.
+ColorOption = Annotated[
+    ColorChoice,
+    typer.Option(
+        "--color",
+        callback=_choose_color,
+        help="always, never, or auto: on a terminal unless NO_COLOR is set or TERM=dumb, "
+        "and wherever FORCE_COLOR is; the option wins over both.",
+    ),
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+LockTimeoutOption = Annotated[
+    float, typer.Option("--lock-timeout", help="Seconds to wait for the state lock.")
 ]
 
 
 def _exit(status: int) -> NoReturn:
     raise typer.Exit(status)
+
+
+def _click_class(name: str) -> Any:
+    # A base of `BadParameter`: typer 0.28 vendors click (`typer._click`), earlier ones import it.
+    return next(base for base in typer.BadParameter.__mro__ if base.__name__ == name)
+
+
+_USAGE_ERROR = _click_class("UsageError")
+_CLICK_EXCEPTION = _click_class("ClickException")
+
+
+def _usage_message(error: Any) -> str:
+    ctx = error.ctx
+    if ctx is None:
+        # click's parser leaves some errors (an option without its value) without a context.
+        return f"{error.format_message()}\nTry '{PROG} -h' for help."
+    if type(error).__name__ == "NoArgsIsHelpError":
+        return f"{ctx.command_path}: a command is missing\n\n{ctx.get_help()}"
+    return f"{error.format_message()}\n{ctx.get_usage()}\nTry '{ctx.command_path} -h' for help."
+
+
+def run(argv: list[str]) -> int:
+    """Run the command line `argv`; its exit status. A usage error (an unknown option, a bad
+    value, a missing argument) is a `ConfigError`, status 1: click's 2 means "the plan has jobs
+    to submit" here (issue 14)."""
+    if os.environ.get(COMPLETE_VAR):
+        # typer registers its completion classes only with `add_completion=True`.
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    command = typer.main.get_command(app)
+    try:
+        status = command.main(args=argv, prog_name=PROG, standalone_mode=False)
+    except SystemExit as done:
+        # Completion answers, and a closed standard output, end by `sys.exit`.
+        code = done.code
+        return code if isinstance(code, int) else 0 if code is None else 1
+    except typer.Abort:
+        raise ConfigError("aborted") from None
+    except _USAGE_ERROR as error:
+        raise ConfigError(_usage_message(error)) from None
+    except _CLICK_EXCEPTION as error:
+        raise ConfigError(error.format_message()) from None
+    return status if isinstance(status, int) else 0
 
 
 def _settings(specs: Path | None, state: str | None, backend: BackendName | None) -> Settings:
@@ -112,14 +213,15 @@ def main(
 def lint(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Spec files or folders [default: the specs folder]."),
+        typer.Argument(
+            metavar="PATH...", help="Spec files or folders.  [default: the specs folder]"
+        ),
     ] = None,
-    output_format: Annotated[
-        LintFormat, typer.Option("--format", help=f"{_listed(FORMATS['lint'])}.")
-    ] = FORMATS["lint"][0],
+    output_format: Annotated[LintFormat, _format("lint")] = FORMATS["lint"][0],
     specs: SpecsOption = None,
     state: StateOption = None,
     backend: BackendOption = None,
+    color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
     """Validate spec files: schema, cross-field and cross-file checks. Exit 1 on findings."""
     from runner.commands import lint as command
@@ -136,7 +238,10 @@ def lint(
 @app.command()
 def schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the schema to this file.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the schema to this file.  [default: standard output]"
+        ),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if --output differs from the generated schema.")
@@ -149,6 +254,20 @@ def schema(
 
 
 @app.command()
+def completion(
+    shell: Annotated[ShellName, typer.Argument(metavar="SHELL", help=f"{_listed(SHELLS)}.")],
+) -> None:
+    """Print the shell's completion script: `eval "$(personalize-runner completion bash)"`
+    in ~/.bashrc (zsh: ~/.zshrc, after compinit), or for fish into
+    ~/.config/fish/completions/personalize-runner.fish."""
+    # typer's public `--show-completion` guesses the shell from the parent process.
+    from typer._completion_shared import get_completion_script
+
+    typer.echo(get_completion_script(prog_name=PROG, complete_var=COMPLETE_VAR, shell=str(shell)))
+    _exit(0)
+
+
+@app.command()
 def plan(
     specs: SpecsOption = None,
     state: StateOption = None,
@@ -156,18 +275,21 @@ def plan(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask the service too (needs credentials).")
     ] = False,
-    output_format: Annotated[
-        PlanFormat, typer.Option("--format", help=f"{_listed(FORMATS['plan'])}.")
-    ] = FORMATS["plan"][0],
+    output_format: Annotated[PlanFormat, _format("plan")] = FORMATS["plan"][0],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Save the plan for `reconcile --plan`.")
+        Path | None,
+        typer.Option("--out", help="Save the plan for `reconcile --plan`.  [default: not saved]"),
     ] = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option("--detailed-exitcode", help="Exit 2 when there are jobs to submit."),
     ] = False,
+    color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
-    """Show what `reconcile` would do: desired specs against the state."""
+    """Show what `reconcile` would do: desired specs against the state.
+
+    Exit status: 0; with --detailed-exitcode, 2 when there are jobs to submit; 1 on error.
+    """
     from runner.commands import plan as command
 
     _exit(
@@ -188,7 +310,10 @@ def reconcile(
     backend: BackendOption = None,
     saved_plan: Annotated[
         Path | None,
-        typer.Option("--plan", help="Apply this saved plan, if the state has not moved since."),
+        typer.Option(
+            "--plan",
+            help="Apply this saved plan, if the state has not moved since.  [default: plan afresh]",
+        ),
     ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Follow the submitted jobs to a final status.")
@@ -199,19 +324,20 @@ def reconcile(
         typer.Option(
             "--timeout",
             help="Seconds the run may spend waiting for quota slots and jobs; "
-            "what is left is deferred (exit 3).",
+            "what is left is deferred (exit 3).  [default: no limit]",
         ),
     ] = None,
-    output_format: Annotated[
-        ReconcileFormat,
-        typer.Option("--format", help=f"{_listed(FORMATS['reconcile'])} (the run's report)."),
-    ] = FORMATS["reconcile"][0],
+    output_format: Annotated[ReconcileFormat, _format("reconcile", " (the report)")] = FORMATS[
+        "reconcile"
+    ][0],
     report: Annotated[
-        Path | None, typer.Option("--report", help="Also write the JSON report to this file.")
+        Path | None,
+        typer.Option(
+            "--report", help="Also write the JSON report to this file.  [default: not written]"
+        ),
     ] = None,
-    lock_timeout: Annotated[
-        float, typer.Option("--lock-timeout", help="Seconds to wait for the state lock.")
-    ] = 60.0,
+    lock_timeout: LockTimeoutOption = 60.0,
+    color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
     """Submit the new jobs exactly once and record their ARNs.
 
@@ -241,9 +367,8 @@ def status(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask the service about unfinished jobs.")
     ] = False,
-    output_format: Annotated[
-        StatusFormat, typer.Option("--format", help=f"{_listed(FORMATS['status'])}.")
-    ] = FORMATS["status"][0],
+    output_format: Annotated[StatusFormat, _format("status")] = FORMATS["status"][0],
+    color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
     """The recorded jobs and their last known status."""
     from runner.commands import status as command
@@ -258,7 +383,8 @@ def status(
 @app.command()
 def wait(
     jobs: Annotated[
-        list[str] | None, typer.Argument(help="Job names [default: every unfinished job].")
+        list[str] | None,
+        typer.Argument(metavar="JOB...", help="Job names.  [default: every unfinished job]"),
     ] = None,
     specs: SpecsOption = None,
     state: StateOption = None,
@@ -266,6 +392,7 @@ def wait(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Give up after this many seconds.")
     ] = 3600.0,
+    color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
     """Poll until the jobs are final. Exit 0 if all ACTIVE, 1 if any failed or timed out."""
     from runner.commands import wait as command
@@ -276,22 +403,16 @@ def wait(
 state_app = typer.Typer(
     help="Look at the recorded jobs; import, forget, migrate, unlock.",
     no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    context_settings=_HELP,
 )
 app.add_typer(state_app, name="state")
-
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-LockTimeoutOption = Annotated[
-    float, typer.Option("--lock-timeout", help="Seconds to wait for the state lock.")
-]
 
 
 @state_app.command("list")
 def state_list(
     state: StateOption = None,
-    output_format: Annotated[
-        StateListFormat, typer.Option("--format", help=f"{_listed(FORMATS['state list'])}.")
-    ] = FORMATS["state list"][0],
+    output_format: Annotated[StateListFormat, _format("state list")] = FORMATS["state list"][0],
 ) -> None:
     """The recorded jobs."""
     from runner.commands import state as command
@@ -301,11 +422,9 @@ def state_list(
 
 @state_app.command("show")
 def state_show(
-    job: Annotated[str, typer.Argument(help="The job's name (jobName).")],
+    job: Annotated[str, typer.Argument(metavar="JOB", help="The job's name (jobName).")],
     state: StateOption = None,
-    output_format: Annotated[
-        StateShowFormat, typer.Option("--format", help=f"{_listed(FORMATS['state show'])}.")
-    ] = FORMATS["state show"][0],
+    output_format: Annotated[StateShowFormat, _format("state show")] = FORMATS["state show"][0],
 ) -> None:
     """Everything recorded about one job."""
     from runner.commands import state as command
@@ -315,7 +434,7 @@ def state_show(
 
 @state_app.command("import")
 def state_import(
-    job: Annotated[str, typer.Argument(help="The job's name (jobName) in a spec.")],
+    job: Annotated[str, typer.Argument(metavar="JOB", help="The job's name (jobName) in a spec.")],
     specs: SpecsOption = None,
     state: StateOption = None,
     backend: BackendOption = None,
@@ -329,7 +448,7 @@ def state_import(
 
 @state_app.command("forget")
 def state_forget(
-    job: Annotated[str, typer.Argument(help="The job's name (jobName).")],
+    job: Annotated[str, typer.Argument(metavar="JOB", help="The job's name (jobName).")],
     state: StateOption = None,
     yes: YesOption = False,
     lock_timeout: LockTimeoutOption = 60.0,
@@ -354,7 +473,9 @@ def state_migrate(
 
 @state_app.command("unlock")
 def state_unlock(
-    lock_id: Annotated[str, typer.Argument(help="The lock id the waiting run reported.")],
+    lock_id: Annotated[
+        str, typer.Argument(metavar="LOCK_ID", help="The lock id the waiting run reported.")
+    ],
     state: StateOption = None,
     yes: YesOption = False,
 ) -> None:
@@ -367,7 +488,8 @@ def state_unlock(
 local_app = typer.Typer(
     help="The local engine: datasets, solution versions and filters for the `local` backend.",
     no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    context_settings=_HELP,
 )
 app.add_typer(local_app, name="local")
 
@@ -376,6 +498,10 @@ def _local_root() -> Path:
     from runner.backends.local import default_root
 
     return default_root()
+
+
+def _engine() -> Path:
+    return _local_root() / "engine"
 
 
 @local_app.command("demo")
@@ -389,15 +515,17 @@ def local_demo() -> None:
 
 @local_app.command("import")
 def local_import(
-    name: Annotated[str, typer.Argument(help="The dataset's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The dataset's name.")],
     interactions: Annotated[
         Path, typer.Option("--interactions", help="CSV: USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE].")
     ],
     items: Annotated[
-        Path | None, typer.Option("--items", help="CSV: ITEM_ID and attribute columns.")
+        Path | None,
+        typer.Option("--items", help="CSV: ITEM_ID and attribute columns.  [default: none]"),
     ] = None,
     users: Annotated[
-        Path | None, typer.Option("--users", help="CSV: USER_ID and attribute columns.")
+        Path | None,
+        typer.Option("--users", help="CSV: USER_ID and attribute columns.  [default: none]"),
     ] = None,
 ) -> None:
     """Import interactions (and items, users) CSV files as a local dataset."""
@@ -405,11 +533,7 @@ def local_import(
 
     _exit(
         commands.import_dataset(
-            name=name,
-            interactions=interactions,
-            items=items,
-            users=users,
-            store=_local_root() / "engine",
+            name=name, interactions=interactions, items=items, users=users, store=_engine()
         )
     )
 
@@ -434,14 +558,14 @@ def local_train(
             solution=solution,
             region=region,
             account=account,
-            store=_local_root() / "engine",
+            store=_engine(),
         )
     )
 
 
 @local_app.command("filter")
 def local_filter(
-    name: Annotated[str, typer.Argument(help="The filter's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The filter's name.")],
     expression: Annotated[
         str, typer.Option("--expression", help="e.g. EXCLUDE UserID WHERE Users.AGE < 18")
     ],
@@ -453,11 +577,7 @@ def local_filter(
 
     _exit(
         commands.create_filter(
-            name=name,
-            expression=expression,
-            region=region,
-            account=account,
-            store=_local_root() / "engine",
+            name=name, expression=expression, region=region, account=account, store=_engine()
         )
     )
 
@@ -467,4 +587,4 @@ def local_list() -> None:
     """The local solution versions and filters."""
     from runner.engine import commands
 
-    _exit(commands.list_resources(store=_local_root() / "engine"))
+    _exit(commands.list_resources(store=_engine()))
