@@ -181,7 +181,8 @@ def _region_problem(partition: str, region: str) -> str | None:
         return f"{where}region {region} is in partition {owner!r}, not {partition!r}"
     if not offered:
         return (
-            f"{where}Amazon Personalize is not offered in partition {partition!r} (region {region})"
+            f"{where}Amazon Personalize is not offered anywhere in partition {partition!r} "
+            f"(region {region}): the job cannot run there"
         )
     if owner is None:
         return (

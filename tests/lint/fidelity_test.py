@@ -367,7 +367,7 @@ def test_plan_refuses_a_region_without_personalize(
     status = main(["plan", "--specs", "specs", "--state", str(tmp_path / "state.json")])
     err = capsys.readouterr().err
     assert status == 1
-    assert "Amazon Personalize is not offered in partition 'aws-us-gov'" in err, err
+    assert "Amazon Personalize is not offered anywhere in partition 'aws-us-gov'" in err, err
 
 
 def test_the_table_generator_checks_without_writing(capsys: pytest.CaptureFixture[str]) -> None:
