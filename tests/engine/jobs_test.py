@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from runner.backends import ResourceNotFound
+from runner.backends.local import LocalBackend
 from runner.backends.local.jobs import run_batch_segment_job
 from runner.engine.jobs import MAX_INPUT_BYTES, execute_job
 from runner.engine.store import ModelStore
+from runner.kinds import BATCH_SEGMENT_JOB
 from tests.engine.conftest import Trained
 
 FILTER_PREFIX = "arn:aws:personalize:us-east-1:123456789012:filter/"
@@ -309,3 +313,23 @@ def test_an_unknown_store_fails_with_the_way_out(trained: Trained, tmp_path: Pat
     assert failure.endswith(
         "train one with `personalize-runner local train` and use the ARN it prints"
     )
+
+
+def test_the_local_backend_refuses_a_missing_filter_at_create(
+    trained: Trained, tmp_path: Path
+) -> None:
+    # As the service: ResourceNotFoundException at create, not a CREATE FAILED job later.
+    shutil.copytree(trained.store_root, tmp_path / "local" / "engine")
+    backend = LocalBackend(root=tmp_path / "local")
+    request = _request(
+        trained.item_affinity_arn,
+        input_path="s3://bucket/in/items.jsonl",
+        filterArn=FILTER_PREFIX + "not-made-yet",
+    )
+    with pytest.raises(ResourceNotFound, match=r"Could not find filter: .*not-made-yet"):
+        backend.create_job(BATCH_SEGMENT_JOB, request)
+    ModelStore(tmp_path / "local" / "engine").save_filter(
+        "not-made-yet", 'EXCLUDE UserID WHERE Users.MEMBERSHIP IN ("bronze")'
+    )
+    arn = backend.create_job(BATCH_SEGMENT_JOB, request)
+    assert arn.endswith(":batch-segment-job/job")
