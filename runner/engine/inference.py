@@ -199,27 +199,32 @@ def _answer(
     kind = model.recipe_type
     users: Rows = np.array([query.user for query in queries], dtype=np.int64)
     allowed = allowed_items(model, filter_, users) if filter_ else None
-    if kind == RELATED_ITEMS:
-        items: Rows = np.array([query.item for query in queries], dtype=np.int64)
-        scores = model.item_scores(items)
-        not_itself = np.ones(scores.shape, dtype=np.bool_)
-        known = np.flatnonzero(items >= 0)
-        not_itself[known, items[known]] = False
-        allowed = not_itself if allowed is None else allowed & not_itself
-    else:
-        scores = model.user_scores(users)
     if kind == PERSONALIZED_RANKING:
+        scores = model.user_scores(users)
         rows = None if allowed is None else np.broadcast_to(allowed, scores.shape)
         return [
             _ranking(model, scores[k], query.item_list, None if rows is None else rows[k])
             for k, query in enumerate(queries)
         ]
+    if kind == RELATED_ITEMS:
+        items: Rows = np.array([query.item for query in queries], dtype=np.int64)
+        not_itself = np.ones((len(items), model.n_items), dtype=np.bool_)
+        known = np.flatnonzero(items >= 0)
+        not_itself[known, items[known]] = False
+        allowed = not_itself if allowed is None else allowed & not_itself
+        best = model.best(model.item_score_rows(items), num_results=num_results, allowed=allowed)
+    else:
+        best = model.best(
+            model.user_score_rows(users),
+            num_results=num_results,
+            allowed=allowed,
+            fallback=model.popularity_share,
+        )
     outputs = []
-    ranked = model.ranked(scores, num_results=num_results, allowed=allowed)
-    for row, recommended in enumerate(ranked):
+    for recommended, scores_of_items in best:
         output: dict[str, Any] = {"recommendedItems": model.item_ids[recommended].tolist()}
         if kind in _WITH_SCORES:
-            output["scores"] = _rounded(scores[row, recommended])
+            output["scores"] = _rounded(scores_of_items)
         outputs.append(output)
     return outputs
 

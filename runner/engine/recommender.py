@@ -50,6 +50,8 @@ Rows = NDArray[np.int64]
 Scores = NDArray[np.float32]
 # Elements of the dense score block of a batch of users: bounds a job's memory.
 BLOCK_ELEMENTS = 4_000_000
+# Above this share of nonzero scores, ranking the dense rows beats sorting the nonzeros.
+DENSE_SHARE = 0.05
 _MAX_EVENT_TYPES = 31  # one bit each in `user_item_events`
 # The interactions per user and event type that the service's filters consider (the most
 # recent ones; the developer guide, "Filter expressions": an adjustable quota).
@@ -107,29 +109,127 @@ class RecommendationModel:
     def block_size(self) -> int:
         return max(1, BLOCK_ELEMENTS // max(self.n_items, 1))
 
+    def user_score_rows(self, users: Rows) -> Matrix:
+        """Each user's scores as sparse rows adding up to 1; an empty row for a user without
+        any score (unknown, or every user of a POPULAR_ITEMS model: see `popularity_share`)."""
+        known = np.flatnonzero(users >= 0) if self.recipe_type != POPULAR_ITEMS else users[:0]
+        pick = Matrix(
+            (np.ones(len(known), dtype=np.float32), (known, users[known])),
+            shape=(len(users), self.n_users),
+        )
+        scores: Matrix = ((pick @ self.user_items) @ self.similarity).tocsr()
+        totals = np.asarray(scores.sum(axis=1), dtype=np.float32).ravel()
+        totals[totals == 0] = 1
+        scores.data /= np.repeat(totals, np.diff(scores.indptr))
+        return scores
+
     def user_scores(self, users: Rows) -> Scores:
-        """Each user's scores of all items, adding up to 1; popularity for unknown users."""
-        scores = np.zeros((len(users), self.n_items), dtype=np.float32)
-        known = users >= 0
-        if self.recipe_type == POPULAR_ITEMS:
-            scores[:] = self.popularity_share
-            return scores
-        if known.any():
-            scores[known] = (self.user_items[users[known]] @ self.similarity).toarray()
-        totals = scores.sum(axis=1, keepdims=True)
-        cold = totals[:, 0] == 0
-        scores[cold] = self.popularity_share
-        totals[cold] = 1
-        scores /= totals
+        """Each user's scores of all items, adding up to 1; popularity for users without."""
+        scores = self.user_score_rows(users).toarray().astype(np.float32, copy=False)
+        scores[scores.sum(axis=1) == 0] = self.popularity_share
+        return scores
+
+    def item_score_rows(self, items: Rows) -> Matrix:
+        """Each item's similarity to all items as sparse rows; empty for unknown items."""
+        known = np.flatnonzero(items >= 0)
+        pick = Matrix(
+            (np.ones(len(known), dtype=np.float32), (known, items[known])),
+            shape=(len(items), self.n_items),
+        )
+        scores: Matrix = (pick @ self.similarity).tocsr()
         return scores
 
     def item_scores(self, items: Rows) -> Scores:
         """Each item's similarity to all items; zeros for unknown items."""
-        scores = np.zeros((len(items), self.n_items), dtype=np.float32)
-        known = items >= 0
-        if known.any():
-            scores[known] = self.similarity[items[known]].toarray()
-        return scores
+        return self.item_score_rows(items).toarray().astype(np.float32, copy=False)
+
+    def best(
+        self,
+        scores: Matrix,
+        *,
+        num_results: int,
+        allowed: Mask | None = None,
+        fallback: Scores | None = None,
+        dense_share: float = DENSE_SHARE,
+    ) -> list[tuple[Rows, Scores]]:
+        """Each row's best allowed items and their scores, from sparse rows of scores: what
+        `ranked` gives for the dense rows.
+
+        When the rows hold at most `dense_share` of all scores, a row with at least
+        `num_results` allowed scores is answered from them alone (a score beats no score),
+        by sorting its nonzeros. The other rows (all of them above that share, where a
+        partition of the dense rows is faster than sorting the nonzeros) are made dense and
+        ranked; a row without any score takes `fallback` as its scores when one is given.
+        """
+        n_rows = scores.shape[0]
+        keep = min(num_results, self.n_items)
+        counts = np.diff(scores.indptr)
+        results: list[tuple[Rows, Scores]] = [(np.zeros(0, np.int64), np.zeros(0, np.float32))]
+        results *= n_rows
+        if scores.nnz > dense_share * n_rows * self.n_items:
+            self._fill_dense(results, np.arange(n_rows), scores, num_results, allowed, fallback)
+            return results
+        rows = np.repeat(np.arange(n_rows), counts)
+        columns = scores.indices.astype(np.int64)
+        values = scores.data.astype(np.float32)
+        if allowed is not None:
+            ok = np.broadcast_to(allowed, (n_rows, self.n_items))[rows, columns]
+            rows, columns, values = rows[ok], columns[ok], values[ok]
+        order = np.lexsort((_keys(values, self._tiebreak[columns], self.n_items), rows))
+        rows, columns, values = rows[order], columns[order], values[order]
+        starts = np.searchsorted(rows, np.arange(n_rows))
+        have = np.searchsorted(rows, np.arange(n_rows), side="right") - starts
+        for row, start in enumerate(starts.tolist()):
+            results[row] = (columns[start : start + keep], values[start : start + keep])
+        short = np.flatnonzero(have < keep)
+        self._fill_dense(results, short, scores, num_results, allowed, fallback)
+        return results
+
+    def _fill_dense(
+        self,
+        results: list[tuple[Rows, Scores]],
+        short: Rows,
+        scores: Matrix,
+        num_results: int,
+        allowed: Mask | None,
+        fallback: Scores | None,
+    ) -> None:
+        """`results` of the rows `short`, ranked densely; rows without scores take `fallback`
+        (ranked once when the filter is the same for every row)."""
+        counts = np.diff(scores.indptr)
+        empty = short[counts[short] == 0] if fallback is not None else short[:0]
+        if len(empty) and fallback is not None:
+            shared = allowed is None or allowed.shape[0] == 1
+            for k, items in self._dense_best(
+                empty[:1] if shared else empty, scores, num_results, allowed, fallback
+            ):
+                for row in empty.tolist() if shared else [k]:
+                    results[row] = items
+        rest = np.setdiff1d(short, empty)
+        for row, items in self._dense_best(rest, scores, num_results, allowed, None):
+            results[row] = items
+
+    def _dense_best(
+        self,
+        rows: Rows,
+        scores: Matrix,
+        num_results: int,
+        allowed: Mask | None,
+        fallback: Scores | None,
+    ) -> list[tuple[int, tuple[Rows, Scores]]]:
+        if len(rows) == 0:
+            return []
+        dense = (
+            np.broadcast_to(fallback, (len(rows), self.n_items))
+            if fallback is not None
+            else scores[rows].toarray().astype(np.float32, copy=False)
+        )
+        row_allowed = allowed if allowed is None or allowed.shape[0] == 1 else allowed[rows]
+        ranked = self.ranked(dense, num_results=num_results, allowed=row_allowed)
+        return [
+            (int(row), (items, dense[k, items]))
+            for k, (row, items) in enumerate(zip(rows.tolist(), ranked, strict=True))
+        ]
 
     def ranked(
         self, scores: Scores, *, num_results: int, allowed: Mask | None = None

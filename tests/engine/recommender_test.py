@@ -305,3 +305,49 @@ def test_event_filters_see_the_latest_100_interactions_of_each_type() -> None:
     assert included('"click"') == clicks[5:]
     assert included('"Purchase"') == ["p"]
     assert included('"*"') == [*clicks[5:], "p"]
+
+
+@pytest.mark.parametrize("dense_share", [0.0, 1.0])  # rank the dense rows, or the nonzeros
+@pytest.mark.parametrize("num_results", [5, 25, 60, 1_000])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        None,
+        'EXCLUDE ItemID WHERE Items.GENRES IN ("Comedy")',
+        'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")',
+        "INCLUDE ItemID WHERE Items.YEAR < 1995",
+    ],
+)
+def test_the_sparse_ranking_is_the_dense_one(
+    recommenders: Recommenders, num_results: int, expression: str | None, dense_share: float
+) -> None:
+    demo = recommenders.trained.demo
+    names = [*demo.user_ids[:150], "nobody", "nobody-else"]
+    for recipe in ("aws-user-personalization-v2", "aws-popularity-count"):
+        model = _model(recommenders, recipe)
+        users = model.user_rows(names)
+        allowed = allowed_items(model, parse_item_filter(expression), users) if expression else None
+        dense = model.user_scores(users)
+        expected = model.ranked(dense, num_results=num_results, allowed=allowed)
+        got = model.best(
+            model.user_score_rows(users),
+            num_results=num_results,
+            allowed=allowed,
+            fallback=model.popularity_share,
+            dense_share=dense_share,
+        )
+        assert [items.tolist() for items, _ in got] == [items.tolist() for items in expected]
+        for row, (items, scores) in enumerate(got):
+            assert scores.tolist() == dense[row, items].tolist()
+    model = _model(recommenders, "aws-similar-items")
+    items = model.item_rows([*demo.item_ids[:100], "unknown"])
+    not_itself = np.ones((len(items), model.n_items), dtype=np.bool_)
+    not_itself[np.arange(len(items) - 1), items[:-1]] = False
+    expected = model.ranked(model.item_scores(items), num_results=num_results, allowed=not_itself)
+    got = model.best(
+        model.item_score_rows(items),
+        num_results=num_results,
+        allowed=not_itself,
+        dense_share=dense_share,
+    )
+    assert [found.tolist() for found, _ in got] == [items.tolist() for items in expected]
