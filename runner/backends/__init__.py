@@ -129,6 +129,27 @@ class JobDescription:
     request: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class SolutionVersionSummary:
+    """What `ListSolutionVersions` (and `DescribeSolution`'s `latestSolutionVersion`)
+    tells of a solution version."""
+
+    arn: str
+    status: str
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SolutionDescription:
+    """What `DescribeSolution` tells of a solution: what resolving `latestOf` reads."""
+
+    arn: str
+    status: str | None = None
+    latest_version: SolutionVersionSummary | None = None
+
+
 class Backend(Protocol):
     """The Personalize calls the runner makes, for jobs of a kind (`runner.kinds`): its
     create, describe and list operations. Region and account come from the ARNs."""
@@ -149,6 +170,12 @@ class Backend(Protocol):
 
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         """`ListTagsForResource`: `[{"tagKey": …, "tagValue": …}]`."""
+
+    def describe_solution(self, arn: str) -> SolutionDescription:
+        """`DescribeSolution`: a solution, its latest version among its fields."""
+
+    def list_solution_versions(self, solution_arn: str) -> Iterator[SolutionVersionSummary]:
+        """`ListSolutionVersions`: every version of the solution, every page."""
 
 
 # The backends, by name; `runner.backends.registry.open_backend` opens one.

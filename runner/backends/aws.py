@@ -16,8 +16,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from runner.arn import Arn
-from runner.backends import InvalidInput, JobDescription, JobSummary
-from runner.backends.wire import job_description, job_summary
+from runner.backends import (
+    InvalidInput,
+    JobDescription,
+    JobSummary,
+    SolutionDescription,
+    SolutionVersionSummary,
+)
+from runner.backends.wire import (
+    job_description,
+    job_summary,
+    solution_description,
+    solution_version_summary,
+)
 from runner.kinds import KINDS, JobKind
 
 if TYPE_CHECKING:
@@ -133,6 +144,21 @@ class AwsBackend:
             {"tagKey": tag["tagKey"], "tagValue": tag["tagValue"]}
             for tag in response.get("tags", [])
         ]
+
+    def describe_solution(self, arn: str) -> SolutionDescription:
+        client = self._client(*_account_and_region(arn))
+        with _service_errors():
+            response = _operation(client, "DescribeSolution")(solutionArn=arn)
+        return solution_description(response["solution"])
+
+    def list_solution_versions(self, solution_arn: str) -> Iterator[SolutionVersionSummary]:
+        client = self._client(*_account_and_region(solution_arn))
+        with _service_errors():
+            pages = _paginator(client, "ListSolutionVersions")
+            config = {"PageSize": PAGE_SIZE}
+            for page in pages.paginate(solutionArn=solution_arn, PaginationConfig=config):
+                for summary in page.get("solutionVersions", []):
+                    yield solution_version_summary(summary)
 
     def close(self) -> None:
         """Close the clients' connections; a later call starts again (and checks again)."""

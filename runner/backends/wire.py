@@ -6,7 +6,13 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from runner.backends import JobDescription, JobSummary, normalize_status
+from runner.backends import (
+    JobDescription,
+    JobSummary,
+    SolutionDescription,
+    SolutionVersionSummary,
+    normalize_status,
+)
 from runner.kinds import JobKind
 
 
@@ -46,4 +52,29 @@ def job_description(kind: JobKind, body: Mapping[str, Any]) -> JobDescription:
         request={
             field: body[field] for field in kind.request_fields if body.get(field) is not None
         },
+    )
+
+
+def solution_version_summary(body: Mapping[str, Any]) -> SolutionVersionSummary:
+    """A `SolutionVersionSummary` of `ListSolutionVersions` or `DescribeSolution`."""
+    arn = body["solutionVersionArn"]
+    status = body["status"]
+    if not isinstance(arn, str) or not isinstance(status, str):
+        raise TypeError(f"not a solution version summary: {dict(body)!r}")
+    return SolutionVersionSummary(
+        arn=arn,
+        status=normalize_status(status),
+        created_at=to_datetime(body.get("creationDateTime")),
+        updated_at=to_datetime(body.get("lastUpdatedDateTime")),
+        failure_reason=body.get("failureReason"),
+    )
+
+
+def solution_description(body: Mapping[str, Any]) -> SolutionDescription:
+    """`DescribeSolution`'s `solution`."""
+    latest = body.get("latestSolutionVersion")
+    return SolutionDescription(
+        arn=body["solutionArn"],
+        status=body.get("status"),
+        latest_version=None if latest is None else solution_version_summary(latest),
     )

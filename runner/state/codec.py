@@ -7,8 +7,11 @@ cannot be read stops the run instead of being overwritten.
 
 Format versions: 1, and 2, which adds to every record where its spec stood in its file
 (`spec_index`, `spec_documents`: what lets `plan` skip parsing a file it has recorded
-whole). Version 1 states are read (those fields are then unknown, None) and become
-version 2 with their first change; a version 1 state is written as version 1.
+whole), and 3, whose records may also say which period of a recurring spec the job is
+of (`period`) and which solution version a `latestOf` was resolved to
+(`solution_version_arn`): each written only when it has a value. Older states are read
+(the fields they lack are then unknown, None) and become the newest version with their
+first change; until then a state is written in its own version.
 """
 
 from __future__ import annotations
@@ -21,15 +24,23 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, cast
 
 from runner.errors import StateError
+from runner.jsonread import JsonLimitError, Limits, parse
 from runner.state.record import RECORDED_BY, JobRecord, RecordedBy
 from runner.times import UTC, format_optional_time, format_time
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # The first version whose records have `spec_index` and `spec_documents`.
 DOCUMENTS_VERSION = 2
+# The first version whose records may have `period` and `solution_version_arn`.
+RECURRING_VERSION = 3
+# Fields of a record written only when they have a value (from RECURRING_VERSION on).
+OPTIONAL_FIELDS = ("period", "solution_version_arn")
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _LINE_ENCODER = json.JSONEncoder(sort_keys=True, separators=(", ", ": "))
+# Every value's type is checked and nothing nests deeper than a record: Python's own guard
+# against deep nesting is enough (`runner.jsonread`). 256 MiB: some 400,000 records.
+_LIMITS = Limits(max_depth=None)
 DEFAULT_REMEDY = (
     "Restore it from a backup or from version control; the runner will not overwrite it."
 )
@@ -66,6 +77,10 @@ def record_to_json(record: JobRecord, *, documents: bool = True) -> dict[str, An
     if documents:
         fields["spec_index"] = record.spec_index
         fields["spec_documents"] = record.spec_documents
+    for field in OPTIONAL_FIELDS:
+        value = getattr(record, field)
+        if value is not None:
+            fields[field] = value
     return fields
 
 
@@ -311,6 +326,18 @@ def _record_from_json(name: str, obj: object, version: int) -> JobRecord:
     return _record_from_json_checked(name, obj, version)
 
 
+def _record_with_optional(name: str, obj: object, version: int) -> JobRecord:
+    """A record with the fields written only when they have a value (`OPTIONAL_FIELDS`)."""
+    if version < RECURRING_VERSION or type(obj) is not dict:
+        return _record_from_json(name, obj, version)
+    optional = {field: obj.pop(field) for field in OPTIONAL_FIELDS if field in obj}
+    for field, value in optional.items():
+        _str(value, name, field)
+    record = _record_from_json(name, obj, version)
+    record.__dict__.update(optional)
+    return record
+
+
 def _optional_text(value: object) -> bool:
     return value is None or (type(value) is str and value != "")
 
@@ -374,7 +401,9 @@ def _state_from_json(data: bytes) -> StateFields:
     except UnicodeDecodeError as error:
         raise _Invalid(f"it is not UTF-8 text ({error.reason} at byte {error.start})") from None
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicates)
+        document = parse(text, limits=_LIMITS, object_pairs_hook=_reject_duplicates)
+    except JsonLimitError as error:
+        raise _Invalid(str(error)) from None
     except json.JSONDecodeError as error:
         raise _Invalid(
             f"it is not valid JSON ({error.msg} at line {error.lineno} column {error.colno}; "
@@ -401,5 +430,5 @@ def _state_from_json(data: bytes) -> StateFields:
     jobs = document["jobs"]
     if not isinstance(jobs, dict):
         raise _Invalid(f"jobs must be an object, not {_describe(jobs)}")
-    records = {name: _record_from_json(name, obj, version) for name, obj in jobs.items()}
+    records = {name: _record_with_optional(name, obj, version) for name, obj in jobs.items()}
     return StateFields(version, lineage, serial, records)

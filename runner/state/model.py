@@ -14,6 +14,8 @@ from runner.state.codec import (
     DEFAULT_REMEDY,
     DOCUMENTS_VERSION,
     FORMAT_VERSION,
+    OPTIONAL_FIELDS,
+    RECURRING_VERSION,
     decode_state,
     encode_state,
 )
@@ -41,6 +43,15 @@ class State:
             raise ValueError(
                 f"a format version {self.format_version} state cannot hold spec_index or "
                 "spec_documents"
+            )
+        if self.format_version < RECURRING_VERSION and any(
+            getattr(record, field) is not None
+            for record in jobs.values()
+            for field in OPTIONAL_FIELDS
+        ):
+            raise ValueError(
+                f"a format version {self.format_version} state cannot hold "
+                f"{' or '.join(OPTIONAL_FIELDS)}"
             )
         object.__setattr__(self, "jobs", MappingProxyType(jobs))
 

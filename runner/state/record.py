@@ -56,6 +56,12 @@ class JobRecord:
     # this `spec_digest`). None when unknown (a format version 1 state, an import).
     spec_index: int | None = None
     spec_documents: int | None = None
+    # The period of the recurring spec whose job this is: its tick, ISO 8601 local time with
+    # the offset (`2026-11-02T06:00:00+01:00`); None for a one-off spec's job.
+    period: str | None = None
+    # The solution version the job was submitted with, when its spec asked for the newest
+    # one (`latestOf`, resolved at submission); None when the spec names the version.
+    solution_version_arn: str | None = None
 
     def __post_init__(self) -> None:
         for field in _TIME_FIELDS:
@@ -76,9 +82,11 @@ def new_record(
     description: JobDescription | None,
     git_commit: str | None,
     now: datetime.datetime,
+    solution_version_arn: str | None = None,
 ) -> JobRecord:
     """The record of `spec`'s job, submitted (or found) as `arn`; `description` is what
-    the service said of it, when it was asked."""
+    the service said of it, when it was asked; `solution_version_arn` the version a
+    `latestOf` was resolved to."""
     summary = None if description is None else description.summary
     return JobRecord(
         name=spec.job_name,
@@ -99,4 +107,6 @@ def new_record(
         status_checked_at=None if summary is None else now,
         spec_index=spec.index,
         spec_documents=spec.documents,
+        period=spec.period,
+        solution_version_arn=solution_version_arn,
     )

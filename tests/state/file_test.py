@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner.errors import StateError
+from runner.state import FORMAT_VERSION
 from runner.state.file import FileStateStore
 from runner.state.model import State
 from runner.state.store import StateConflict
@@ -209,13 +210,14 @@ def test_unreadable_state_is_never_overwritten(tmp_path: Path, data: bytes, prob
 def test_newer_state_is_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     document = json.loads(make_state(1).to_json())
-    document["format_version"] = 3
+    document["format_version"] = FORMAT_VERSION + 1
     data = json.dumps(document).encode()
     path.write_bytes(data)
     store = FileStateStore(path)
     message = (
         f"cannot read the state in {path}: it was written by a newer personalize-runner "
-        "(state format version 3; this one reads version 2). Upgrade personalize-runner; "
+        f"(state format version {FORMAT_VERSION + 1}; this one reads version {FORMAT_VERSION}). "
+        "Upgrade personalize-runner; "
         "the runner will not overwrite it."
     )
     with pytest.raises(StateError) as info:

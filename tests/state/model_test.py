@@ -263,10 +263,10 @@ def test_remedy_is_the_callers() -> None:
 
 def test_newer_format_version() -> None:
     with pytest.raises(StateError) as info:
-        State.from_json(_document(format_version=3, future={}), source="ci/state.json")
+        State.from_json(_document(format_version=4, future={}), source="ci/state.json")
     assert str(info.value) == (
         "cannot read the state in ci/state.json: it was written by a newer personalize-runner "
-        "(state format version 3; this one reads version 2). Upgrade personalize-runner; "
+        "(state format version 4; this one reads version 3). Upgrade personalize-runner; "
         "the runner will not overwrite it."
     )
 
@@ -338,7 +338,7 @@ def test_a_version_1_state_becomes_version_2_with_its_first_change() -> None:
 
     new = old.with_job(make_record("c-job", spec_index=0, spec_documents=1))
 
-    assert new.format_version == FORMAT_VERSION == 2
+    assert new.format_version == FORMAT_VERSION == 3
     data = new.to_json()
     assert b'"spec_documents": null, "spec_file": "specs/a-job.yaml", "spec_index": null' in data
     assert b'"spec_documents": 1, "spec_file": "specs/c-job.yaml", "spec_index": 0' in data

@@ -10,8 +10,18 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.backends import JobDescription, JobSummary
-from runner.backends.wire import job_description, job_summary
+from runner.backends import (
+    JobDescription,
+    JobSummary,
+    SolutionDescription,
+    SolutionVersionSummary,
+)
+from runner.backends.wire import (
+    job_description,
+    job_summary,
+    solution_description,
+    solution_version_summary,
+)
 from runner.extras import require_extra
 from runner.kinds import JobKind
 
@@ -80,6 +90,7 @@ class LocalBackend:
         if service is None:
             from runner.backends.local.jobs import WITH_ENGINE
             from runner.backends.local.service import PersonalizeService
+            from runner.backends.local.solutions import SolutionRegistry, engine_versions
 
             root = root or default_root()
             service = PersonalizeService.in_folder(
@@ -87,6 +98,9 @@ class LocalBackend:
                 runners=WITH_ENGINE,
                 solution_versions=_engine_knows(root),
                 filters=_engine_has_filter(root),
+                solutions=SolutionRegistry(
+                    root / "service", engine=engine_versions(root / "engine")
+                ),
             )
         self.service = service
 
@@ -115,3 +129,17 @@ class LocalBackend:
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         body = self.service.list_tags_for_resource({"resourceArn": arn})
         return [{"tagKey": tag["tagKey"], "tagValue": tag["tagValue"]} for tag in body["tags"]]
+
+    def describe_solution(self, arn: str) -> SolutionDescription:
+        body = self.service.describe_solution({"solutionArn": arn})
+        return solution_description(body["solution"])
+
+    def list_solution_versions(self, solution_arn: str) -> Iterator[SolutionVersionSummary]:
+        request: dict[str, Any] = {"solutionArn": solution_arn, "maxResults": 100}
+        while True:
+            body = self.service.list_solution_versions(request)
+            for summary in body["solutionVersions"]:
+                yield solution_version_summary(summary)
+            if "nextToken" not in body:
+                return
+            request = {**request, "nextToken": body["nextToken"]}

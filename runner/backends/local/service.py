@@ -45,6 +45,11 @@ from runner.backends.local.model import (
     validate,
     validation_message,
 )
+from runner.backends.local.solutions import (
+    SolutionRegistry,
+    solution_answer,
+    versions_answer,
+)
 from runner.backends.local.store import FolderStore, JobStore, MemoryStore, State
 from runner.kinds import BATCH_SEGMENT_JOB, KINDS, JobKind, kind_of_arn
 
@@ -68,7 +73,13 @@ _JOB_OPERATIONS: Mapping[str, tuple[JobKind, str]] = {
         (kind.list_operation, "list"),
     )
 }
-OPERATIONS = (*_JOB_OPERATIONS, "ListTagsForResource", "TagResource")
+OPERATIONS = (
+    *_JOB_OPERATIONS,
+    "ListTagsForResource",
+    "TagResource",
+    "DescribeSolution",
+    "ListSolutionVersions",
+)
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _ACCOUNT = re.compile(r"\d{12}")
@@ -82,7 +93,9 @@ class PersonalizeService:
     CREATE IN_PROGRESS. A finished job is run by its kind's runner in `runners` (by kind
     name), or by `run_job` for every kind when it is given. `solution_versions`, when
     given, says which solution version ARNs exist; without it any well-formed one does;
-    `filters` says the same of filter ARNs.
+    `filters` says the same of filter ARNs. `solutions` holds the solutions' versions
+    that `DescribeSolution` and `ListSolutionVersions` answer with (default: in memory,
+    or in the service's folder for `in_folder`).
     """
 
     def __init__(
@@ -97,6 +110,7 @@ class PersonalizeService:
         runners: Mapping[str, JobRunner] = CHECKS,
         solution_versions: KnownSolutionVersions | None = None,
         filters: KnownFilters | None = None,
+        solutions: SolutionRegistry | None = None,
     ) -> None:
         self.store = store
         self.s3_root = s3_root
@@ -107,10 +121,12 @@ class PersonalizeService:
         self.runners = runners
         self.solution_versions = solution_versions
         self.filters = filters
+        self.solutions = solutions if solutions is not None else SolutionRegistry()
 
     @classmethod
     def in_folder(cls, root: Path, **options: Any) -> PersonalizeService:
         """Jobs in `<root>/service/jobs.json`, S3 objects under `<root>/s3/<bucket>/<key>`."""
+        options.setdefault("solutions", SolutionRegistry(root / "service"))
         return cls(FolderStore(root / "service"), s3_root=root / "s3", **options)
 
     @classmethod
@@ -141,6 +157,10 @@ class PersonalizeService:
             return self.list_tags_for_resource(request)
         if operation == "TagResource":
             return self.tag_resource(request)
+        if operation == "DescribeSolution":
+            return self.describe_solution(request)
+        if operation == "ListSolutionVersions":
+            return self.list_solution_versions(request)
         raise ValueError(f"unknown operation {operation!r}")
 
     def create_batch_segment_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,6 +304,14 @@ class PersonalizeService:
             return {}
 
         return self._transact(tag)
+
+    def describe_solution(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate("DescribeSolution", request)
+        return solution_answer(self.solutions, request, now=self.clock())
+
+    def list_solution_versions(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        _validate("ListSolutionVersions", request)
+        return versions_answer(self.solutions, request, now=self.clock())
 
     def _transact(self, operation: Callable[[State], dict[str, Any]]) -> dict[str, Any]:
         # The jobs' progress is saved even when the operation itself fails.
