@@ -545,8 +545,8 @@ def local_train(
         str, typer.Option("--recipe", help="aws-item-affinity or aws-item-attribute-affinity.")
     ],
     solution: Annotated[str, typer.Option("--solution", help="The solution's name.")],
-    region: Annotated[str, typer.Option("--region")] = "us-east-1",
-    account: Annotated[str, typer.Option("--account")] = "123456789012",
+    region: Annotated[str, typer.Option("--region", help="Its ARN's region.")] = "us-east-1",
+    account: Annotated[str, typer.Option("--account", help="Its ARN's account.")] = "123456789012",
 ) -> None:
     """Train a solution version; print its ARN (for a spec's solutionVersionArn)."""
     from runner.engine import commands
@@ -569,8 +569,8 @@ def local_filter(
     expression: Annotated[
         str, typer.Option("--expression", help="e.g. EXCLUDE UserID WHERE Users.AGE < 18")
     ],
-    region: Annotated[str, typer.Option("--region")] = "us-east-1",
-    account: Annotated[str, typer.Option("--account")] = "123456789012",
+    region: Annotated[str, typer.Option("--region", help="Its ARN's region.")] = "us-east-1",
+    account: Annotated[str, typer.Option("--account", help="Its ARN's account.")] = "123456789012",
 ) -> None:
     """Create or replace a filter; print its ARN (for a spec's filterArn)."""
     from runner.engine import commands
