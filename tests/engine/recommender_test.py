@@ -351,3 +351,27 @@ def test_the_sparse_ranking_is_the_dense_one(
         dense_share=dense_share,
     )
     assert [found.tolist() for found, _ in got] == [items.tolist() for items in expected]
+
+
+@pytest.mark.parametrize("num_results", [1, 5, 25, 150, 1_000])
+@pytest.mark.parametrize("filtered", [False, True])
+def test_ranked_is_a_full_sort_by_score_then_popularity(
+    recommenders: Recommenders, num_results: int, filtered: bool
+) -> None:
+    model = _model(recommenders, "aws-user-personalization-v2")
+    users = model.user_rows(recommenders.trained.demo.user_ids[:200])
+    scores = model.user_scores(users)
+    scores[::3] = np.round(scores[::3], 3)  # many ties
+    scores[1::7] = 0  # rows without any score
+    scores[2::7, 10:] = 0  # rows short of scores
+    rng = np.random.default_rng(1)
+    allowed = rng.random((len(users), model.n_items)) < 0.9 if filtered else None
+    popularity_rank = np.lexsort((np.arange(model.n_items), -model.popularity))
+    tiebreak = np.empty(model.n_items, dtype=np.int64)
+    tiebreak[popularity_rank] = -np.arange(model.n_items)
+    ranked = model.ranked(scores, num_results=num_results, allowed=allowed)
+    for row, items in enumerate(ranked):
+        order = np.lexsort((-tiebreak, -scores[row].astype(np.float64)))
+        if allowed is not None:
+            order = order[allowed[row, order]]
+        assert items.tolist() == order[:num_results].tolist()
