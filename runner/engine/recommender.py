@@ -175,7 +175,7 @@ class RecommendationModel:
         if allowed is not None:
             ok = np.broadcast_to(allowed, (n_rows, self.n_items))[rows, columns]
             rows, columns, values = rows[ok], columns[ok], values[ok]
-        order = np.lexsort((_keys(values, self._tiebreak[columns], self.n_items), rows))
+        order = np.lexsort((-_keys(values, self._tiebreak[columns], self.n_items), rows))
         rows, columns, values = rows[order], columns[order], values[order]
         starts = np.searchsorted(rows, np.arange(n_rows))
         have = np.searchsorted(rows, np.arange(n_rows), side="right") - starts
@@ -242,13 +242,14 @@ class RecommendationModel:
         keep = min(num_results, self.n_items)
         keys = self._keys(scores, allowed)
         if keep < self.n_items:
-            top = np.argpartition(keys, keep - 1, axis=1)[:, :keep]
+            cut = self.n_items - keep
+            top = np.argpartition(keys, cut, axis=1)[:, cut:]
         else:
             top = np.broadcast_to(np.arange(self.n_items), keys.shape)
         top_keys = np.take_along_axis(keys, top, axis=1)
-        order = np.argsort(top_keys, axis=1)
+        order = np.argsort(-top_keys, axis=1)
         ranked = np.take_along_axis(top, order, axis=1)
-        valid = np.take_along_axis(top_keys, order, axis=1) < 0
+        valid = np.take_along_axis(top_keys, order, axis=1) >= 0
         if valid.all():
             return list(ranked)
         return [row[ok] for row, ok in zip(ranked, valid, strict=True)]
@@ -257,14 +258,14 @@ class RecommendationModel:
         """`items` (rows of known items) by one user's `scores`, then by popularity."""
         keys = _keys(scores[items], self._tiebreak[items], self.n_items)
         if allowed is not None:
-            keys[~allowed[items]] = 1
-        order = np.argsort(keys, kind="stable")
-        return items[order[keys[order] < 0]]
+            keys[~allowed[items]] = -1
+        order = np.argsort(-keys, kind="stable")
+        return items[order[keys[order] >= 0]]
 
     def _keys(self, scores: Scores, allowed: Mask | None) -> NDArray[np.int64]:
         keys = _keys(scores, self._tiebreak, self.n_items)
         if allowed is not None:
-            keys[~np.broadcast_to(allowed, keys.shape)] = 1
+            np.copyto(keys, -1, where=~allowed)
         return keys
 
     def to_arrays(self) -> dict[str, NDArray[np.generic]]:
@@ -396,18 +397,16 @@ def _most_recent(
 
 
 def _keys(scores: Scores, tiebreak: NDArray[np.int64], n_items: int) -> NDArray[np.int64]:
-    """Negative keys, smallest first: the score's bits, then the tie-break.
+    """Keys, largest first: the score's bits, then the tie-break.
 
     The bits of a non-negative float32 order as the floats do, so one integer holds both
     the score and the tie-break (less than `n_items`), and a partition over it is
-    deterministic. What is not allowed gets the key 1, after every allowed item.
+    deterministic. Callers give what is not allowed the key -1, after every allowed item.
     """
     shift = max(int(n_items - 1).bit_length(), 1)
     keys = np.ascontiguousarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
     keys <<= shift
     keys |= tiebreak
-    np.negative(keys, out=keys)
-    keys -= 1
     return keys
 
 
