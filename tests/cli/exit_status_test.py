@@ -99,6 +99,23 @@ def one_failed(repo: Path, clock: ManualClock) -> None:
     all_active(repo, clock)
 
 
+def forgotten(repo: Path, clock: ManualClock) -> None:
+    """Submitted, then its record removed: the job is at the service only."""
+    submitted(repo, clock)
+    assert run_cli("state", "forget", "alpha", "--yes").status == 0
+
+
+def interactions(repo: Path, clock: ManualClock) -> None:
+    (repo / "interactions.csv").write_text(
+        "USER_ID,ITEM_ID,TIMESTAMP\n1,10,1700000000\n2,11,1700000001\n", encoding="utf-8"
+    )
+
+
+def a_dataset(repo: Path, clock: ManualClock) -> None:
+    interactions(repo, clock)
+    assert run_cli("local", "import", "movies", "--interactions", "interactions.csv").status == 0
+
+
 def stale_schema(repo: Path, clock: ManualClock) -> None:
     (repo / "schema.json").write_text("{}\n", encoding="utf-8")
 
@@ -150,12 +167,35 @@ CASES: list[tuple[Setup, tuple[str, ...], int]] = [
     (submitted, ("state", "show", "alpha"), 0),
     (submitted, ("state", "show", "nobody"), 1),
     (unreadable_state, ("state", "list"), 1),
+    (forgotten, ("state", "import", "alpha"), 0),
     (submitted, ("state", "import", "nobody"), 1),
     (submitted, ("state", "forget", "alpha", "--yes"), 0),
     (submitted, ("state", "forget", "nobody", "--yes"), 1),
     (submitted, ("state", "migrate", "--to", "not-a-bucket"), 1),
     (submitted, ("state", "unlock", "some-lock", "--yes"), 1),
+    (nothing, ("local", "demo"), 0),
     (nothing, ("local", "list"), 0),
+    (interactions, ("local", "import", "movies", "--interactions", "interactions.csv"), 0),
+    (
+        a_dataset,
+        (
+            "local",
+            "train",
+            "--dataset",
+            "movies",
+            "--recipe",
+            "aws-item-affinity",
+            "--solution",
+            "s",
+        ),
+        0,
+    ),
+    (
+        nothing,
+        ("local", "filter", "adults", "--expression", "EXCLUDE UserID WHERE Users.AGE < 18"),
+        0,
+    ),
+    (nothing, ("local", "filter", "bad", "--expression", "NONSENSE"), 1),
     (nothing, ("local", "import", "movies", "--interactions", "no-such.csv"), 1),
     (
         nothing,
