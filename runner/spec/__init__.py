@@ -10,16 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.findings import Finding
 from runner.kinds import BATCH_SEGMENT_JOB, JobKind
 from runner.yaml.document import Document
 
+if TYPE_CHECKING:
+    from runner.schedule import Schedule
+
 API_VERSION_V1 = "personalize-runner/v1"
 KIND = BATCH_SEGMENT_JOB.name
 # Fields of a spec that are not fields of its kind's create request.
-ENVELOPE_FIELDS = ("apiVersion", "kind")
+ENVELOPE_FIELDS = ("apiVersion", "kind", "schedule")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ class JobSpec:
     knows when it has recorded all of a file."""
     kind: JobKind = BATCH_SEGMENT_JOB
     """The kind of job: its create request, its ARN, its quota."""
+    schedule: Schedule | None = field(default=None, repr=False, compare=False)
+    """A recurring spec's schedule: `job_name` and `request` are then templates, filled in
+    for each period (`runner.recurring.expand`)."""
+    period: str | None = None
+    """The period of a recurring spec's job (its tick's key, ISO 8601 local time with the
+    offset); None for a one-off spec, and for a recurring spec not expanded."""
 
     @property
     def job_arn(self) -> str:

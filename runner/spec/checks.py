@@ -53,6 +53,9 @@ def check_document(file: str, document: Document) -> list[Finding]:
 
 
 def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Finding]:
+    if isinstance(data["solutionVersionArn"], dict):
+        found, latest = _check_latest_of(file, document, data)
+        return found + _check_others(file, document, data, latest)
     findings: list[Finding] = []
     solution = Arn.try_parse(data["solutionVersionArn"])
     problem = _arn_problem(solution)
@@ -102,6 +105,59 @@ def _check_arns(file: str, document: Document, data: dict[str, Any]) -> list[Fin
             )
         )
 
+    return findings + _check_others(file, document, data, solution)
+
+
+def _check_latest_of(
+    file: str, document: Document, data: dict[str, Any]
+) -> tuple[list[Finding], Arn | None]:
+    """`solutionVersionArn: {latestOf: …}`: the ARN of a solution, not of a version."""
+    path: Path_ = ("solutionVersionArn", "latestOf")
+    text = data["solutionVersionArn"]["latestOf"]
+    solution = Arn.try_parse(text)
+    problem = _arn_problem(solution)
+    if problem is not None or solution is None:
+        message = (
+            f"solutionVersionArn.latestOf: {problem}; expected "
+            "arn:<partition>:personalize:<region>:<account id>:solution/<name>"
+        )
+        return [_at(file, document, path, "arn-format", message)], None
+    findings = []
+    unsupported = _region_problem(solution.partition, solution.region)
+    if unsupported is not None:
+        findings.append(_at(file, document, path, "region-unsupported", unsupported))
+    parts = solution.resource.split("/")
+    if parts[0] == "solution" and len(parts) == 3 and all(parts):
+        findings.append(
+            _at(
+                file,
+                document,
+                path,
+                "latest-of-version",
+                "solutionVersionArn.latestOf: this is the ARN of a solution version; latestOf "
+                f"takes the solution's, {text.rsplit('/', 1)[0]} (or give this version as "
+                "solutionVersionArn itself)",
+            )
+        )
+    elif parts[0] != "solution" or len(parts) != 2 or not parts[1]:
+        findings.append(
+            _at(
+                file,
+                document,
+                path,
+                "arn-format",
+                f"solutionVersionArn.latestOf: a {parts[0]!r} ARN where a solution ARN is "
+                "needed (…:solution/<name>)",
+            )
+        )
+    return findings, solution
+
+
+def _check_others(
+    file: str, document: Document, data: dict[str, Any], solution: Arn | None
+) -> list[Finding]:
+    """The filter, the role and the KMS keys, and where they are against the solution."""
+    findings: list[Finding] = []
     others: list[tuple[Path_, Arn, bool]] = []
     if "filterArn" in data:
         arn = Arn.try_parse(data["filterArn"])
@@ -364,6 +420,9 @@ def check_against_state(specs: Sequence[JobSpec], state: State) -> list[Finding]
     for spec in specs:
         record = state.jobs.get(spec.job_name)
         if record is None or record.request_digest == spec.request_digest:
+            continue
+        if record.period is not None or spec.period is not None:
+            # A recurring spec's edit applies to later periods; a recorded one keeps its job.
             continue
         submitted = format_minute(record.submitted_at)
         findings.append(

@@ -20,8 +20,11 @@ from runner.arn import Arn
 from runner.digest import sha256_hex
 from runner.findings import Finding, Related, Severity, file_finding
 from runner.kinds import kind_named
+from runner.schedule import Schedule
 from runner.spec import API_VERSION_V1, ENVELOPE_FIELDS, JobSpec, LoadResult, RecordedFile
 from runner.spec.checks import check_document, check_job_names
+from runner.spec.latest import model_arn
+from runner.spec.recurring import SCHEDULE, check_period_names, check_recurring, schedule_of
 from runner.spec.schema import SCHEMA_FILES
 from runner.spec.validate import validator
 from runner.yaml import Document, Span, YamlSyntaxError, decode
@@ -98,7 +101,8 @@ def load_specs(
         file_specs, file_findings = parse_specs(data, name)
         specs += file_specs
         findings += file_findings
-    findings += check_job_names(specs)
+    findings += check_job_names([spec for spec in specs if spec.schedule is None])
+    findings += check_period_names(specs)
     if unchanged:
         findings += check_names_of_unchanged(specs, {name: recorded[name] for name in unchanged})
     findings.sort(key=lambda finding: finding.sort_key)
@@ -214,7 +218,9 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
     file_digest = sha256_hex(data)
     specs: list[JobSpec] = []
     for document in documents:
-        spec, document_findings = _load_document(document, name, file_digest, len(documents))
+        spec, document_findings = _load_document(
+            document, name, file_digest, len(documents), text
+        )
         findings += document_findings
         if spec is not None and all(
             finding.severity is not Severity.ERROR for finding in document_findings
@@ -226,7 +232,7 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
 
 
 def _load_document(
-    document: Document, name: str, file_digest: str, documents: int
+    document: Document, name: str, file_digest: str, documents: int, text: str
 ) -> tuple[JobSpec | None, list[Finding]]:
     data = document.data
     if not isinstance(data, dict):
@@ -257,7 +263,7 @@ def _load_document(
             Finding(name, document.locate(error.path, key=error.at_key), error.rule, error.message)
             for error in errors
         ]
-    findings = check_document(name, document)
+    findings = check_document(name, document) + check_recurring(name, document, text)
     return _job_spec(document, name, file_digest, data, documents), findings
 
 
@@ -271,7 +277,8 @@ def _job_spec(
     if type(request.get("numResults")) is float:
         # JSON Schema's integers include 100.0 (the schema and lint take it); the API wants 100.
         request["numResults"] = int(request["numResults"])
-    arn = Arn.parse(data["solutionVersionArn"])
+    arn = Arn.parse(model_arn(data))
+    schedule = schedule_of(data) if SCHEDULE in data else None
     return JobSpec(
         file=name,
         index=document.index,
@@ -284,4 +291,5 @@ def _job_spec(
         document=document,
         documents=documents,
         kind=kind,
+        schedule=schedule if isinstance(schedule, Schedule) else None,
     )

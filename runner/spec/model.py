@@ -1,6 +1,7 @@
 """The spec model, version 1: the source of the published JSON Schema.
 
-Apart from `apiVersion` and `kind`, every field is exactly a `CreateBatchSegmentJob`
+Apart from `apiVersion`, `kind` and `schedule` (a recurring spec's, PRODUCT.md "Recurring
+specs"), every field is exactly a `CreateBatchSegmentJob`
 request field, with the same name and nesting, so what the AWS documentation shows can be
 pasted in. Limits come from botocore's Personalize service model (a test checks them
 against it), made stricter where the service is known to be.
@@ -22,6 +23,10 @@ from runner.spec import API_VERSION_V1, KIND
 # value.
 JOB_NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$"
 JOB_NAME_MAX = 63
+# The schema's: a recurring spec's jobName holds placeholders (`{date}`); lint checks each
+# placeholder, and the name of every period against JOB_NAME_PATTERN
+# (`runner.spec.recurring`).
+JOB_NAME_TEMPLATE_PATTERN = r"^[a-zA-Z0-9{][a-zA-Z0-9\-_{}]*$"
 # Shape `Arn`.
 PERSONALIZE_ARN_PATTERN = r"^arn:([a-z\d-]+):personalize:.*:.*:.+$"
 ARN_MAX = 256
@@ -50,6 +55,8 @@ TAG_PATTERN_COMMENT = (
     "flag), as the service's API model has it: an emoji, a symbol such as € or a control "
     "character is refused."
 )
+# Tag values of recurring specs hold placeholders too.
+TAG_VALUE_TEMPLATE_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@{}]*)$"
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAGS_MAX = 200
@@ -93,11 +100,15 @@ class S3DataSource(_Strict):
                 "(every file under it is read; at most 1,000 files and 1 GB per job). Each line "
                 'is one query: `{"itemId": "105"}` for aws-item-affinity, '
                 '`{"itemAttributes": "ITEMS.genres = \\"Comedy\\""}` for '
-                "aws-item-attribute-affinity."
+                "aws-item-attribute-affinity. In a recurring spec it may hold placeholders, "
+                "filled in for each period (`s3://acme-personalize/batch/in/{date}/`)."
             ),
             max_length=S3_PATH_MAX,
             pattern=S3_PATH_PATTERN,
-            examples=["s3://acme-personalize/batch/in/holiday-items.jsonl"],
+            examples=[
+                "s3://acme-personalize/batch/in/holiday-items.jsonl",
+                "s3://acme-personalize/batch/in/{date}/items.jsonl",
+            ],
         ),
     ]
     kmsKeyArn: Annotated[
@@ -128,11 +139,15 @@ class S3DataDestination(_Strict):
                 '`{"input": {"itemId": "105"}, "output": {"recommendedUsers": [...]}}` for '
                 'aws-item-affinity, `{"itemAttributes": "ITEMS.genres = \\"Comedy\\"", '
                 '"output": {"recommendedUsers": [...]}}` (no `input` wrapper) for '
-                "aws-item-attribute-affinity. It must not be, or lie inside, the input path."
+                "aws-item-attribute-affinity. It must not be, or lie inside, the input path. In "
+                "a recurring spec, with placeholders: each period's output path is its own."
             ),
             max_length=S3_PATH_MAX,
             pattern=S3_PATH_PATTERN,
-            examples=["s3://acme-personalize/batch/out/holiday-promo-2026-11/"],
+            examples=[
+                "s3://acme-personalize/batch/out/holiday-promo-2026-11/",
+                "s3://acme-personalize/batch/out/genre-fans/{date}/",
+            ],
         ),
     ]
     kmsKeyArn: Annotated[
@@ -187,12 +202,98 @@ class Tag(_Strict):
         str,
         Field(
             title="Value",
-            description="0 to 256 Unicode letters, numbers, spaces and `_ . : / = + - @`.",
+            description=(
+                "0 to 256 Unicode letters, numbers, spaces and `_ . : / = + - @`. In a "
+                "recurring spec it may hold placeholders (`{date}`, `{week}`, …), filled in "
+                "for each period."
+            ),
             min_length=0,
             max_length=TAG_VALUE_MAX,
-            pattern=TAG_PATTERN,
-            examples=["growth"],
+            pattern=TAG_VALUE_TEMPLATE_PATTERN,
+            examples=["growth", "week-{week}"],
             json_schema_extra={"$comment": TAG_PATTERN_COMMENT},
+        ),
+    ]
+
+
+class Schedule(_Strict):
+    """When a recurring spec's periods begin: one job per tick of `cron` in `timezone`."""
+
+    cron: Annotated[
+        str,
+        Field(
+            title="Cron expression",
+            description=(
+                "Five fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or "
+                "JAN-DEC), day of week (0-7 or SUN-SAT, 0 and 7 both Sunday); each `*`, a value, "
+                "a range (`MON-FRI`), a list (`1,15`) or a step (`*/15`, `1-10/2`). When both day "
+                "fields are restricted, a day matching either counts (as in Vixie cron). Each "
+                "tick, in `timezone`, begins a period whose job is submitted once. Quote it in "
+                "YAML."
+            ),
+            min_length=1,
+            examples=["0 6 * * 1", "30 1 * * *", "0 0 1 * *"],
+        ),
+    ]
+    timezone: Annotated[
+        str | SkipJsonSchema[None],
+        Field(
+            title="Time zone",
+            description=(
+                "The IANA time zone the ticks and the placeholders are in. A tick that the "
+                "clock skips (a daylight-saving gap) is no tick; one it passes twice happens "
+                "once, at its first occurrence."
+            ),
+            min_length=1,
+            examples=["Europe/Berlin", "Asia/Tokyo", "UTC"],
+            json_schema_extra={"default": "UTC"},
+        ),
+    ] = None
+    start: Annotated[
+        str | SkipJsonSchema[None],
+        Field(
+            title="Start",
+            description=(
+                "A date (YYYY-MM-DD) in the time zone: no period before its midnight. Needed "
+                "by `catchUp: all`."
+            ),
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            examples=["2026-11-02"],
+        ),
+    ] = None
+    catchUp: Annotated[
+        Literal["latest", "all"] | SkipJsonSchema[None],
+        Field(
+            title="Catch up",
+            description=(
+                "Which due periods a run submits: `latest`, only the newest period whose tick "
+                "is at or before now; `all`, every period from `start` that has no job yet "
+                "(at most 100)."
+            ),
+            examples=["latest", "all"],
+            json_schema_extra={"default": "latest"},
+        ),
+    ] = None
+
+
+class LatestOf(_Strict):
+    """The newest ACTIVE version of a solution, found when the job is submitted."""
+
+    latestOf: Annotated[
+        str,
+        Field(
+            title="Solution",
+            description=(
+                "ARN of the *solution* (`arn:aws:personalize:<region>:<account>:solution/"
+                "<name>`, not a version): the job runs on its newest ACTIVE version when it "
+                "is submitted, and that version is recorded. While none is ACTIVE (the first "
+                "still training), the job waits for a later run."
+            ),
+            max_length=ARN_MAX,
+            pattern=PERSONALIZE_ARN_PATTERN,
+            examples=[
+                f"arn:aws:personalize:{_EXAMPLE_REGION}:{_EXAMPLE_ACCOUNT}:solution/item-affinity"
+            ],
         ),
     ]
 
@@ -200,9 +301,11 @@ class Tag(_Strict):
 class BatchSegmentJobSpec(_Strict):
     """A batch segment job of Amazon Personalize, submitted once by `personalize-runner`.
 
-    Apart from `apiVersion` and `kind`, every field is a `CreateBatchSegmentJob` request
-    field, with the same name and nesting. Jobs are immutable: once submitted, a spec must
-    not change; to run a job again, write a new spec with a new `jobName`.
+    Apart from `apiVersion`, `kind` and `schedule`, every field is a
+    `CreateBatchSegmentJob` request field, with the same name and nesting. Jobs are
+    immutable: once submitted, a spec must not change; to run a job again, write a new spec
+    with a new `jobName`. A spec with `schedule` stands for one job per period, each
+    submitted once; editing it changes the jobs of later periods only.
     """
 
     model_config = ConfigDict(
@@ -221,6 +324,19 @@ class BatchSegmentJobSpec(_Strict):
         Literal["BatchSegmentJob"],
         Field(title="Kind", description=f"What the spec describes: `{KIND}`.", examples=[KIND]),
     ]
+    schedule: Annotated[
+        Schedule | SkipJsonSchema[None],
+        Field(
+            title="Schedule",
+            description=(
+                "Makes the spec recurring: one job per tick of `cron`, named by `jobName` "
+                "with its placeholders filled in with the tick's local time: `{date}` "
+                "(YYYY-MM-DD), `{year}`, `{month}`, `{day}`, `{hour}`, `{minute}`, `{week}` "
+                "(ISO week, 2026-W49). Placeholders may also be in the S3 paths and tag values."
+            ),
+            examples=[{"cron": "0 6 * * 1", "timezone": "Europe/Berlin", "start": "2026-11-02"}],
+        ),
+    ] = None
     jobName: Annotated[
         str,
         Field(
@@ -228,29 +344,46 @@ class BatchSegmentJobSpec(_Strict):
             description=(
                 "The job's name: unique per account and region, and the runner's only "
                 "idempotency key (a job is submitted at most once per name). 1 to 63 letters, "
-                "digits, `-` and `_`, starting with a letter or digit."
+                "digits, `-` and `_`, starting with a letter or digit. In a recurring spec, "
+                "with placeholders (`genre-fans-{date}`): each period's name is the job's, and "
+                "every one must fit these rules."
             ),
             min_length=1,
             max_length=JOB_NAME_MAX,
-            pattern=JOB_NAME_PATTERN,
-            examples=["holiday-promo-2026-11"],
+            pattern=JOB_NAME_TEMPLATE_PATTERN,
+            examples=["holiday-promo-2026-11", "genre-fans-{date}"],
         ),
     ]
     solutionVersionArn: Annotated[
-        str,
+        Annotated[
+            str,
+            Field(
+                max_length=ARN_MAX,
+                pattern=PERSONALIZE_ARN_PATTERN,
+                examples=[
+                    f"arn:aws:personalize:{_EXAMPLE_REGION}:{_EXAMPLE_ACCOUNT}:"
+                    "solution/item-affinity/4fd8ee1c"
+                ],
+            ),
+        ]
+        | LatestOf,
         Field(
             title="Solution version",
             description=(
                 "ARN of the solution version that makes the segments, trained with the "
                 "aws-item-affinity or aws-item-attribute-affinity recipe: "
                 "`arn:aws:personalize:<region>:<account>:solution/<name>/<version id>` — a "
-                "solution *version*, not the solution. Its region and account are the job's."
+                "solution *version*, not the solution. Its region and account are the job's. "
+                "Or `{latestOf: <solution ARN>}`: the solution's newest ACTIVE version when the "
+                "job is submitted."
             ),
-            max_length=ARN_MAX,
-            pattern=PERSONALIZE_ARN_PATTERN,
             examples=[
                 f"arn:aws:personalize:{_EXAMPLE_REGION}:{_EXAMPLE_ACCOUNT}:"
-                "solution/item-affinity/4fd8ee1c"
+                "solution/item-affinity/4fd8ee1c",
+                {
+                    "latestOf": f"arn:aws:personalize:{_EXAMPLE_REGION}:{_EXAMPLE_ACCOUNT}:"
+                    "solution/item-affinity"
+                },
             ],
         ),
     ]
@@ -310,4 +443,4 @@ class BatchSegmentJobSpec(_Strict):
 
     def request(self) -> dict[str, Any]:
         """The `CreateBatchSegmentJob` request this spec asks for."""
-        return self.model_dump(exclude={"apiVersion", "kind"}, exclude_none=True)
+        return self.model_dump(exclude={"apiVersion", "kind", "schedule"}, exclude_none=True)

@@ -105,6 +105,7 @@ class _Compiler:
             - _ANNOTATIONS
             - {
                 "$ref",
+                "anyOf",
                 "type",
                 "const",
                 "enum",
@@ -130,6 +131,8 @@ class _Compiler:
             checks.append(self.ref(node["$ref"]))
         if "enum" in node:
             checks.append(_enum(node["enum"]))
+        if "anyOf" in node:
+            checks.append(self.any_of(node["anyOf"]))
         kind = node.get("type")
         if kind == "string":
             checks.append(self.string(node))
@@ -149,6 +152,33 @@ class _Compiler:
                 check(value, path, errors)
 
         return all_of
+
+    def any_of(self, branches: list[dict[str, Any]]) -> Check:
+        """Branches of different types (a string, or a mapping): the value is checked by
+        the branch of its type, so that its errors are that branch's."""
+        typed: list[tuple[str, Check]] = []
+        for branch in branches:
+            target = branch
+            if "$ref" in branch:
+                target = self.root["$defs"][branch["$ref"].removeprefix("#/$defs/")]
+            kind = target.get("type")
+            if kind not in _TYPES or any(kind == other for other, _ in typed):
+                raise ValueError(f"anyOf needs branches of distinct types, got {branches}")
+            typed.append((kind, self.compile(branch)))
+        expected = " or ".join(_TYPES[kind][0] for kind, _ in typed)
+
+        def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
+            for kind, sub in typed:
+                if _TYPES[kind][1](value):
+                    sub(value, path, errors)
+                    return
+            errors.append(
+                SchemaError(
+                    path, "type", f"{label(path)}: expected {expected}, got {describe(value)}"
+                )
+            )
+
+        return check
 
     def string(self, node: dict[str, Any]) -> Check:
         min_length = node.get("minLength", 0)
