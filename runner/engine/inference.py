@@ -22,8 +22,9 @@ whose models the service says return scores):
 A user or an item that the model does not know gets popular items, as at the service
 (SIMS and Similar-Items say so for unknown items); items of an `itemList` that the model
 does not know go to the end of the ranking, in their input order, with the score 0, as
-GetPersonalizedRanking documents. A line may carry `filterValues` (ignored: the local
-engine refuses filters with placeholders).
+GetPersonalizedRanking documents. A line may carry `filterValues`, the values of the
+filter's placeholders (`runner.engine.item_filters`); lines with the same values share
+the filter's mask.
 
 The job fails as a whole, with a `failureReason`, when: it is a theme generation job
 (`batchInferenceJobMode: THEME_GENERATION`: the themes come from the service's generative
@@ -50,10 +51,14 @@ from runner.engine.errors import EngineError, JobFailed, LineError
 from runner.engine.expressions import ExpressionError, FilterExpression
 from runner.engine.inputs import read_job_input
 from runner.engine.item_filters import (
+    FilterValues,
     allowed_items,
+    filter_values,
     is_item_filter,
     needs_user,
     parse_item_filter,
+    placeholders,
+    substitute,
 )
 from runner.engine.jobs import _local_path as local_path
 from runner.engine.jobs import _s3_path as s3_path
@@ -90,6 +95,7 @@ class Query:
     user: int  # row of the user; -1 when unknown or absent
     item: int  # row of the item (RELATED_ITEMS); -1 when unknown
     item_list: tuple[str, ...] = ()
+    filter_values: FilterValues = ()
 
 
 def execute_inference_job(
@@ -133,7 +139,8 @@ def run_inference_job(
             )
         try:
             expressions = parse_item_filter(expression)
-            allowed_items(model, expressions, np.zeros(0, dtype=np.int64))
+            some_values = tuple((name, ("0",)) for name in sorted(placeholders(expressions)))
+            allowed_items(model, substitute(expressions, some_values), np.zeros(0, np.int64))
         except ExpressionError as error:
             raise JobFailed(
                 f"filter {filter_arn} is not supported by the local engine: {error}"
@@ -167,17 +174,25 @@ def answer_lines(
     """One JSON output line per query (an input line's object), in order; errors on the
     lines that have them."""
     answers = [""] * len(queries)
-    parsed: list[tuple[int, dict[str, Any]]] = []
+    parsed: list[tuple[int, dict[str, Any], FilterValues]] = []
+    names = placeholders(filter_)
+    problems: dict[FilterValues, str | None] = {}  # what each line's filterValues give
     for number, value in enumerate(queries):
         try:
-            parsed.append((number, _check(value, model.recipe_type, needs_user(filter_))))
-        except LineError as error:
+            checked = _check(value, model.recipe_type, needs_user(filter_))
+            values = filter_values(value.get("filterValues"), names)
+            if values not in problems:
+                problems[values] = _problem(model, filter_, values)
+            if problems[values] is not None:
+                raise LineError(str(problems[values]))
+            parsed.append((number, checked, values))
+        except (LineError, ExpressionError) as error:
             answers[number] = json.dumps({"input": value, "error": str(error)}, ensure_ascii=False)
-    users = model.user_rows([str(value.get("userId", "")) for _, value in parsed])
-    items = model.item_rows([str(value.get("itemId", "")) for _, value in parsed])
+    users = model.user_rows([str(value.get("userId", "")) for _, value, _ in parsed])
+    items = model.item_rows([str(value.get("itemId", "")) for _, value, _ in parsed])
     answerable = [
-        Query(number, value, int(user), int(item), tuple(value.get("itemList", ())))
-        for (number, value), user, item in zip(parsed, users, items, strict=True)
+        Query(number, value, int(user), int(item), tuple(value.get("itemList", ())), values)
+        for (number, value, values), user, item in zip(parsed, users, items, strict=True)
     ]
     block = model.block_size()
     for start in range(0, len(answerable), block):
@@ -198,7 +213,7 @@ def _answer(
     """The `output` objects of a block of queries, scored together."""
     kind = model.recipe_type
     users: Rows = np.array([query.user for query in queries], dtype=np.int64)
-    allowed = allowed_items(model, filter_, users) if filter_ else None
+    allowed = _allowed(model, filter_, queries, users) if filter_ else None
     if kind == PERSONALIZED_RANKING:
         scores = model.user_scores(users)
         rows = None if allowed is None else np.broadcast_to(allowed, scores.shape)
@@ -227,6 +242,37 @@ def _answer(
             output["scores"] = _rounded(scores_of_items)
         outputs.append(output)
     return outputs
+
+
+def _problem(
+    model: RecommendationModel, filter_: tuple[FilterExpression, ...], values: FilterValues
+) -> str | None:
+    """Why the filter cannot take a line's filterValues, or None."""
+    if not values:
+        return None
+    try:
+        allowed_items(model, substitute(filter_, values), np.zeros(0, dtype=np.int64))
+    except ExpressionError as error:
+        return f"Invalid filterValues: {error}"
+    return None
+
+
+def _allowed(
+    model: RecommendationModel,
+    filter_: tuple[FilterExpression, ...],
+    queries: list[Query],
+    users: Rows,
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """The items the filter lets through for each query (1 x items when the same for all)."""
+    groups: dict[FilterValues, list[int]] = {}
+    for row, query in enumerate(queries):
+        groups.setdefault(query.filter_values, []).append(row)
+    if len(groups) == 1:
+        return allowed_items(model, substitute(filter_, queries[0].filter_values), users)
+    allowed = np.empty((len(queries), model.n_items), dtype=np.bool_)
+    for values, rows in groups.items():
+        allowed[rows] = allowed_items(model, substitute(filter_, values), users[rows])
+    return allowed
 
 
 def _ranking(

@@ -18,16 +18,24 @@ Supported locally, in Personalize's filter language:
   `|` chains expressions: `INCLUDE A | INCLUDE B | EXCLUDE C` keeps (A or B) minus C.
 - At most 5 distinct dataset fields in a filter.
 
-Refused: placeholders (`$NAME`, whose values come from each line's `filterValues`),
-`IF CurrentUser.<field>` conditions, and `Interactions.EVENT_TYPE NOT IN`.
+- Placeholders (`Items.GENRES IN ($GENRES)`, `Items.PRICE <= $PRICE`) take their values
+  from each input line's `filterValues` (`{"GENRES": "\"horror\",\"comedy\""}`), as the
+  developer guide's "Filtering batch recommendations" says; a line without them gets an
+  error.
+
+Refused: `IF CurrentUser.<field>` conditions and `Interactions.EVENT_TYPE NOT IN`.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 import numpy as np
 
 from runner.engine.attributes import Mask
 from runner.engine.expressions import (
+    COMPARISONS,
     Condition,
     ExpressionError,
     FilterExpression,
@@ -41,15 +49,88 @@ MAX_FIELDS = 5  # distinct dataset fields per filter, across its chained express
 _DATASETS = ("ITEMS", "INTERACTIONS")
 
 
+# Marks a placeholder (`$GENRES`) among a condition's values: no quoted value holds it.
+PLACEHOLDER = "\0"
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+FilterValues = tuple[tuple[str, tuple[str, ...]], ...]  # (name, values), sorted by name
+
+
 class _ItemFilterParser(_Parser):
     def value(self) -> str:
         token = self.peek()
         if token is not None and token.kind == "placeholder":
-            raise self.error(
-                f"placeholder {token.text} is not supported locally (its values would come "
-                "from each input line's filterValues); write the value into the expression"
-            )
+            self.take()
+            return PLACEHOLDER + token.text[1:]
         return super().value()
+
+
+def placeholders(expressions: tuple[FilterExpression, ...]) -> frozenset[str]:
+    """The names of the filter's placeholders (`$GENRES` is `GENRES`)."""
+    return frozenset(
+        value[len(PLACEHOLDER) :]
+        for expression in expressions
+        for all_of in expression.any_of
+        for condition in all_of
+        for value in condition.values
+        if value.startswith(PLACEHOLDER)
+    )
+
+
+def filter_values(raw: object, names: frozenset[str]) -> FilterValues:
+    """A line's `filterValues` for the placeholders `names`: `{"GENRES": "\"a\",\"b\""}`
+    gives `(("GENRES", ("a", "b")),)`. Raises `ExpressionError` when one is missing."""
+    if not names:
+        return ()
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ExpressionError(
+            f"The filter has placeholders ({', '.join('$' + n for n in sorted(names))}): the "
+            'line needs "filterValues", an object of strings such as '
+            '{"GENRES": "\\"horror\\",\\"comedy\\""}'
+        )
+    missing = sorted(names - set(raw))
+    if missing:
+        raise ExpressionError(
+            f"filterValues has no value for {', '.join('$' + name for name in missing)}"
+        )
+    values = []
+    for name in sorted(names):
+        text = raw[name]
+        quoted = [re.sub(r"\\(.)", r"\1", value) for value in _QUOTED.findall(text)]
+        found = quoted or [part.strip() for part in text.split(",") if part.strip()]
+        if not found:
+            raise ExpressionError(f"filterValues gives no value for ${name}")
+        values.append((name, tuple(found)))
+    return tuple(values)
+
+
+def substitute(
+    expressions: tuple[FilterExpression, ...], values: FilterValues
+) -> tuple[FilterExpression, ...]:
+    """The filter with its placeholders replaced by a line's values."""
+    if not values:
+        return expressions
+    given = dict(values)
+
+    def fill(condition: Condition) -> Condition:
+        filled: list[str] = []
+        for value in condition.values:
+            filled.extend(
+                given[value[len(PLACEHOLDER) :]] if value.startswith(PLACEHOLDER) else (value,)
+            )
+        if condition.operator in COMPARISONS and len(filled) != 1:
+            raise ExpressionError(
+                f"{condition.dataset.title()}.{condition.field} {condition.operator} takes one "
+                f"value, filterValues gives {len(filled)}"
+            )
+        return replace(condition, values=tuple(filled))
+
+    return tuple(
+        replace(
+            expression,
+            any_of=tuple(tuple(fill(c) for c in all_of) for all_of in expression.any_of),
+        )
+        for expression in expressions
+    )
 
 
 def is_item_filter(text: str) -> bool:

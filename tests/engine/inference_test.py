@@ -294,3 +294,48 @@ def test_every_input_file_gets_its_output_file(recommenders: Recommenders, tmp_p
         1,
         2,
     ]
+
+
+def test_placeholders_take_each_lines_filter_values(
+    recommenders: Recommenders, tmp_path: Path
+) -> None:
+    demo = recommenders.trained.demo
+    store = recommenders.store()
+    genres = store.save_filter("genres", "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)").arn
+    user = demo.user_ids[0]
+    item_genres = dict(zip(demo.item_ids, demo.item_genres, strict=True))
+    lines = [
+        {"userId": user, "filterValues": {"GENRES": '"Comedy","Drama"'}},
+        {"userId": user, "filterValues": {"GENRES": '"Action"'}},
+        {"userId": user},
+        {"userId": user, "filterValues": {"OTHER": '"x"'}},
+    ]
+    both, action, without, other = _run(
+        recommenders, tmp_path, UP, lines, numResults=10, filterArn=genres
+    )
+    assert len(both["output"]["recommendedItems"]) == 10
+    assert all(
+        {"Comedy", "Drama"} & set(item_genres[item].split("|"))
+        for item in both["output"]["recommendedItems"]
+    )
+    assert all(
+        "Action" in item_genres[item].split("|") for item in action["output"]["recommendedItems"]
+    )
+    assert without["error"] == (
+        'The filter has placeholders ($GENRES): the line needs "filterValues", an object of '
+        'strings such as {"GENRES": "\\"horror\\",\\"comedy\\""}'
+    )
+    assert other["error"] == "filterValues has no value for $GENRES"
+    years = store.save_filter("recent", "INCLUDE ItemID WHERE Items.YEAR >= $YEAR").arn
+    item_years = dict(zip(demo.item_ids, demo.item_years.tolist(), strict=True))
+    lines = [
+        {"userId": user, "filterValues": {"YEAR": "2010"}},
+        {"userId": user, "filterValues": {"YEAR": '"2001","2002"'}},
+        {"userId": user, "filterValues": {"YEAR": "abc"}},
+    ]
+    recent, two, word = _run(recommenders, tmp_path, UP, lines, numResults=10, filterArn=years)
+    assert all(item_years[item] >= 2010 for item in recent["output"]["recommendedItems"])
+    assert two["error"] == (
+        "Invalid filterValues: Items.YEAR >= takes one value, filterValues gives 2"
+    )
+    assert word["error"] == "Invalid filterValues: Items.YEAR >= needs a number, not 'abc'"

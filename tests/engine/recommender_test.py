@@ -188,7 +188,6 @@ def test_item_filters_select_items_and_the_users_interactions(
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        ("EXCLUDE ItemID WHERE Items.GENRES IN ($GENRES)", "placeholder $GENRES is not supported"),
         (
             'INCLUDE ItemID WHERE Items.GENRES IN ("Comedy") IF CurrentUser.AGE > 18',
             "IF CurrentUser conditions are not supported locally",
