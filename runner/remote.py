@@ -15,6 +15,7 @@ from runner.backends import FINAL_STATUSES, Backend, ServiceError, normalize_sta
 from runner.errors import BackendError
 from runner.planner import Group, RemoteJob, RemoteView, Scope
 from runner.spec import JobSpec
+from runner.spec.latest import comparable
 from runner.state import State
 
 
@@ -42,7 +43,9 @@ def fetch_remote_view(
                 if summary.name not in wanted[group]:
                     continue
                 spec = wanted[group][summary.name]
-                version = spec.request.get("solutionVersionArn")
+                version = comparable(spec.request, summary.solution_version_arn).get(
+                    "solutionVersionArn"
+                )
                 if summary.solution_version_arn not in (None, version):
                     jobs[scope, summary.name] = RemoteJob(
                         name=summary.name,

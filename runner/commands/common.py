@@ -4,6 +4,7 @@ the specs, the git commit."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from runner.backends import Backend
 from runner.backends.registry import open_backend
 from runner.config import Settings
+from runner.errors import ConfigError
 from runner.spec import LoadResult
 from runner.state import State
 
@@ -38,6 +40,21 @@ def load(settings: Settings, state: State | None = None) -> LoadResult:
     from runner.spec.loader import load_specs
 
     return load_specs([str(settings.specs)], root=settings.root, recorded=recorded_files(state))
+
+
+def planning_time(text: str | None) -> datetime.datetime:
+    """`--now`: ISO 8601 with `Z` or an offset (UTC without one); the clock by default."""
+    if text is None:
+        return datetime.datetime.now(datetime.UTC)
+    from runner.recurring import parse_now
+
+    try:
+        return parse_now(text)
+    except ValueError:
+        raise ConfigError(
+            f"--now {text}: not an ISO 8601 time; give one such as 2026-11-02T06:00:00Z or "
+            "2026-11-02T07:00:00+01:00"
+        ) from None
 
 
 def git_commit(root: Path) -> str | None:

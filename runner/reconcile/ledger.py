@@ -45,6 +45,7 @@ class Ledger:
         recorded_by: RecordedBy,
         status: str,
         description: JobDescription | None = None,
+        solution_version_arn: str | None = None,
     ) -> JobRecord:
         return new_record(
             spec,
@@ -54,6 +55,7 @@ class Ledger:
             description=description,
             git_commit=self.git_commit,
             now=self.clock.now(),
+            solution_version_arn=solution_version_arn,
         )
 
     def record(self, record: JobRecord, *, created: bool) -> None:

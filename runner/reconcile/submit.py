@@ -10,6 +10,11 @@ has an unknown outcome: it is reported and not recorded, and the next run's crea
 `ResourceAlreadyExistsException` and adopts the job if it was created. A job the service
 refuses (invalid input, a missing solution version) is reported and does not stop the
 others.
+
+A spec whose `solutionVersionArn` is `{latestOf: <solution>}` is sent with the solution's
+newest ACTIVE version, found just before its create (`latest`) and recorded with the job;
+while the solution has none, the job is deferred (the next run tries again), and a solution
+that cannot be described fails that job only.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from runner.backends import (
     normalize_status,
 )
 from runner.planner import PlannedJob, request_differences
+from runner.reconcile.latest import LatestVersions, NoActiveVersion
 from runner.reconcile.ledger import Ledger
 from runner.reconcile.report import Result
 from runner.spec import JobSpec
+from runner.spec.latest import latest_of, with_version
 
 
 class Full:
@@ -54,13 +61,49 @@ class Submitter:
         self.ledger = ledger
         # The run's deadline in seconds, for the message of a deferred job.
         self.timeout = timeout
+        self.latest = LatestVersions(backend)
+
+    def resolve(
+        self, job: PlannedJob, spec: JobSpec
+    ) -> tuple[dict[str, object], str | None] | None:
+        """The request to send, and the version a `latestOf` was resolved to; None when the
+        job cannot be sent now (it is then finished: deferred or failed)."""
+        solution = latest_of(spec.request)
+        if solution is None:
+            return dict(spec.request), None
+        try:
+            found = self.latest.resolve(solution)
+        except ServiceError as error:
+            self.ledger.finish(
+                job,
+                Result.FAILED,
+                f"cannot find the newest ACTIVE version of {solution} ({error}); check the ARN "
+                "and the permissions personalize:DescribeSolution and ListSolutionVersions",
+            )
+            return None
+        except (KeyError, TypeError, ValueError) as error:
+            self.ledger.finish(
+                job,
+                Result.FAILED,
+                f"cannot find the newest ACTIVE version of {solution}: the service's answer "
+                f"is not one ({type(error).__name__}: {error}); the next reconcile tries again",
+            )
+            return None
+        if isinstance(found, NoActiveVersion):
+            self.ledger.finish(job, Result.DEFERRED, found.message)
+            return None
+        return with_version(spec.request, found), found
 
     def create(self, job: PlannedJob) -> str | Full | None:
         """Submit `job`: its ARN, None when it is not in flight (failed, adopted final,
         …), `FULL` when the quota refused it (try again after a poll)."""
         spec = self.specs[job.name]
+        resolved = self.resolve(job, spec)
+        if resolved is None:
+            return None
+        request, version = resolved
         try:
-            arn = self.backend.create_job(spec.kind, spec.request)
+            arn = self.backend.create_job(spec.kind, request)
         except ResourceAlreadyExists:
             return self.adopt(job, reason="already existed at the service (an earlier attempt)")
         except LimitExceeded:
@@ -76,7 +119,9 @@ class Submitter:
         except ServiceError as error:
             self.ledger.finish(job, Result.FAILED, f"the service refused the job: {error}")
             return None
-        record = self.ledger.new_record(spec, arn, recorded_by="created", status=CREATE_PENDING)
+        record = self.ledger.new_record(
+            spec, arn, recorded_by="created", status=CREATE_PENDING, solution_version_arn=version
+        )
         self.ledger.record(record, created=True)
         self.ledger.finish(job, Result.CREATED, "submitted", arn=arn, status=CREATE_PENDING)
         return arn
@@ -120,6 +165,9 @@ class Submitter:
             recorded_by="adopted",
             status=normalize_status(summary.status),
             description=description,
+            solution_version_arn=(
+                None if latest_of(spec.request) is None else summary.solution_version_arn
+            ),
         )
         self.ledger.record(record, created=False)
         self.ledger.finish(
