@@ -352,16 +352,29 @@ _s3_session: boto3.session.Session | None = None
 _s3_session_lock = threading.Lock()
 
 
-def s3_client() -> S3Client:
+def s3_client(
+    *,
+    connect_timeout: float = 60.0,
+    read_timeout: float = 60.0,
+    max_attempts: int | None = None,
+) -> S3Client:
     """An S3 client with boto3's default credential chain and endpoint resolution
-    (`AWS_PROFILE`, `AWS_ENDPOINT_URL_S3`, …), and botocore's standard retries."""
+    (`AWS_PROFILE`, `AWS_ENDPOINT_URL_S3`, …), and botocore's standard retries: 6 attempts
+    (the first and five retries) unless `max_attempts`, or AWS's own setting
+    (`AWS_MAX_ATTEMPTS`, `max_attempts` in the AWS config file), says otherwise."""
     global _s3_session  # noqa: PLW0603 (one session per process: it caches the API model)
-    # Five retries after the first attempt.
-    config = client_config(max_attempts=6)
     # Sessions are not thread-safe; the clients they make are.
     with _s3_session_lock:
         if _s3_session is None:
             _s3_session = boto3.session.Session()
+        if max_attempts is None:
+            configured = _s3_session._session.get_config_variable("max_attempts")
+            max_attempts = configured if isinstance(configured, int) and configured > 0 else 6
+        config = client_config(
+            max_attempts=max_attempts,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
         return _s3_session.client("s3", config=config)
 
 

@@ -4,7 +4,9 @@ A write goes to a temporary file in the same directory, is flushed to disk, and 
 the file with `os.replace`, then the directory is flushed: a crash leaves the old content
 or the new, never a torn file. A lock is an `flock` on a lock file, which the kernel
 releases when its holder exits, however it exits; the file itself only carries a note
-that says who holds it, for whoever waits.
+that says who holds it, for whoever waits. A child process forked while a lock is held
+closes its copy of the lock file at once, so that a lock never outlives its holder in a
+child that goes on running (`os.register_at_fork`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+from weakref import WeakSet
 
 TEMPORARY_SUFFIX = ".tmp"
 _NEW_FILE_MODE = 0o644
@@ -84,6 +87,20 @@ class LockRefused(OSError):
     """The file system refused `flock` on the lock file (not: another process holds it)."""
 
 
+# The locks this process has open, for `_close_in_child`.
+_OPEN_LOCKS: WeakSet[FileLock] = WeakSet()
+
+
+def _close_in_child() -> None:
+    """In a forked child: close the lock files (the parent's flock stays: it is released
+    only when every copy of the descriptor is closed, or by the parent)."""
+    for lock in list(_OPEN_LOCKS):
+        lock._forget()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
+
+
 class FileLock:
     """An exclusive `flock` on `path` (created if missing), with a note for waiters.
 
@@ -95,6 +112,7 @@ class FileLock:
         self._fd: int | None = None
         self._locked = False
         self._noted = False
+        _OPEN_LOCKS.add(self)
 
     @property
     def held(self) -> bool:
@@ -126,6 +144,25 @@ class FileLock:
             raise RuntimeError(f"{self.path} is not open")
         return os.pread(self._fd, _NOTE_LIMIT, 0)
 
+    def in_place(self) -> bool:
+        """Whether the file this lock holds is still the one at its path (it was not
+        deleted or replaced since: a run that locks the path then would not wait)."""
+        if self._fd is None:
+            return False
+        try:
+            here = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(self._fd)
+        return (held.st_dev, held.st_ino) == (here.st_dev, here.st_ino)
+
+    def _forget(self) -> None:
+        fd, self._fd = self._fd, None
+        self._locked = self._noted = False
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
     def release(self) -> None:
         """Clear the note, let go and close the lock file (closing releases the flock)."""
         fd, self._fd = self._fd, None
@@ -141,16 +178,20 @@ class FileLock:
             os.close(fd)
 
     def _lock(self, operation: int) -> bool:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(self._fd, operation)
-        except BlockingIOError:
-            return False
-        except OSError as error:
-            raise LockRefused(error.errno, error.strerror, os.fspath(self.path)) from None
-        self._locked = True
-        return True
+        while True:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(self._fd, operation)
+            except BlockingIOError:
+                return False
+            except OSError as error:
+                raise LockRefused(error.errno, error.strerror, os.fspath(self.path)) from None
+            self._locked = True
+            if self.in_place():
+                return True
+            # Deleted or replaced between the open and the flock: lock the file there now.
+            self._forget()
 
 
 @contextlib.contextmanager

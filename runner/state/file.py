@@ -1,8 +1,17 @@
 """The state in a local file, next to its backup (`<path>.backup`) and lock (`<path>.lock`).
 
 Writes are atomic (`runner.fs`): a crash leaves the old or the new state, never a torn
-one. The lock is an `flock` on the lock file, which the kernel releases when its holder
-exits, however it exits; the file itself only tells a waiting run who holds it.
+one. A state path that is a symbolic link is written through: the file it points to is
+replaced (with its backup and lock beside it), the link stays.
+
+The lock is an `flock` on the lock file, which the kernel releases when its holder exits,
+however it exits (SIGKILL included): a dead holder never holds it, and the next run takes
+it at once. What a killed holder leaves is its note in the lock file (pid, host, command,
+process start); the run that takes the lock next says whose lock it took over. A run that
+waits says who holds the lock, whether that process still runs (same host: its pid runs
+and started when the note says), and how long it waits. A lock file deleted while held
+(which would let a second run in) is noticed before the first create and before every
+write: this run locks the new file, or stops if another run has it.
 """
 
 from __future__ import annotations
@@ -10,12 +19,21 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-from collections.abc import Iterator
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from runner.digest import sha256_hex
 from runner.errors import LockError, StateError
-from runner.fs import FileLock, LockRefused, remove_temporaries, write_atomically
+from runner.fs import (
+    TEMPORARY_SUFFIX,
+    FileLock,
+    LockRefused,
+    remove_temporaries,
+    temporary_prefix,
+    write_atomically,
+)
 from runner.state.model import State
 from runner.state.store import (
     LockHolder,
@@ -24,7 +42,9 @@ from runner.state.store import (
     check_successor,
     conflict,
     holder_since,
+    liveness,
     lock_held,
+    stderr,
     wait_for_lock,
 )
 from runner.times import UTC
@@ -34,17 +54,30 @@ _POLL_MAX = 0.5
 
 
 class FileStateStore:
-    def __init__(self, path: str | os.PathLike[str], *, write_lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        write_lock_timeout: float = 30.0,
+        warn: Callable[[str], None] = stderr,
+    ) -> None:
         self.location = os.fspath(path)
-        self.path = Path(path)
-        self.backup_path = Path(f"{self.location}.backup")
-        self.lock_path = Path(f"{self.location}.lock")
+        # Where the state really is: through a symbolic link, its target.
+        self.target = os.path.realpath(self.location) if os.path.islink(path) else None
+        real = self.location if self.target is None else self.target
+        self.path = Path(real)
+        self.backup_path = Path(f"{real}.backup")
+        self.lock_path = Path(f"{real}.lock")
         # How long `write` waits for the lock when it is called outside `lock()`.
         self.write_lock_timeout = write_lock_timeout
+        self._warn = warn
         self._lock: FileLock | None = None
+        self._holder: LockHolder | None = None
 
     def describe(self) -> str:
-        return f"state file {self.location}"
+        if self.target is None:
+            return f"state file {self.location}"
+        return f"state file {self.location} (a link to {self.target})"
 
     def read(self) -> Snapshot | None:
         data = self._read_bytes()
@@ -72,7 +105,9 @@ class FileStateStore:
                 first=_POLL_FIRST,
                 most=_POLL_MAX,
                 gave_up=lambda: self._held(lock, timeout=timeout),
+                waiting=lambda remaining: self._warn(self._waiting(lock, remaining)),
             )
+            self._take(lock, holder)
         except LockRefused as error:
             lock.release()
             raise LockError(
@@ -89,21 +124,126 @@ class FileStateStore:
             lock.release()
             raise
         try:
-            lock.note(holder.to_json(since=datetime.datetime.now(UTC)))
-            self._lock = lock
+            self._lock, self._holder = lock, holder
             yield
         finally:
-            self._lock = None
-            lock.release()
+            # `_keep_lock` may have swapped in the lock of a new lock file.
+            held, self._lock, self._holder = self._lock, None, None
+            if held is not None:
+                held.release()
+
+    def _take(self, lock: FileLock, holder: LockHolder) -> None:
+        """Note this run as the holder of `lock`, just taken; say whose lock it took over
+        if its last holder ended without releasing it (killed: the kernel released it)."""
+        left = LockHolder.from_json(lock.read_note())
+        if left is not None and left[0] != holder:
+            previous, since = left
+            self._warn(
+                f"warning: took over the state lock {self.lock_path}: its last holder, "
+                f"{holder_since(previous, since, unknown='')}, ended without releasing it "
+                f"({liveness(previous)}; killed or crashed). The kernel had released it."
+            )
+        lock.note(holder.to_json(since=datetime.datetime.now(UTC)))
+
+    def check_writable(self) -> None:
+        """The lock is still this run's, the state file may be replaced, and its folder
+        takes a new file (a temporary one, removed at once)."""
+        self._keep_lock()
+        self._refuse_read_only()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(
+                dir=self.path.parent,
+                prefix=temporary_prefix(self.path),
+                suffix=TEMPORARY_SUFFIX,
+            )
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as error:
+            raise self._unwritable(error) from None
+
+    def _refuse_read_only(self) -> None:
+        """A state file without write permission is not replaced (even by root, who may)."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise self._unwritable(error) from None
+        if stat.S_ISREG(mode) and mode & 0o222 and os.access(self.path, os.W_OK):
+            return
+        what = "read-only" if stat.S_ISREG(mode) else "not a regular file"
+        raise StateError(
+            f"{self.describe()} is {what}: this run could not record the jobs it submits, so "
+            "it submits nothing. Make it writable (chmod u+w), or give another --state."
+        )
+
+    def _unwritable(self, error: OSError) -> StateError:
+        return StateError(
+            f"cannot write {self.describe()}: {error.strerror}"
+            f"{'' if error.filename is None else f' ({error.filename})'}. This run could not "
+            "record the jobs it submits, so it submits nothing: fix the permissions of the "
+            "file and its folder, or give another --state."
+        )
+
+    def _keep_lock(self) -> None:
+        """If the lock file was deleted or replaced while this run held it, lock the one
+        at its path now (`LockError` if another run was quicker: it may be writing)."""
+        lock, holder = self._lock, self._holder
+        if lock is None or holder is None or lock.in_place():
+            return
+        again = FileLock(self.lock_path)
+        try:
+            taken = again.try_acquire()
+        except OSError as error:
+            again.release()
+            raise LockError(
+                f"the state lock {self.lock_path} was deleted while this run held it, and it "
+                f"cannot be made again: {error.strerror}. Nothing more is written."
+            ) from None
+        if not taken:
+            recorded = LockHolder.from_json(again.read_note())
+            again.release()
+            who = holder_since(
+                *(recorded or (None, None)), unknown="another process, which did not say who"
+            )
+            raise LockError(
+                f"the state lock {self.lock_path} was deleted while this run held it, and "
+                f"another run has locked it since: {who}. This run stops before it writes; "
+                "run it again once that run is done."
+            )
+        again.note(holder.to_json(since=datetime.datetime.now(UTC)))
+        self._lock = again
+        lock.release()
+        self._warn(
+            f"warning: the state lock {self.lock_path} was deleted while this run held it; "
+            "this run locked it again. Do not delete the lock file: it is how runs keep out "
+            "of each other's way."
+        )
+
+    def _waiting(self, lock: FileLock, remaining: float) -> str:
+        recorded = LockHolder.from_json(lock.read_note())
+        if recorded is None:
+            who = "another process, which did not record who it is"
+        else:
+            who = f"{holder_since(*recorded, unknown='')} ({liveness(recorded[0])})"
+        return (
+            f"waiting for the state lock {self.lock_path}: it is held by {who}; waiting up "
+            f"to {round(remaining, 1):g}s for it (the lock timeout)."
+        )
 
     def _held(self, lock: FileLock, *, timeout: float) -> LockError:
         recorded = LockHolder.from_json(lock.read_note())
         holder, since = (None, None) if recorded is None else recorded
+        who = holder_since(holder, since, unknown="another process, which did not record who it is")
+        alive = None if holder is None else holder.alive()
+        if alive is False:
+            # The noted holder is gone, yet the file is locked: another process (one that
+            # inherited the descriptor, or on another host with a shared file system).
+            who = f"{who} (no longer running: another process keeps the lock file open)"
         return lock_held(
             str(self.lock_path),
-            who=holder_since(
-                holder, since, unknown="another process, which did not record who it is"
-            ),
+            who=who,
             timeout=timeout,
             remedy=(
                 "(The lock is released as soon as its holder exits, even if it is killed: "
@@ -129,16 +269,19 @@ class FileStateStore:
             ) from None
 
     def _parse(self, data: bytes) -> State:
+        if self.backup_path.exists():
+            where = f"from {self.backup_path} or from version control"
+        else:
+            where = f"from version control (there is no backup: {self.backup_path} does not exist)"
         return State.from_json(
             data,
             source=self.location,
-            remedy=(
-                f"Restore it from {self.backup_path} or from version control; "
-                "the runner will not overwrite it."
-            ),
+            remedy=f"Restore it {where}; the runner will not overwrite it.",
         )
 
     def _write_locked(self, state: State, *, expected: str | None) -> str:
+        self._keep_lock()
+        self._refuse_read_only()
         current = self._read_bytes()
         known = None if expected is None else Version.parse(expected)
         if current is None:
@@ -174,5 +317,9 @@ class FileStateStore:
             new=state,
             expected=None if expected is None else Version.parse(expected),
             expected_state=expected is not None,
-            restore=f" from {self.backup_path} or from version control",
+            restore=(
+                f" from {self.backup_path} or from version control"
+                if self.backup_path.exists()
+                else " from version control"
+            ),
         )

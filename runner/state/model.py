@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from runner.errors import StateError
 from runner.state.codec import (
     DEFAULT_REMEDY,
     DOCUMENTS_VERSION,
@@ -92,6 +93,55 @@ class State:
             serial=self.serial,
             jobs=self.jobs,
         )
+
+    def check_readable(self, *, where: str, since: State | None = None) -> None:
+        """Refuse (`StateError`) this state if the reader would not read it back as it is:
+        the runner never writes a state it cannot read (issue 10).
+
+        The records of `since` that this state keeps (the same objects) are not checked
+        again: they were read by the reader, or checked before they were written. The
+        others are encoded with the header, read back and compared.
+        """
+        jobs = (
+            self.jobs
+            if since is None
+            else {
+                name: record
+                for name, record in self.jobs.items()
+                if since.jobs.get(name) is not record
+            }
+        )
+        try:
+            data = encode_state(
+                format_version=self.format_version,
+                lineage=self.lineage,
+                serial=self.serial,
+                jobs=jobs,
+            )
+        except (TypeError, ValueError, UnicodeEncodeError) as error:
+            raise StateError(
+                f"refusing to write {where}: a record cannot be encoded ({error}). Nothing was "
+                "written."
+            ) from None
+        fields = decode_state(
+            data,
+            source=f"{where} as this run would write it",
+            remedy="Nothing was written: the runner writes no state that it cannot read back.",
+        )
+        read_back = State(*fields)
+        if (read_back.format_version, read_back.lineage, read_back.serial) != (
+            self.format_version,
+            self.lineage,
+            self.serial,
+        ) or dict(read_back.jobs) != dict(jobs):
+            changed = sorted(name for name in jobs if read_back.jobs.get(name) != jobs[name]) or [
+                "the header"
+            ]
+            raise StateError(
+                f"refusing to write {where}: read back, it would differ from what this run "
+                f"meant to write ({', '.join(changed)}). Nothing was written. This is a bug "
+                "in personalize-runner: please report it."
+            )
 
     @classmethod
     def from_json(cls, data: bytes, *, source: str, remedy: str = DEFAULT_REMEDY) -> State:

@@ -3,9 +3,9 @@
 The one module that talks to S3 (through `runner.boto`). Every write is a
 compare-and-swap: `PutObject` with `If-Match` on the ETag this run read, or
 `If-None-Match: *` when there was no state yet; S3 refuses it (412) if another run wrote
-meanwhile, and the run re-reads and re-plans instead of overwriting. The lock is an
-object created with `If-None-Match: *` that says who holds it; it is removed at the end,
-and by `state unlock` when its holder died.
+meanwhile, and the run re-reads and re-plans instead of overwriting. The lock is a lease
+in an object beside the state, renewed while its holder runs and taken over by the next
+run once it lapses (`s3lock.py`); `state unlock` removes one at once.
 
 Conditional writes are what make this safe, and some S3-compatible stores accept the
 headers and ignore them: each store is probed once, and such a store is refused.
@@ -14,17 +14,15 @@ headers and ignore them: each store is probed once, and such a store is refused.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import json
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.boto import S3Error, S3Unreachable, s3_client, s3_errors
-from runner.errors import ConfigError, LockError, StateError
+from runner.errors import ConfigError, StateError
 from runner.state.model import State
+from runner.state.s3lock import LockInfo, S3Lock, lease_seconds
+from runner.state.s3objects import S3Objects
 from runner.state.store import (
     LockHolder,
     Snapshot,
@@ -32,17 +30,14 @@ from runner.state.store import (
     Version,
     check_successor,
     conflict,
-    holder_since,
-    lock_held,
-    wait_for_lock,
+    stderr,
 )
-from runner.times import UTC
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-_POLL_FIRST = 0.1
-_POLL_MAX = 2.0
+__all__ = ["LockInfo", "S3StateStore", "open_s3_store", "parse_location"]
+
 # A real ETag is never this (it is an MD5 or an MD5 with a part count).
 _IMPOSSIBLE_ETAG = '"00000000000000000000000000000000-0"'
 
@@ -64,25 +59,6 @@ def open_s3_store(location: str) -> S3StateStore:
     return S3StateStore(bucket, key)
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    """What a lock object says: who holds the state lock, since when, under which id."""
-
-    lock_id: str | None
-    holder: LockHolder | None
-    since: datetime.datetime | None
-    etag: str
-
-    def describe(self) -> str:
-        return holder_since(
-            self.holder, self.since, unknown="a holder that did not record who it is"
-        )
-
-
 class S3StateStore:
     def __init__(
         self,
@@ -90,34 +66,52 @@ class S3StateStore:
         key: str,
         *,
         client: S3Client | None = None,
-        warn: Callable[[str], None] = _stderr,
+        warn: Callable[[str], None] = stderr,
+        lease: float | None = None,
     ) -> None:
         self.bucket = bucket
         self.key = key
         self.lock_key = f"{key}.lock"
         self.location = f"s3://{bucket}/{key}"
         self.lock_location = f"s3://{bucket}/{self.lock_key}"
-        self._client = client
+        self.objects = S3Objects(bucket, key, client=client)
+        lease = lease_seconds() if lease is None else lease
+        # The heartbeat's calls time out well within the lease, retried once.
+        renewing = (
+            None
+            if client is not None
+            else _LazyObjects(
+                bucket,
+                key,
+                make=lambda: s3_client(
+                    connect_timeout=lease / 6, read_timeout=lease / 6, max_attempts=2
+                ),
+            )
+        )
+        self._lock = S3Lock(
+            self.objects,
+            lock_key=self.lock_key,
+            state_location=self.location,
+            lease=lease,
+            warn=warn,
+            renewing=renewing,
+        )
         self._warn = warn
         self._checked = False
-        self._held: str | None = None
 
     @property
     def client(self) -> S3Client:
-        if self._client is None:
-            self._client = s3_client()
-        return self._client
+        return self.objects.client
 
     def describe(self) -> str:
         return f"state {self.location}"
 
     def read(self) -> Snapshot | None:
-        current = self._get(self.key, what=self.describe())
+        current = self.objects.get(self.key, what=self.describe())
         if current is None:
             return None
-        data, etag = current
-        state = self._parse(data)
-        return Snapshot(state=state, version=str(Version.of(state, etag)))
+        state = self._parse(current.data)
+        return Snapshot(state=state, version=str(Version.of(state, current.etag)))
 
     def write(self, state: State, *, expected: str | None) -> str:
         """Compare-and-swap; no lock is needed for it (S3 checks the condition)."""
@@ -152,10 +146,10 @@ class S3StateStore:
                     )
         except S3Error as error:
             if not (error.conflict or error.missing):
-                raise self._failure("write", self.describe(), error) from None
+                raise self.objects.failure("write", self.describe(), error) from None
             etag = self._lost_race(state, data, known)
         except S3Unreachable as error:
-            raise self._unreachable("write", self.describe(), error) from None
+            raise self.objects.unreachable("write", self.describe(), error) from None
         else:
             etag = response["ETag"]
         return str(Version.of(state, etag))
@@ -163,12 +157,12 @@ class S3StateStore:
     def _lost_race(self, state: State, data: bytes, known: Version | None) -> str:
         """The conditional write failed: raise the conflict, unless the stored object is
         this very write (a retried request whose first attempt succeeded)."""
-        current = self._get(self.key, what=self.describe())
-        if current is not None and current[0] == data:
-            return current[1]
+        current = self.objects.get(self.key, what=self.describe())
+        if current is not None and current.data == data:
+            return current.etag
         raise conflict(
             self.describe(),
-            stored=None if current is None else self._parse(current[0]),
+            stored=None if current is None else self._parse(current.data),
             new=state,
             expected=known,
             expected_state=known is not None,
@@ -177,143 +171,34 @@ class S3StateStore:
 
     @contextlib.contextmanager
     def lock(self, *, holder: LockHolder, timeout: float) -> Iterator[None]:
-        if self._held is not None:
-            raise RuntimeError(f"{self.lock_location} is already held by this store")
         self.check_store()
-        lock_id = str(uuid.uuid4())
-        document = json.loads(holder.to_json(since=datetime.datetime.now(UTC)))
-        document.update(lock_id=lock_id, state=self.location)
-        body = (json.dumps(document, sort_keys=True) + "\n").encode()
-        # The lock info last seen held by another run, for the message if it stays held.
-        seen: list[LockInfo] = []
-
-        def gave_up() -> LockError:
-            return self._held_error(seen[-1], timeout=timeout)
-
-        wait_for_lock(
-            lambda: self._try_lock(body, lock_id=lock_id, seen=seen),
-            timeout=timeout,
-            first=_POLL_FIRST,
-            most=_POLL_MAX,
-            gave_up=gave_up,
-        )
-        self._held = lock_id
+        self._lock.acquire(holder, timeout=timeout)
         try:
             yield
         finally:
-            self._held = None
-            self._release(lock_id)
+            self._lock.release()
 
-    def _try_lock(self, body: bytes, *, lock_id: str, seen: list[LockInfo]) -> bool:
-        """Create the lock object; False if another run holds it (then in `seen`)."""
-        while True:
-            try:
-                with s3_errors():
-                    self.client.put_object(
-                        Bucket=self.bucket,
-                        Key=self.lock_key,
-                        Body=body,
-                        ContentType="application/json",
-                        IfNoneMatch="*",
-                    )
-            except S3Error as error:
-                if not error.conflict:
-                    raise LockError(
-                        f"cannot create the state lock {self.lock_location}: {error}. "
-                        "Check that the credentials may s3:PutObject there."
-                    ) from None
-            except S3Unreachable as error:
-                raise LockError(
-                    f"cannot reach the state lock {self.lock_location}: {error}."
-                ) from None
-            else:
-                return True
-            current = self.lock_info()
-            if current is None:
-                # Released between the put and the read: try again at once.
-                continue
-            if current.lock_id == lock_id:
-                # Our own put, retried after a lost response.
-                return True
-            seen.append(current)
-            return False
+    def check_writable(self) -> None:
+        """Writes were proven when the lock was taken (the probe of conditional writes,
+        the lock object itself); what is left: that the lock is still this run's."""
+        self.check_store()
+        self._lock.check_held()
 
-    def _held_error(self, current: LockInfo, *, timeout: float) -> LockError:
-        if current.lock_id is None:
-            remedy = (
-                "If no run is using the state, the lock object cannot be read as a lock: "
-                f"delete it (aws s3 rm {self.lock_location})."
-            )
-        else:
-            remedy = (
-                "If that run is no longer running (it was killed), remove its lock with: "
-                f"personalize-runner state unlock {current.lock_id}"
-            )
-        lock_id = "" if current.lock_id is None else f" (lock id {current.lock_id})"
-        return lock_held(
-            self.lock_location,
-            who=f"{current.describe()}{lock_id}",
-            timeout=timeout,
-            remedy=remedy,
-        )
-
-    def _release(self, lock_id: str) -> None:
-        try:
-            current = self.lock_info()
-            if current is None or current.lock_id != lock_id:
-                now = "" if current is None else f"; it is now held by {current.describe()}"
-                self._warn(
-                    f"warning: the state lock {self.lock_location} (lock id {lock_id}) was "
-                    f"removed while this run held it, by `state unlock` or by hand{now}."
-                )
-                return
-            self._delete(self.lock_key, etag=current.etag)
-        except (StateError, LockError) as error:
-            self._warn(
-                f"warning: could not release the state lock {self.lock_location}: {error} "
-                f"Remove it with: personalize-runner state unlock {lock_id}"
-            )
+    @property
+    def lock_id(self) -> str | None:
+        """This run's lock id while it holds the lock."""
+        return self._lock.lock_id
 
     def lock_info(self) -> LockInfo | None:
         """The lock object's content, or None if the state is not locked."""
-        current = self._get(self.lock_key, what=f"the state lock {self.lock_location}")
-        if current is None:
-            return None
-        data, etag = current
-        recorded = LockHolder.from_json(data)
-        lock_id: str | None = None
-        with contextlib.suppress(ValueError, AttributeError):
-            value = json.loads(data).get("lock_id")
-            lock_id = value if isinstance(value, str) and value else None
-        holder, since = (None, None) if recorded is None else recorded
-        return LockInfo(lock_id=lock_id, holder=holder, since=since, etag=etag)
+        return self._lock.info()
 
     def unlock(self, lock_id: str) -> LockInfo:
         """Remove the lock `lock_id` (its holder died); returns what it said.
 
         `LockError` if the state is not locked, or locked under another id.
         """
-        current = self.lock_info()
-        if current is None:
-            raise LockError(
-                f"the state lock {self.lock_location} does not exist: the state is not locked "
-                "(its holder finished, or it was removed already)."
-            )
-        if current.lock_id != lock_id:
-            held = "no lock id" if current.lock_id is None else f"lock id {current.lock_id}"
-            raise LockError(
-                f"the state lock {self.lock_location} has {held}, not {lock_id}: it is held "
-                f"by {current.describe()}. Check the id in the error message of the run that "
-                "waited for it; a lock taken since is not removed."
-            )
-        try:
-            self._delete(self.lock_key, etag=current.etag)
-        except StateConflict:
-            raise LockError(
-                f"the state lock {self.lock_location} changed while it was being removed "
-                "(its holder released it, or another run took it): nothing was removed."
-            ) from None
-        return current
+        return self._lock.unlock(lock_id)
 
     def check_store(self) -> None:
         """Once per store: refuse a store that ignores conditional writes, and warn if the
@@ -361,12 +246,12 @@ class S3StateStore:
                 else:
                     ignored.append(header)
         except S3Error as error:
-            raise self._failure("check conditional writes on", where, error) from None
+            raise self.objects.failure("check conditional writes on", where, error) from None
         except S3Unreachable as error:
-            raise self._unreachable("check conditional writes on", where, error) from None
+            raise self.objects.unreachable("check conditional writes on", where, error) from None
         finally:
             with contextlib.suppress(S3Unreachable, StateError):
-                self._delete(probe, etag=None)
+                self.objects.delete(probe, etag=None)
         if ignored:
             raise StateError(
                 f"the store behind s3://{self.bucket} ignores conditional writes "
@@ -391,32 +276,6 @@ class S3StateStore:
                 "--versioning-configuration Status=Enabled"
             )
 
-    def _get(self, key: str, *, what: str) -> tuple[bytes, str] | None:
-        try:
-            with s3_errors():
-                response = self.client.get_object(Bucket=self.bucket, Key=key)
-                return response["Body"].read(), response["ETag"]
-        except S3Error as error:
-            if error.missing:
-                return None
-            raise self._failure("read", what, error) from None
-        except S3Unreachable as error:
-            raise self._unreachable("read", what, error) from None
-
-    def _delete(self, key: str, *, etag: str | None) -> None:
-        try:
-            with s3_errors():
-                if etag is None:
-                    self.client.delete_object(Bucket=self.bucket, Key=key)
-                else:
-                    self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
-        except S3Error as error:
-            if error.conflict or error.missing:
-                raise StateConflict(f"s3://{self.bucket}/{key} changed meanwhile") from None
-            raise self._failure("delete", f"s3://{self.bucket}/{key}", error) from None
-        except S3Unreachable as error:
-            raise self._unreachable("delete", f"s3://{self.bucket}/{key}", error) from None
-
     def _parse(self, data: bytes) -> State:
         return State.from_json(
             data,
@@ -427,28 +286,22 @@ class S3StateStore:
             ),
         )
 
-    def _failure(self, action: str, what: str, error: S3Error) -> StateError:
-        if error.no_bucket:
-            return StateError(
-                f"cannot {action} {what}: the bucket {self.bucket} does not exist. Create it "
-                "(with versioning), or fix --state / the `state` setting."
-            )
-        if error.denied:
-            return StateError(
-                f"cannot {action} {what}: {error}. Check the credentials (AWS_PROFILE, "
-                "the CI role) and that they may s3:GetObject, s3:PutObject and s3:DeleteObject "
-                f"on s3://{self.bucket}/{self.key}*."
-            )
-        return StateError(f"cannot {action} {what}: {error}.")
-
-    def _unreachable(self, action: str, what: str, error: Exception) -> StateError:
-        return StateError(
-            f"cannot {action} {what}: {error}. Check the credentials and the network, or "
-            "AWS_ENDPOINT_URL_S3 for an S3-compatible store."
-        )
-
 
 def _parse_version(version: str) -> Version | None:
     known = Version.parse(version)
     # An ETag is quoted: a token that is not comes from another kind of store.
     return known if known is not None and known.token.startswith('"') else None
+
+
+class _LazyObjects(S3Objects):
+    """`S3Objects` whose client is made when first used (boto3 is slow to make one)."""
+
+    def __init__(self, bucket: str, key: str, *, make: Callable[[], S3Client]) -> None:
+        super().__init__(bucket, key)
+        self._make = make
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            self._client = self._make()
+        return self._client

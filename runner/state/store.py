@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from runner.errors import LockError, StateError
+from runner.jsonread import Limits, parse
 from runner.state.model import State
 from runner.times import UTC, format_time
 
@@ -74,6 +75,9 @@ class LockHolder:
     command: str
     # The CI run, when there is one: its URL on GitHub Actions.
     ci_run: str | None = None
+    # Which process `pid` is on `host` (`process_identity`): a pid that is reused by
+    # another process after its holder died is not taken for the holder.
+    started: str | None = None
 
     @classmethod
     def current(
@@ -85,28 +89,35 @@ class LockHolder:
             host=socket.gethostname(),
             command=shlex.join(sys.argv) if command is None else command,
             ci_run=_ci_run(os.environ if environ is None else environ),
+            started=process_identity(os.getpid()),
         )
 
-    def to_json(self, *, since: datetime.datetime) -> bytes:
-        document = {
+    def document(self, *, since: datetime.datetime) -> dict[str, object]:
+        """What a lock records of its holder (a lock object adds its own keys)."""
+        return {
             "pid": self.pid,
             "host": self.host,
             "command": self.command,
             "ci_run": self.ci_run,
+            "started": self.started,
             "since": format_time(since),
         }
-        return (json.dumps(document, sort_keys=True) + "\n").encode()
+
+    def to_json(self, *, since: datetime.datetime) -> bytes:
+        return (json.dumps(self.document(since=since), sort_keys=True) + "\n").encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> tuple[LockHolder, datetime.datetime] | None:
         """The holder recorded in a lock file, or None if it records none (or is garbled)."""
         try:
-            document = json.loads(data)
+            document = parse(data, limits=_LOCK_LIMITS)
+            started = document.get("started")
             holder = cls(
                 pid=int(document["pid"]),
                 host=str(document["host"]),
                 command=str(document["command"]),
                 ci_run=None if document.get("ci_run") is None else str(document["ci_run"]),
+                started=started if isinstance(started, str) else None,
             )
             since = datetime.datetime.fromisoformat(document["since"]).astimezone(UTC)
         except (ValueError, TypeError, KeyError, AttributeError):
@@ -116,6 +127,60 @@ class LockHolder:
     def describe(self) -> str:
         text = f"pid {self.pid} on {self.host} ({self.command})"
         return text if self.ci_run is None else f"{text}, CI run {self.ci_run}"
+
+    def alive(self) -> bool | None:
+        """Whether the holder still runs: None when this process cannot tell (another
+        host, another pid namespace, no /proc)."""
+        if self.host != socket.gethostname():
+            return None
+        ours = process_identity(os.getpid())
+        if self.started is not None and ours is not None:
+            boot, namespace, _ = self.started.rsplit(" ", 2)
+            our_boot, our_namespace, _ = ours.rsplit(" ", 2)
+            if (boot, namespace) != (our_boot, our_namespace):
+                return None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        except OverflowError:
+            return False
+        if self.started is None:
+            return True
+        # The pid runs: the holder only if it is the same process (not a reused pid).
+        return process_identity(self.pid) == self.started
+
+
+# A lock's note is a few hundred bytes.
+_LOCK_LIMITS = Limits(max_bytes=64 * 1024, max_depth=4)
+
+
+def process_identity(pid: int) -> str | None:
+    """Which process `pid` is: the boot, the pid namespace and its start time (in clock
+    ticks since boot, /proc/<pid>/stat field 22), or None where there is no /proc."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as stream:
+            boot = stream.read().strip()
+        namespace = os.readlink(f"/proc/{pid}/ns/pid")
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as stream:
+            stat = stream.read()
+    except OSError:
+        return None
+    # The command (field 2) is in parentheses and may hold spaces and parentheses.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if len(fields) < 20 or not boot:
+        return None
+    return f"{boot} {namespace} {fields[19]}"
+
+
+def liveness(holder: LockHolder) -> str:
+    """What a waiting run can say of whether `holder` runs, for its messages."""
+    alive = holder.alive()
+    if alive is None:
+        return "on another host: this run cannot check whether it runs"
+    return "running" if alive else "no longer running"
 
 
 def _ci_run(environ: Mapping[str, str]) -> str | None:
@@ -152,9 +217,16 @@ class StateStore(Protocol):
     def lock(self, *, holder: LockHolder, timeout: float) -> AbstractContextManager[None]:
         """Hold the state's exclusive lock for the `with` block.
 
-        Raises `LockError`, naming the holder and since when, if it is not free within
-        `timeout` seconds. While it is held, `write` from this store needs no other lock.
+        A lock whose holder is gone is taken over, with a warning. Raises `LockBusy`,
+        naming the holder and since when, if it is not free within `timeout` seconds
+        (after saying, on stderr, who holds it and how long this run waits). While it is
+        held, `write` from this store needs no other lock.
         """
+
+    def check_writable(self) -> None:
+        """Under the lock, before the first create: `StateError` (or `LockError`) unless
+        a write would be possible now (permissions, the lock still this run's). Writes
+        nothing that another run could read as the state."""
 
 
 def check_successor(lineage: str, serial: int, new: State, *, where: str) -> None:
@@ -219,26 +291,48 @@ def wait_for_lock(
     first: float,
     most: float,
     gave_up: Callable[[], LockError],
+    waiting: Callable[[float], None] | None = None,
 ) -> None:
     """Call `try_acquire` until it takes the lock, backing off from `first` to `most`
-    seconds between tries; after `timeout` seconds, raise what `gave_up` says."""
+    seconds between tries; after `timeout` seconds, raise what `gave_up` says. `waiting`
+    is told once, when the first try failed, how many seconds are left to wait."""
     deadline = time.monotonic() + timeout
     delay = first
+    told = False
     while not try_acquire():
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise gave_up()
+        if not told and waiting is not None:
+            told = True
+            waiting(remaining)
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, most)
 
 
-def lock_held(lock: str, *, who: str, timeout: float, remedy: str) -> LockError:
+class LockBusy(LockError):
+    """The lock stayed held by a live holder (or one this run cannot check) until the
+    timeout."""
+
+    def __init__(self, message: str, *, holder: str) -> None:
+        super().__init__(message)
+        # Who holds it, and since when.
+        self.holder = holder
+
+
+def lock_held(lock: str, *, who: str, timeout: float, remedy: str) -> LockBusy:
     """The lock `lock` is still held by `who` after `timeout` seconds."""
-    return LockError(
+    return LockBusy(
         f"the state lock {lock} is held by {who}; gave up after {timeout:g}s. Another run is "
         "using the state: wait for it to finish and run the command again, or allow a longer "
-        f"lock timeout. {remedy}"
+        f"lock timeout. {remedy}",
+        holder=who,
     )
+
+
+def stderr(message: str) -> None:
+    """Where the stores say what they do about a lock: the run's own output is elsewhere."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def holder_since(

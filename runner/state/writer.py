@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from runner.errors import StateError
 from runner.state.model import State
-from runner.state.store import LockHolder, Snapshot, StateStore
+from runner.state.record import JobRecord
+from runner.state.store import LockBusy, LockHolder, Snapshot, StateStore
 
 if TYPE_CHECKING:
     from runner.backends import JobSummary
@@ -38,9 +40,31 @@ class StateWriter:
 
     def write(self, state: State) -> None:
         """Store `state` in place of the one this writer holds: `StateConflict` if another
-        run wrote meanwhile (nothing is written then)."""
+        run wrote meanwhile, `StateError` if the reader would not read it back (nothing is
+        written then)."""
+        state.check_readable(where=self.store.describe(), since=self.state)
         self.version = self.store.write(state, expected=self.version)
         self.state = state
+
+    def check_ahead(self, records: Iterable[JobRecord]) -> None:
+        """Before the first create: prove that the records a run means to write can be
+        written, and read back (`StateError` otherwise), and that the store can be written
+        under the lock this run holds (`StateStore.check_writable`)."""
+        records = list(records)
+        for record in records:
+            problem = spec_file_problem(record.spec_file)
+            if problem is not None:
+                raise StateError(
+                    f"refusing to submit anything: the state records each job's spec file "
+                    f"relative to the repository root, and {record.spec_file} ({record.name}) "
+                    f"{problem}. Keep the specs inside the repository (--specs, "
+                    "personalize-runner.yaml) and name their files without backslashes."
+                )
+        if records:
+            self.state.with_jobs(records).check_readable(
+                where=self.store.describe(), since=self.state
+            )
+        self.store.check_writable()
 
 
 @contextlib.contextmanager
@@ -48,6 +72,21 @@ def changing(store: StateStore, *, holder: LockHolder, timeout: float) -> Iterat
     """Hold the state lock for the block, and give a writer of the state read under it."""
     with store.lock(holder=holder, timeout=timeout):
         yield StateWriter(store, store.read())
+
+
+def spec_file_problem(spec_file: str) -> str | None:
+    """What keeps `spec_file` from being a path inside the repository, relative to its
+    root with `/` (None: nothing)."""
+    if "\\" in spec_file:
+        return "has a backslash in its name"
+    if spec_file.startswith("/") or (len(spec_file) > 1 and spec_file[1] == ":"):
+        return "is an absolute path, outside the repository"
+    parts = spec_file.split("/")
+    if ".." in parts:
+        return "is outside the repository root"
+    if "" in parts or "." in parts:
+        return "is not a normalized path"
+    return None
 
 
 def with_statuses(
@@ -79,16 +118,30 @@ def record_statuses(
     holder: LockHolder,
     lock_timeout: float,
     now: datetime.datetime,
+    if_busy: Callable[[str], None] | None = None,
 ) -> State | None:
     """Write what the service said of the recorded jobs, under the lock: `status` and
-    `wait` do not hold it while they poll. The state written, or None if none changed."""
+    `wait` do not hold it while they poll. The state written, or None if none changed.
+
+    With `if_busy`, a lock that is not free within `lock_timeout` is no error: nothing is
+    written, and `if_busy` hears why (the holder records the statuses itself when it
+    polls); `status --refresh`, which only looks, passes it."""
     if not summaries:
         return None
-    with changing(store, holder=holder, timeout=lock_timeout) as writer:
-        if not writer.exists:
-            return None
-        new = with_statuses(writer.state, summaries, now=now)
-        if new is writer.state:
-            return None
-        writer.write(new)
-        return new
+    try:
+        with changing(store, holder=holder, timeout=lock_timeout) as writer:
+            if not writer.exists:
+                return None
+            new = with_statuses(writer.state, summaries, now=now)
+            if new is writer.state:
+                return None
+            writer.write(new)
+            return new
+    except LockBusy as error:
+        if if_busy is None:
+            raise
+        if_busy(
+            f"note: the statuses shown were not written to {store.describe()}: its lock is "
+            f"busy ({error.holder}); the run that holds it records them when it polls."
+        )
+        return None

@@ -17,8 +17,15 @@ OTHER_LINEAGE = "6c1f0a2e-8d4b-4e7f-b3a5-9e0d2c4f6a81"
 
 
 def _remedy(path: Path) -> str:
+    """What an unreadable state's message says to do: a backup is named only if it exists."""
+    if Path(f"{path}.backup").exists():
+        return (
+            f"Restore it from {path}.backup or from version control; the runner will not "
+            "overwrite it."
+        )
     return (
-        f"Restore it from {path}.backup or from version control; the runner will not overwrite it."
+        f"Restore it from version control (there is no backup: {path}.backup does not exist); "
+        "the runner will not overwrite it."
     )
 
 
@@ -116,7 +123,7 @@ def test_write_refuses_a_state_removed_meanwhile(tmp_path: Path) -> None:
         store.write(make_state(serial=2), expected=version)
     assert str(info.value) == (
         f"state file {path} was removed since this run read it. Restore it from "
-        f"{path}.backup or from version control, then run the command again."
+        "version control, then run the command again."
     )
     assert not path.exists()
 

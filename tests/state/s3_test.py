@@ -210,12 +210,14 @@ def test_the_lock_is_an_object_beside_the_state(s3_bucket: str) -> None:
 
 def test_a_held_lock_names_its_holder(s3_bucket: str) -> None:
     holder = make_store(s3_bucket)
-    waiter = make_store(s3_bucket)
+    warnings = Warnings()
+    waiter = make_store(s3_bucket, warn=warnings)
 
     with holder.lock(holder=HOLDER, timeout=1):
         info = holder.lock_info()
         assert info is not None
         assert info.since is not None
+        assert info.until is not None
         began = time.monotonic()
         with pytest.raises(LockError) as error, waiter.lock(holder=HOLDER, timeout=0.3):
             pass
@@ -226,9 +228,18 @@ def test_a_held_lock_names_its_holder(s3_bucket: str) -> None:
         f"(personalize-runner reconcile) since {format_time(info.since)} (lock id "
         f"{info.lock_id}); gave up after 0.3s. Another run is using the state: wait for it "
         "to finish and run the command again, or allow a longer lock timeout. If that run is "
-        "no longer running (it was killed), remove its lock with: personalize-runner state "
+        "no longer running, its lease lapses by itself at most 30s after its last renewal and "
+        "the next run takes the lock over; to remove it at once: personalize-runner state "
         f"unlock {info.lock_id}"
     )
+    # Said once, when the wait began: who, until when, and for how long.
+    assert warnings.messages[1:] == [
+        f"waiting for the state lock s3://{s3_bucket}/{KEY}.lock: it is held by pid 4242 on "
+        f"ci-runner-7 (personalize-runner reconcile) since {format_time(info.since)} (on "
+        "another host: this run cannot check whether it runs), lock id "
+        f"{info.lock_id}; its 30s lease runs until {format_time(info.until)} unless its "
+        "holder renews it; waiting up to 0.3s for it (the lock timeout)."
+    ]
 
 
 def test_a_waiting_run_gets_the_lock_when_it_is_released(s3_bucket: str) -> None:
@@ -286,8 +297,8 @@ def test_a_stale_lock_is_removed_by_its_id(s3_bucket: str) -> None:
         assert other.lock_info() is not None
     assert warnings.messages[-1].startswith(
         f"warning: the state lock s3://{s3_bucket}/{KEY}.lock (lock id {info.lock_id}) was "
-        "removed while this run held it, by `state unlock` or by hand; it is now held by "
-        "pid 5555 on ci-runner-7"
+        "removed while this run held it (by `state unlock`, by hand, or by a run that took it "
+        "over after its lease lapsed); it is now held by pid 5555 on ci-runner-7"
     )
     with pytest.raises(LockError) as gone:
         other.unlock(info.lock_id)

@@ -103,12 +103,12 @@ def test_holder_command_defaults_to_the_command_line(monkeypatch: pytest.MonkeyP
 
 
 def test_holder_json_round_trip() -> None:
-    holder = LockHolder(pid=7, host="h", command="c", ci_run="https://ci/1")
+    holder = LockHolder(pid=7, host="h", command="c", ci_run="https://ci/1", started="b n 42")
     since = datetime.datetime(2026, 11, 1, 12, 30, tzinfo=datetime.UTC)
     data = holder.to_json(since=since)
     assert data == (
         b'{"ci_run": "https://ci/1", "command": "c", "host": "h", "pid": 7, '
-        b'"since": "2026-11-01T12:30:00Z"}\n'
+        b'"since": "2026-11-01T12:30:00Z", "started": "b n 42"}\n'
     )
     assert LockHolder.from_json(data) == (holder, since)
 
