@@ -57,8 +57,15 @@ def train(
     region: str = DEFAULT_REGION,
     account: str = DEFAULT_ACCOUNT,
     store: Path = DEFAULT_ROOT,
+    training_seconds: float = 0.0,
 ) -> int:
-    """Train a solution version of `solution` on `dataset`; print its ARN."""
+    """Train a solution version of `solution` on `dataset`; print its ARN.
+
+    The local service's `DescribeSolution` and `ListSolutionVersions` show the version as
+    created now and CREATE IN_PROGRESS for `training_seconds`, then ACTIVE.
+    """
+    if training_seconds < 0:
+        raise EngineError(f"--training-time {training_seconds:g}: give 0 seconds or more")
     recipe = recipe_name(recipe)
     kind = recipe_type(recipe)
     models = ModelStore(store)
@@ -73,13 +80,25 @@ def train(
         region=region,
         account=account,
     )
+    _register(store, version.arn, recipe=recipe, training_seconds=training_seconds)
     _note(
         f"trained {recipe} ({kind}) on {dataset}: {version.n_users:,} users, "
         f"{version.n_items:,} items "
         f"({time.perf_counter() - started:.1f} s)"
+        + (f"; CREATE IN_PROGRESS for {training_seconds:g} s" if training_seconds else "")
     )
     print(version.arn)
     return 0
+
+
+def _register(store: Path, arn: str, *, recipe: str, training_seconds: float) -> None:
+    """Tell the local service of the version: when it was created, when it is trained."""
+    from runner.backends.local.solutions import SolutionRegistry
+
+    # The service's folder is the engine's sibling in `.personalize-local`.
+    SolutionRegistry(store.parent / "service").add_version(
+        arn, created=time.time(), training_seconds=training_seconds, recipe=recipe
+    )
 
 
 def _train(data: Dataset, *, recipe: str, neighbors: int) -> SegmentModel | RecommendationModel:
