@@ -193,6 +193,15 @@ def owned_by_recurring(
     return frozenset((item.file, item.index) for item in recurring)
 
 
+def is_recorded_period(record: JobRecord, owned: frozenset[tuple[str, int]]) -> bool:
+    """Whether `record` is of a period of one of the recurring specs `owned` names."""
+    if record.period is None:
+        return False
+    if record.spec_index is not None:
+        return (record.spec_file, record.spec_index) in owned
+    return any(file == record.spec_file for file, _ in owned)
+
+
 def _edit_applies_from(
     item: RecurringSpec, mine: Sequence[JobRecord], records: Mapping[str, JobRecord]
 ) -> str | None:
