@@ -7,10 +7,11 @@ service with the same parameters), `conflict` (the spec changed after its job wa
 submitted, or a job of that name exists at the service with other parameters); per
 recorded job without a spec: `orphan` (kept: jobs are never deleted).
 
-A plan's dictionary form (`Plan.to_dict`, `"plan_format": 1`) is what `plan --format json`
-prints and `plan --out` saves: it records the state (lineage, serial, version token) and
-the specs' digests it was made from, so that `reconcile --plan` applies it only if
-neither has moved since.
+A plan's dictionary form (`Plan.to_dict`: `{"format": "personalize-runner/plan",
+"version": 1, ...}`, `schemas/plan.v1.json`) is what `plan --format json` prints and
+`plan --out` saves: it records the state (lineage, serial, version token) and the specs'
+digests it was made from, so that `reconcile --plan` applies it only if neither has moved
+since.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from runner.spec import JobSpec, RecordedFile
 from runner.state import JobRecord, Snapshot, State
 from runner.times import format_minute
 
-PLAN_FORMAT = 1
+# The plan's document in the JSON family of `--format json` (docs/json.md).
+PLAN_FORMAT = "personalize-runner/plan"
+PLAN_VERSION = 1
 
 Scope = tuple[str, str, str]
 """(partition, region, account): where job names are unique, and the quota counts."""
@@ -150,7 +153,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         state = self.state
         return {
-            "plan_format": PLAN_FORMAT,
+            "format": PLAN_FORMAT,
+            "version": PLAN_VERSION,
             "refreshed": self.refreshed,
             "state": None
             if state is None
@@ -508,11 +512,12 @@ def _int(value: object, what: str) -> int:
 
 def _plan_from_dict(document: object) -> Plan:
     document = _dict(document, "the plan")
-    version = _int(document["plan_format"], "plan_format")
-    if version != PLAN_FORMAT:
-        raise ValueError(
-            f"plan_format {version}; this personalize-runner reads plan_format {PLAN_FORMAT}"
-        )
+    name = _str(document["format"], "format")
+    if name != PLAN_FORMAT:
+        raise ValueError(f"its format is {name!r}, not {PLAN_FORMAT!r}")
+    version = _int(document["version"], "version")
+    if version != PLAN_VERSION:
+        raise ValueError(f"version {version}; this personalize-runner reads version {PLAN_VERSION}")
     state_doc = document["state"]
     state = None
     if state_doc is not None:

@@ -8,6 +8,7 @@ from runner.errors import PlanError
 from runner.output.plan import render_json, render_text
 from runner.planner import (
     PLAN_FORMAT,
+    PLAN_VERSION,
     Change,
     Plan,
     RemoteJob,
@@ -184,8 +185,8 @@ def test_json_form_is_versioned_and_round_trips() -> None:
 
     document = json.loads(render_json(plan))
 
-    assert document["plan_format"] == PLAN_FORMAT
-    assert list(document) == ["plan_format", "refreshed", "state", "summary", "jobs", "specs"]
+    assert (document["format"], document["version"]) == (PLAN_FORMAT, PLAN_VERSION)
+    assert list(document) == ["format", "version", "refreshed", "state", "summary", "jobs", "specs"]
     assert document["summary"] == {
         "create": 1,
         "adopt": 0,
@@ -205,11 +206,11 @@ def test_json_form_is_versioned_and_round_trips() -> None:
     ("document", "message"),
     [
         ([], "it is not a personalize-runner plan (the plan must be an object)"),
-        ({}, "it is not a personalize-runner plan (no 'plan_format')"),
+        ({}, "it is not a personalize-runner plan (no 'format')"),
         (
-            {"plan_format": 2},
-            "it is not a personalize-runner plan (plan_format 2; this personalize-runner "
-            "reads plan_format 1)",
+            {"format": "personalize-runner/plan", "version": 2},
+            "it is not a personalize-runner plan (version 2; this personalize-runner "
+            "reads version 1)",
         ),
     ],
 )

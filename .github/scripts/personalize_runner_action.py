@@ -47,6 +47,8 @@ INPUT_VARIABLES = (
 )
 # The exit statuses of the command line (README, "Commands").
 OK, ERROR, CHANGES, DEFERRED = 0, 1, 2, 3
+# The report `reconcile --report FILE` writes, whose keys this script reads (docs/json.md).
+REPORT = ("personalize-runner/report", 1)
 # A comment holds at most 65,536 characters; leave room for the marker and the footer.
 COMMENT_LIMIT = 60_000
 STDERR_TAIL = 40
@@ -406,11 +408,19 @@ def reconcile(inputs: Inputs, workflow: Workflow) -> int:
 
 
 def read_report(path: Path) -> dict[str, Any] | None:
+    """The run's report, or None if the run wrote none."""
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return report if isinstance(report, dict) else None
+    if not isinstance(report, dict):
+        return None
+    if (report.get("format"), report.get("version")) != REPORT:
+        raise ActionError(
+            f"{path}: not a {REPORT[0]} document of version {REPORT[1]}: the action and "
+            "the personalize-runner it installed disagree"
+        )
+    return report
 
 
 RUNS = {"lint": lint, "plan": plan, "reconcile": reconcile}

@@ -23,7 +23,7 @@ def run(settings: Settings, *, paths: list[str], output_format: str) -> int:
         LintRun(
             findings=sorted(findings + result.warnings, key=lambda finding: finding.sort_key),
             files=result.files,
-            specs=len(result.specs),
+            specs=result.documents,
         ),
         sys.stdout,
     )

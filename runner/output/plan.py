@@ -1,16 +1,17 @@
-"""Writing a plan for people and machines: text (a terminal, a CI log), json (versioned,
-the form `plan --out` saves), markdown (a pull-request comment, `$GITHUB_STEP_SUMMARY`).
+"""Writing a plan for people and machines: text (a terminal, a CI log), json
+(`personalize-runner/plan`, `schemas/plan.v1.json`: the form `plan --out` saves), markdown
+(a pull-request comment, `$GITHUB_STEP_SUMMARY`).
 
 Computing a plan is `runner.planner`'s business; this module only writes one.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Protocol
 
 from runner.output import writer
+from runner.output.documents import dumps
 from runner.output.markdown import cell, code, table
 from runner.output.terminal import paint
 from runner.planner import Change, Plan, PlannedJob
@@ -116,7 +117,7 @@ def _next_step(plan: Plan) -> str:
 
 
 def render_json(plan: Plan, *, color: bool = False) -> str:
-    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return dumps(plan.to_dict())
 
 
 def render_markdown(plan: Plan, *, color: bool = False, next_step: bool = True) -> str:

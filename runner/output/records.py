@@ -6,12 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from runner.state import JobRecord
-from runner.state.codec import record_to_json
+from runner.state.codec import OPTIONAL_FIELDS, record_to_json
 
 FIRST = ("arn", "status", "recorded_by")
 
 
-def record_json(record: JobRecord) -> dict[str, Any]:
+def record_fields(record: JobRecord) -> dict[str, Any]:
+    """The record as the state writes it, its name first: the fields the state leaves out
+    when they are not set (`period`, say) are left out here too."""
     fields = record_to_json(record)
     first = {key: fields.pop(key) for key in FIRST}
     return {"name": record.name, **first, **fields}
+
+
+def record_json(record: JobRecord) -> dict[str, Any]:
+    """The record in a JSON document: every key, `null` for a field not set (docs/json.md)."""
+    fields = record_fields(record)
+    for field in OPTIONAL_FIELDS:
+        fields.setdefault(field, None)
+    return fields

@@ -1,25 +1,27 @@
-"""What `reconcile` did: text for people, JSON (versioned, stable) for machines, markdown
-for a CI job's summary. The outcomes as the run goes, one line each, are written here too.
+"""What `reconcile` did: text for people, JSON (`personalize-runner/report`,
+`schemas/report.v1.json`) for machines, markdown for a CI job's summary. The outcomes as
+the run goes, one line each, are written here too.
 
 Which jobs failed is the report's to say (`RunReport.failures`), for every format.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runner.backends import ACTIVE, CREATE_FAILED
 from runner.errors import ExitStatus
 from runner.findings import Finding
+from runner.output.documents import dumps, finding_json, header
 from runner.output.markdown import cell, code, table
 from runner.output.plan import render_markdown as render_plan_markdown
 from runner.output.terminal import paint
 from runner.planner import Change
 from runner.reconcile.report import Outcome, Result, RunReport
 
-REPORT_FORMAT = 1
+NAME = "report"
+VERSION = 1
 
 RESULT_COLORS: Mapping[Result, str] = {
     Result.CREATED: "32",
@@ -115,7 +117,7 @@ def _serial(report: RunReport) -> str:
 def report_to_dict(report: RunReport) -> dict[str, Any]:
     plan = report.plan
     return {
-        "report_format": REPORT_FORMAT,
+        **header(NAME, VERSION),
         "exit_status": report.exit_status,
         "dry_run": report.dry_run,
         "waited": report.waited,
@@ -149,22 +151,12 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
             for job in plan.of(Change.CONFLICT)
         ],
         "unfinished": list(report.unfinished),
-        "findings": [
-            {
-                "path": finding.path,
-                "line": finding.span.line,
-                "col": finding.span.col,
-                "rule": finding.rule,
-                "severity": finding.severity.value,
-                "message": finding.message,
-            }
-            for finding in report.findings
-        ],
+        "findings": [finding_json(finding) for finding in report.findings],
     }
 
 
 def render_report_json(report: RunReport, *, color: bool = False) -> str:
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(report_to_dict(report))
 
 
 _HEADLINES: Mapping[int, str] = {

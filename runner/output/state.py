@@ -1,16 +1,20 @@
-"""`state list` and `state show`: the recorded jobs, as a table or JSON."""
+"""`state list` and `state show`: the recorded jobs, as a table or JSON
+(`personalize-runner/state-list` and `personalize-runner/state-show`, each with its schema
+in `schemas/`)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from runner.output.columns import columns
-from runner.output.records import record_json
+from runner.output.documents import dumps, header
+from runner.output.records import record_fields, record_json
 from runner.state import JobRecord, State, StateStore
 from runner.times import format_time
 
-LIST_VERSION = 1
+LIST = "state-list"
+SHOW = "state-show"
+VERSION = 1
 
 
 def render_list_text(store: StateStore, state: State | None, *, color: bool = False) -> str:
@@ -37,17 +41,17 @@ def render_list_text(store: StateStore, state: State | None, *, color: bool = Fa
 
 def render_list_json(store: StateStore, state: State | None, *, color: bool = False) -> str:
     document: dict[str, Any] = {
-        "version": LIST_VERSION,
+        **header(LIST, VERSION),
         "state": store.location,
         "serial": None if state is None else state.serial,
         "lineage": None if state is None else state.lineage,
         "jobs": [] if state is None else [record_json(state.jobs[n]) for n in sorted(state.jobs)],
     }
-    return _json(document)
+    return dumps(document)
 
 
 def render_record_text(record: JobRecord, *, color: bool = False) -> str:
-    fields = record_json(record)
+    fields = record_fields(record)
     width = max(len(key) for key in fields)
     return "".join(
         f"{key.ljust(width)}  {'-' if value is None else value}\n" for key, value in fields.items()
@@ -55,8 +59,4 @@ def render_record_text(record: JobRecord, *, color: bool = False) -> str:
 
 
 def render_record_json(record: JobRecord, *, color: bool = False) -> str:
-    return _json(record_json(record))
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, indent=2) + "\n"
+    return dumps({**header(SHOW, VERSION), "job": record_json(record)})

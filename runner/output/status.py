@@ -1,18 +1,20 @@
-"""`status`: the recorded jobs and their last known status, as a table or versioned JSON."""
+"""`status`: the recorded jobs and their last known status, as a table or JSON
+(`personalize-runner/status`, `schemas/status.v1.json`)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from runner.backends import ACTIVE, CREATE_FAILED
 from runner.output.columns import columns
+from runner.output.documents import dumps, header
 from runner.output.records import record_json
 from runner.output.terminal import paint
 from runner.state import JobRecord, State
 from runner.times import format_minute
 
-STATUS_FORMAT = 1
+NAME = "status"
+VERSION = 1
 STATUS_COLORS = {ACTIVE: "32", CREATE_FAILED: "1;31"}
 # Any other status is a job still on its way.
 PENDING_COLOR = "33"
@@ -50,10 +52,10 @@ def render_status_text(state: State | None, *, color: bool = False) -> str:
 
 def status_to_dict(state: State | None) -> dict[str, Any]:
     return {
-        "status_format": STATUS_FORMAT,
+        **header(NAME, VERSION),
         "jobs": [record_json(record) for record in _records(state)],
     }
 
 
 def render_status_json(state: State | None, *, color: bool = False) -> str:
-    return json.dumps(status_to_dict(state), indent=2, ensure_ascii=False) + "\n"
+    return dumps(status_to_dict(state))

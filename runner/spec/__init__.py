@@ -92,6 +92,8 @@ class LoadResult:
     unchanged_files: list[str] = field(default_factory=list)
     # Findings of warning level: lint shows them; they stop nothing (`findings` are errors).
     warnings: list[Finding] = field(default_factory=list)
+    # The spec documents found in the files parsed, valid or not.
+    documents: int = 0
 
     @property
     def ok(self) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from runner.arn import Arn
 from runner.digest import sha256_hex
@@ -86,6 +86,7 @@ def load_specs(
     specs: list[JobSpec] = []
     unchanged: list[str] = []
     seen: set[str] = set()
+    documents = 0
     for path, name in files:
         if name in seen:
             continue
@@ -98,9 +99,10 @@ def load_specs(
         if known is not None and sha256_hex(data) == known.digest:
             unchanged.append(name)
             continue
-        file_specs, file_findings = parse_specs(data, name)
-        specs += file_specs
-        findings += file_findings
+        parsed = parse_file(data, name)
+        specs += parsed.specs
+        findings += parsed.findings
+        documents += parsed.documents
     findings += check_job_names([spec for spec in specs if spec.schedule is None])
     findings += check_period_names(specs)
     if unchanged:
@@ -109,7 +111,12 @@ def load_specs(
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     warnings = [finding for finding in findings if finding.severity is not Severity.ERROR]
     return LoadResult(
-        specs=specs, findings=errors, files=len(seen), unchanged_files=unchanged, warnings=warnings
+        specs=specs,
+        findings=errors,
+        files=len(seen),
+        unchanged_files=unchanged,
+        warnings=warnings,
+        documents=documents,
     )
 
 
@@ -178,7 +185,20 @@ def read_file(path: str, name: str) -> bytes | Finding:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+class ParsedFile(NamedTuple):
+    specs: list[JobSpec]
+    findings: list[Finding]
+    # The spec documents found, valid or not (lint counts them).
+    documents: int
+
+
 def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
+    """The valid specs of one file's bytes, and the findings of all its documents."""
+    specs, findings, _ = parse_file(data, name)
+    return specs, findings
+
+
+def parse_file(data: bytes, name: str) -> ParsedFile:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -186,19 +206,18 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
         # In characters, as editors count: what precedes the bad byte is valid UTF-8.
         line_start = data.rfind(b"\n", 0, error.start) + 1
         col = len(data[line_start : error.start].decode("utf-8-sig")) + 1
-        return [], [
-            file_finding(
-                name,
-                "encoding",
-                f"byte 0x{data[error.start]:02x} is not UTF-8: save the file as UTF-8",
-                line=line,
-                col=col,
-            )
-        ]
+        finding = file_finding(
+            name,
+            "encoding",
+            f"byte 0x{data[error.start]:02x} is not UTF-8: save the file as UTF-8",
+            line=line,
+            col=col,
+        )
+        return ParsedFile([], [finding], 0)
     try:
         decoded = decode(text)
     except YamlSyntaxError as error:
-        return [], [Finding(name, error.span, error.rule, error.message)]
+        return ParsedFile([], [Finding(name, error.span, error.rule, error.message)], 0)
     findings = [
         Finding(
             name,
@@ -214,13 +233,11 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
         findings.append(
             file_finding(name, "empty-file", "the file holds no spec: write one, or delete it")
         )
-        return [], findings
+        return ParsedFile([], findings, 0)
     file_digest = sha256_hex(data)
     specs: list[JobSpec] = []
     for document in documents:
-        spec, document_findings = _load_document(
-            document, name, file_digest, len(documents), text
-        )
+        spec, document_findings = _load_document(document, name, file_digest, len(documents), text)
         findings += document_findings
         if spec is not None and all(
             finding.severity is not Severity.ERROR for finding in document_findings
@@ -228,7 +245,7 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
             specs.append(spec)
     if any(finding.rule == "duplicate-key" for finding in findings):
         specs = []
-    return specs, findings
+    return ParsedFile(specs, findings, len(documents))
 
 
 def _load_document(

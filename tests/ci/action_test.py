@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.ci.support import ACTION, EXPRESSION, REPO, SCRIPT, read_yaml, run_step
+from tests.support.json_schema import errors
 
 MARKER = "<!-- personalize-runner plan -->"
 
@@ -407,6 +409,10 @@ def test_reconcile_keeps_the_report_and_lists_the_job_that_failed(github: GitHub
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert report["summary"]["created"] == 5
     assert report["summary"]["failed"] == 1
+    # The files behind the outputs are the documents docs/json.md describes.
+    for name, path in (("report", folder / "report.json"), ("plan", folder / "plan.json")):
+        schema = json.loads((REPO / "schemas" / f"{name}.v1.json").read_text(encoding="utf-8"))
+        assert errors(schema, json.loads(path.read_text(encoding="utf-8"))) == [], name
     refusal = (
         "the service refused the job: ResourceNotFoundException: Could not find solution "
         "version: arn:aws:personalize:us-east-1:123456789012:solution/item-affinity/00000000"
@@ -465,3 +471,21 @@ def test_reconcile_of_broken_specs_submits_nothing(github: GitHub) -> None:
         "(exit status 1).\n\n```text\nspecs/broken.yaml:1:1: error: missing required key"
     )
     assert not (github.home / "temp" / "personalize-runner" / "report.json").exists()
+
+
+def test_a_report_of_another_format_stops_the_step(tmp_path: Path) -> None:
+    """The script reads the report's keys only from the document it knows."""
+    script = runpy.run_path(str(SCRIPT))
+    path = tmp_path / "report.json"
+    path.write_text('{"format": "personalize-runner/plan", "version": 1}', encoding="utf-8")
+
+    with pytest.raises(script["ActionError"]) as raised:
+        script["read_report"](path)
+
+    assert str(raised.value) == (
+        f"{path}: not a personalize-runner/report document of version 1: the action and the "
+        "personalize-runner it installed disagree"
+    )
+    path.write_text('{"format": "personalize-runner/report", "version": 1}', encoding="utf-8")
+    assert script["read_report"](path) == {"format": "personalize-runner/report", "version": 1}
+    assert script["read_report"](tmp_path / "missing.json") is None

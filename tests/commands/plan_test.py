@@ -48,7 +48,7 @@ def test_markdown_and_json(repo: Path) -> None:
     document = json.loads(run_cli("plan", "--format", "json").out)
 
     assert "| `+` | `alpha` | create | `specs/alpha.yaml` |  |\n" in markdown
-    assert document["plan_format"] == 1
+    assert (document["format"], document["version"]) == ("personalize-runner/plan", 1)
     assert [job["change"] for job in document["jobs"]] == ["create"]
 
 

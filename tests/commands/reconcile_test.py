@@ -82,7 +82,8 @@ def test_the_json_report(repo: Path, personalize_server: PersonalizeServer) -> N
     report = json.loads(ran.out)
     assert report == json.loads((repo / "report.json").read_text(encoding="utf-8"))
     assert report == {
-        "report_format": 1,
+        "format": "personalize-runner/report",
+        "version": 1,
         "exit_status": 0,
         "dry_run": False,
         "waited": False,
@@ -226,7 +227,7 @@ def test_a_saved_plan_is_applied_only_if_nothing_moved(
 ) -> None:
     write_specs(repo / "specs", ["alpha"])
     assert run_cli("plan", "--out", "plan.json").status == 0
-    assert json.loads((repo / "plan.json").read_text(encoding="utf-8"))["plan_format"] == 1
+    assert json.loads((repo / "plan.json").read_text(encoding="utf-8"))["version"] == 1
 
     assert run_cli("reconcile", "--plan", "plan.json").status == 0
 

@@ -106,9 +106,10 @@ def test_import_list_show_forget(
 
     assert run("state", "show", JOB, "--format", "json", monkeypatch=monkeypatch) == 0
     shown: dict[str, Any] = json.loads(capsys.readouterr().out)
-    assert shown["arn"] == arn
-    assert shown["recorded_by"] == "imported"
-    assert shown["submitted_at"] == submitted
+    assert list(shown) == ["format", "version", "job"]
+    assert shown["job"]["arn"] == arn
+    assert shown["job"]["recorded_by"] == "imported"
+    assert shown["job"]["submitted_at"] == submitted
     assert run("state", "show", JOB, monkeypatch=monkeypatch) == 0
     text = capsys.readouterr().out.splitlines()
     assert text[:3] == [

@@ -49,7 +49,8 @@ def read_state(repo: Path) -> State:
 def test_no_state_no_jobs(repo: Path) -> None:
     assert run_cli("status").out == "No jobs recorded.\n"
     assert json.loads(run_cli("status", "--format", "json").out) == {
-        "status_format": 1,
+        "format": "personalize-runner/status",
+        "version": 1,
         "jobs": [],
     }
 
@@ -92,6 +93,8 @@ def test_status_shows_the_recorded_jobs(repo: Path, server: PersonalizeServer) -
         "status_checked_at",
         "spec_index",
         "spec_documents",
+        "period",
+        "solution_version_arn",
     ]
     assert (job["name"], job["arn"]) == ("alpha", job_arn("alpha"))
 

@@ -35,17 +35,17 @@ def record_of(spec: JobSpec, **changes: object) -> JobRecord:
 
 
 class ParseCounter:
-    """Counts the files the loader parses, through the module's own `parse_specs`."""
+    """Counts the files the loader parses, through the module's own `parse_file`."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.files: list[str] = []
-        parse = loader_module.parse_specs
+        parse = loader_module.parse_file
 
-        def counting(data: bytes, name: str) -> tuple[list[JobSpec], list[object]]:
+        def counting(data: bytes, name: str) -> loader_module.ParsedFile:
             self.files.append(name)
-            return parse(data, name)  # type: ignore[return-value]
+            return parse(data, name)
 
-        monkeypatch.setattr(loader_module, "parse_specs", counting)
+        monkeypatch.setattr(loader_module, "parse_file", counting)
 
 
 @pytest.fixture

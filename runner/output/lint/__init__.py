@@ -18,6 +18,7 @@ class LintRun:
     """What a lint writer reports: the findings, and how much was checked."""
 
     findings: Sequence[Finding]
+    # The spec files read, and the spec documents found in them, valid or not.
     files: int
     specs: int
 
