@@ -20,7 +20,7 @@ def test_kinds_are_found_by_name_and_by_arn() -> None:
     # Records written before kinds were recorded are batch segment jobs.
     assert kind_of_arn("not an arn") is DEFAULT_KIND is BATCH_SEGMENT_JOB
     with pytest.raises(KeyError):
-        kind_named("BatchInferenceJob")
+        kind_named("NoSuchJob")
 
 
 @pytest.mark.parametrize("kind", list(KINDS.values()), ids=list(KINDS))
