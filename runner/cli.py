@@ -257,7 +257,7 @@ def schema(
 def completion(
     shell: Annotated[ShellName, typer.Argument(metavar="SHELL", help=f"{_listed(SHELLS)}.")],
 ) -> None:
-    """Print the shell's completion script: `eval "$(personalize-runner completion bash)"`
+    """Print the shell's completion script. `eval "$(personalize-runner completion bash)"`
     in ~/.bashrc (zsh: ~/.zshrc, after compinit), or for fish into
     ~/.config/fish/completions/personalize-runner.fish."""
     # typer's public `--show-completion` guesses the shell from the parent process.
@@ -286,7 +286,7 @@ def plan(
     ] = False,
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
-    """Show what `reconcile` would do: desired specs against the state.
+    """Show what `reconcile` would do: the specs against the state.
 
     Exit status: 0; with --detailed-exitcode, 2 when there are jobs to submit; 1 on error.
     """
@@ -486,7 +486,7 @@ def state_unlock(
 
 
 local_app = typer.Typer(
-    help="The local engine: datasets, solution versions and filters for the `local` backend.",
+    help="The local engine: its datasets, solution versions, filters.",
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings=_HELP,
