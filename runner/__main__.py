@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from runner import signals
 from runner.backends import BACKEND_NAMES
 from runner.errors import ExitStatus, UserError
 from runner.output import formats
@@ -80,13 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     lint_args = parse_lint(args[1:]) if args[:1] == ["lint"] else None
     try:
-        return _lint(lint_args) if lint_args is not None else _cli(args)
+        with signals.handled():
+            return _lint(lint_args) if lint_args is not None else _cli(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_status
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, signals.Interrupted) as interrupt:
+        print(signals.message(interrupt), file=sys.stderr)
+        return signals.exit_status(interrupt)
     except BrokenPipeError:
         # The reader went away (`lint | head`): nothing more to say to it.
         return ExitStatus.ERROR

@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from runner.backends import Backend
+from runner import signals
+from runner.backends import CREATE_PENDING, Backend
 from runner.errors import PlanError
 from runner.planner import Change, Plan, check_saved_plan, make_plan
 from runner.reconcile.ledger import Ledger
 from runner.reconcile.poller import POLL_FIRST, POLL_MAX, Clock, SystemClock
-from runner.reconcile.report import Listener, RunReport, SilentListener
+from runner.reconcile.report import Listener, Result, RunReport, SilentListener
 from runner.reconcile.scheduler import Scheduler
 from runner.reconcile.submit import Submitter
 from runner.spec import LoadResult
@@ -126,9 +127,16 @@ def reconcile(
             poll_first=options.poll_first,
             poll_max=options.poll_max,
         )
-        unfinished = scheduler.carry_out(
-            plan.of(Change.CREATE, Change.ADOPT), busy=remote.in_flight
+        to_submit = plan.of(Change.CREATE, Change.ADOPT)
+        # Before the first create: the records can be written and read back (issue 10).
+        ledger.writer.check_ahead(
+            ledger.new_record(spec, spec.job_arn, recorded_by="created", status=CREATE_PENDING)
+            for spec in (submitter.specs[job.name] for job in to_submit)
         )
+        try:
+            unfinished = scheduler.carry_out(to_submit, busy=remote.in_flight)
+        except signals.Interrupted as error:
+            raise signals.interrupted(error, unsettled=_unsettled(submitter, ledger)) from None
         ledger.record_spec_files(loaded.specs)
         return RunReport(
             plan=plan,
@@ -137,3 +145,11 @@ def reconcile(
             unfinished=unfinished,
             state_serial=ledger.writer.state.serial if ledger.writer.exists else serial,
         )
+
+
+def _unsettled(submitter: Submitter, ledger: Ledger) -> set[str]:
+    """The jobs whose create was sent and whose outcome is neither recorded nor known."""
+    known = {
+        name for name, outcome in ledger.outcomes.items() if outcome.result is not Result.UNKNOWN
+    }
+    return submitter.sent - known - set(ledger.writer.state.jobs)

@@ -62,6 +62,8 @@ class Submitter:
         # The run's deadline in seconds, for the message of a deferred job.
         self.timeout = timeout
         self.latest = LatestVersions(backend)
+        # The jobs whose create was sent (answered or not): what a signal may leave unknown.
+        self.sent: set[str] = set()
 
     def resolve(
         self, job: PlannedJob, spec: JobSpec
@@ -103,6 +105,7 @@ class Submitter:
             return None
         request, version = resolved
         try:
+            self.sent.add(job.name)
             arn = self.backend.create_job(spec.kind, request)
         except ResourceAlreadyExists:
             return self.adopt(job, reason="already existed at the service (an earlier attempt)")

@@ -54,15 +54,34 @@ class _IgnoringConditions:
         return self.application(environ, start_response)
 
 
+class _Outage:
+    """While `down` is set, every request is answered 503 Service Unavailable at once."""
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+        self.down = threading.Event()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if self.down.is_set():
+            start_response("503 Service Unavailable", [("Content-Type", "application/xml")])
+            return [
+                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ServiceUnavailable</Code>"
+                b"<Message>outage</Message></Error>"
+            ]
+        return self.application(environ, start_response)
+
+
 class S3Server:
     """moto's S3 on an ephemeral port; `ignoring_url` serves the same buckets without
-    checking conditions."""
+    checking conditions; `outage_url` serves them too, but not during an `outage()`."""
 
     def __init__(self) -> None:
         application = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        self._outage = _Outage(application)
         self._servers = [
             make_server("127.0.0.1", 0, application, threaded=True),
             make_server("127.0.0.1", 0, _IgnoringConditions(application), threaded=True),
+            make_server("127.0.0.1", 0, self._outage, threaded=True),
         ]
         self._threads = [
             threading.Thread(target=server.serve_forever, daemon=True) for server in self._servers
@@ -79,6 +98,17 @@ class S3Server:
     @property
     def ignoring_url(self) -> str:
         return self._url(self._servers[1])
+
+    @property
+    def outage_url(self) -> str:
+        return self._url(self._servers[2])
+
+    def go_down(self) -> None:
+        """S3 behind `outage_url` answers 503 to everything until `come_back`."""
+        self._outage.down.set()
+
+    def come_back(self) -> None:
+        self._outage.down.clear()
 
     def __enter__(self) -> S3Server:
         # One line per request on stderr otherwise.
