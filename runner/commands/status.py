@@ -2,7 +2,8 @@
 
 With --refresh, the jobs that are not final are polled as `reconcile` polls them (one
 list page per kind, account and region, a describe only for a job the page leaves out;
-never a final job) and what the service says is written to the state, under its lock.
+never a final job) and what the service says is written to the state, under its lock; if
+another run holds the lock, the statuses are shown and not written (status exits 0).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from runner.reconcile.poller import listing_failed, poll_all, unfinished
 from runner.state import LockHolder, open_store
 from runner.state.writer import record_statuses
 
-LOCK_TIMEOUT = 60.0
+# `status` only looks: it records what it learnt if the lock is free, and does not wait
+# for a run that holds it (that run records the statuses itself).
+LOCK_TIMEOUT = 0.0
 
 
 def run(settings: Settings, *, refresh: bool, output_format: str) -> int:
@@ -41,6 +44,7 @@ def run(settings: Settings, *, refresh: bool, output_format: str) -> int:
                 holder=LockHolder.current(),
                 lock_timeout=LOCK_TIMEOUT,
                 now=datetime.datetime.now(datetime.UTC),
+                if_busy=lambda note: print(note, file=sys.stderr),
             )
             state = written or state
     sys.stdout.write(writer("status", output_format)(state, color=wants_color(sys.stdout)))
