@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from runner import jsonread
 from runner.commands.common import git_commit, load, opened_backend
 from runner.config import Settings
 from runner.errors import ConfigError, PlanError
@@ -79,10 +80,12 @@ def run(
 
 def read_saved_plan(path: Path) -> Plan:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        # Capped (size, depth, digits): a saved plan is read from outside (issue 10).
+        with path.open("rb") as stream:
+            document = jsonread.parse(jsonread.read_limited(stream))
     except OSError as error:
         raise PlanError(f"--plan {path}: cannot read the plan: {error.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, jsonread.JsonLimitError) as error:
         raise PlanError(
             f"--plan {path}: it is not a saved plan ({error}); save one with "
             "`personalize-runner plan --out FILE`"
