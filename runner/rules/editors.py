@@ -1,0 +1,56 @@
+"""Rules about the file as editors and lint itself read it: modelines, ignore comments."""
+
+from __future__ import annotations
+
+from runner.rules.rule import Rule, Severity
+
+TITLE = "Editors and ignore comments"
+
+_SPEC = """\
+apiVersion: personalize-runner/v1
+kind: BatchSegmentJob
+solutionVersionArn: arn:aws:personalize:us-east-1:123456789012:solution/item-affinity/4fd8ee1c
+jobInput:
+  s3DataSource:
+    path: s3://acme-personalize/batch/in/items.jsonl
+roleArn: arn:aws:iam::123456789012:role/PersonalizeBatchRole
+"""
+
+RULES = (
+    Rule(
+        "schema-modeline",
+        "A document after `---` without the schema modeline that the file's first one has.",
+        "yaml-language-server (VS Code's YAML extension, and other editors through the "
+        "language server) reads a `# yaml-language-server: $schema=…` comment per document: "
+        "in a file of several documents, the first document's modeline does not cover the "
+        "others, which then get no completion, hover or diagnostics. Copy the modeline "
+        "below each `---`, or map the spec folder to the schema in the editor's "
+        "`yaml.schemas` setting (see the README) and silence this rule in "
+        "`personalize-runner.yaml`.",
+        "# yaml-language-server: $schema=../schemas/batch-segment-job.v1.json\n"
+        + _SPEC
+        + "jobName: weekly-items\njobOutput:\n  s3DataDestination:\n"
+        "    path: s3://acme-personalize/batch/out/items/\n"
+        "---\n" + _SPEC + "jobName: weekly-genres\njobOutput:\n  s3DataDestination:\n"
+        "    path: s3://acme-personalize/batch/out/genres/\n",
+        level=Severity.WARNING,
+        ignorable=True,
+    ),
+    Rule(
+        "ignore-comment",
+        "An ignore comment that names no rule, or one that cannot be ignored.",
+        "`# personalize-runner: ignore[rule-id, …]` silences the named rules on its line "
+        "(or, alone on a line, on the next one); `# personalize-runner: ignore-file[…]` in "
+        "the whole file. A rule id it does not know, or one of a rule that cannot be "
+        "silenced (the document would not be read, or a guarantee would break), silences "
+        "nothing and is reported.",
+        "apiVersion: personalize-runner/v1\nkind: BatchSegmentJob\n"
+        "jobName: weekly  # personalize-runner: ignore[job-name]\n"
+        "solutionVersionArn: "
+        "arn:aws:personalize:us-east-1:123456789012:solution/item-affinity/4fd8ee1c\n"
+        "jobInput:\n  s3DataSource:\n    path: s3://acme-personalize/batch/in/items.jsonl\n"
+        "jobOutput:\n  s3DataDestination:\n    path: s3://acme-personalize/batch/out/weekly/\n"
+        "roleArn: arn:aws:iam::123456789012:role/PersonalizeBatchRole\n",
+        level=Severity.WARNING,
+    ),
+)

@@ -1,0 +1,137 @@
+"""What lint reads from a spec file's comments: ignore comments and schema modelines.
+
+The YAML readers skip comments (the fast one never sees them), so these are found in the
+file's text, and only when a marker occurs in it: a file without
+`personalize-runner: ignore` or without a second document costs one substring search.
+
+- `# personalize-runner: ignore[rule-id, ...]` at the end of a line silences those rules
+  for the findings that start on that line; alone on its line, for the next line that is
+  not a comment. `# personalize-runner: ignore-file[rule-id, ...]` silences them in the
+  whole file. `lint.ignore` in personalize-runner.yaml silences them everywhere.
+- Only rules marked ignorable can be silenced (runner/rules/); an ignore comment naming
+  another rule, or no rule, is an `ignore-comment` warning and silences nothing.
+- `schema-modeline`: in a file whose first document has a `# yaml-language-server:
+  $schema=` comment, a later document (after `---`) without one. yaml-language-server reads
+  the modeline per document, so the others get no completion or diagnostics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+
+from runner.findings import Finding
+from runner.rules import RULES, ignore_problem
+from runner.yaml.document import Document
+from runner.yaml.span import Span
+
+MARKER = "personalize-runner: ignore"
+_IGNORE = re.compile(r"#[ \t]*personalize-runner:[ \t]*ignore(-file)?\[([^\]\n]*)\]")
+_RULE_ID = re.compile(r"[^,\s]+")
+MODELINE = "yaml-language-server"
+_MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server:[ \t]*\$schema=", re.MULTILINE)
+_SEPARATOR = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+class Comments:
+    """The ignore comments of one file, with the rules `lint.ignore` silences."""
+
+    def __init__(self, name: str, text: str, ignore: Collection[str] = ()) -> None:
+        self.name = name
+        self.text = text
+        self.everywhere = frozenset(ignore)
+        self.by_line: dict[int, set[str]] = {}
+        self.problems: list[Finding] = []
+        if MARKER in text:
+            self._read_ignores()
+
+    def _read_ignores(self) -> None:
+        pending: set[str] = set()
+        offset = 0
+        for number, line in enumerate(self.text.splitlines(keepends=True), start=1):
+            start = offset
+            offset += len(line)
+            stripped = line.strip()
+            if pending and stripped and not stripped.startswith("#"):
+                self.by_line.setdefault(number, set()).update(pending)
+                pending = set()
+            if MARKER not in line:
+                continue
+            for match in _IGNORE.finditer(line):
+                rules = self._rules(number, start, match)
+                if match.group(1):
+                    self.everywhere |= rules
+                elif line[: match.start()].strip():
+                    self.by_line.setdefault(number, set()).update(rules)
+                else:
+                    pending |= rules
+
+    def _rules(self, number: int, line_start: int, match: re.Match[str]) -> frozenset[str]:
+        rules = set()
+        for found in _RULE_ID.finditer(match.group(2)):
+            rule_id = found.group()
+            col = match.start(2) + found.start() + 1
+            span = Span(number, col, number, col + len(rule_id))
+            problem = ignore_problem(rule_id)
+            if problem is None:
+                rules.add(rule_id)
+            else:
+                self.problems.append(
+                    Finding(self.name, span, "ignore-comment", f"ignore comment: {problem}")
+                )
+        return frozenset(rules)
+
+    def silence(self, findings: Iterable[Finding]) -> list[Finding]:
+        """The findings that no ignore comment or `lint.ignore` silences."""
+        if not self.everywhere and not self.by_line:
+            return list(findings)
+        return [finding for finding in findings if not self._silenced(finding)]
+
+    def _silenced(self, finding: Finding) -> bool:
+        rule = RULES.get(finding.rule)
+        if rule is None or not rule.ignorable:
+            return False
+        return finding.rule in self.everywhere or finding.rule in self.by_line.get(
+            finding.span.line, ()
+        )
+
+    def findings(self, documents: Sequence[Document]) -> list[Finding]:
+        """The file's own findings: modelines missing, ignore comments that silence nothing."""
+        return self.silence(modeline_findings(self.name, self.text, documents)) + self.problems
+
+
+def modeline_findings(name: str, text: str, documents: Sequence[Document]) -> list[Finding]:
+    """`schema-modeline`: later documents without the modeline that the first one has."""
+    if len(documents) < 2 or MODELINE not in text:
+        return []
+    separators = [text.count("\n", 0, match.start()) + 1 for match in _SEPARATOR.finditer(text)]
+    modelines = [text.count("\n", 0, match.start()) + 1 for match in _MODELINE.finditer(text)]
+    # Each document's lines: from the `---` before its first node to the next `---`.
+    starts = [1]
+    for document in documents[1:]:
+        line = document.locate(()).line
+        starts.append(max((s for s in separators if s <= line), default=line))
+    ends = [*starts[1:], len(text.splitlines()) + 2]
+
+    def has_modeline(position: int) -> bool:
+        return any(starts[position] <= line < ends[position] for line in modelines)
+
+    if not has_modeline(0):
+        return []
+    findings = []
+    for position in range(1, len(documents)):
+        if has_modeline(position):
+            continue
+        line = starts[position]
+        findings.append(
+            Finding(
+                name,
+                Span(line, 1, line, 4),
+                "schema-modeline",
+                f"document {position + 1} has no `# yaml-language-server: $schema=…` line, "
+                "which the first document has: editors check and complete only the documents "
+                "that have one; copy it below this `---` (or map the folder to the schema in "
+                "`yaml.schemas` and ignore this rule)",
+            )
+        )
+    return findings
