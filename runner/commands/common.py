@@ -39,7 +39,12 @@ def load(settings: Settings, state: State | None = None) -> LoadResult:
     from runner.planner import recorded_files
     from runner.spec.loader import load_specs
 
-    return load_specs([str(settings.specs)], root=settings.root, recorded=recorded_files(state))
+    return load_specs(
+        [str(settings.specs)],
+        root=settings.root,
+        recorded=recorded_files(state),
+        ignore=settings.lint_ignore,
+    )
 
 
 def planning_time(text: str | None) -> datetime.datetime:

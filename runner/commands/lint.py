@@ -1,4 +1,5 @@
-"""`personalize-runner lint [PATH ...]`: validate spec files. Exit 0 clean, 1 on findings."""
+"""`personalize-runner lint [PATH ...]`: validate spec files. Exit 0 clean, 1 on errors (on
+warnings too with `--strict`); `--list-rules` prints the rules instead."""
 
 from __future__ import annotations
 
@@ -7,15 +8,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from runner.config import Settings
-from runner.errors import ExitStatus
+from runner.errors import ConfigError, ExitStatus
 from runner.findings import Finding
 from runner.output.lint import LintRun, reporter
 from runner.spec import JobSpec
 from runner.spec.loader import load_specs
 
 
-def run(settings: Settings, *, paths: list[str], output_format: str) -> int:
-    result = load_specs(paths or [str(settings.specs)], root=settings.root)
+def run(
+    settings: Settings,
+    *,
+    paths: list[str],
+    output_format: str,
+    strict: bool = False,
+    list_rules: bool = False,
+) -> int:
+    if list_rules:
+        return _list_rules(output_format)
+    result = load_specs(
+        paths or [str(settings.specs)], root=settings.root, ignore=settings.lint_ignore
+    )
     findings = result.findings
     if result.specs:
         findings = findings + _state_findings(settings, result.specs)
@@ -27,8 +39,17 @@ def run(settings: Settings, *, paths: list[str], output_format: str) -> int:
         ),
         sys.stdout,
     )
-    # Warnings are shown; only errors fail the run.
-    return ExitStatus.ERROR if findings else ExitStatus.OK
+    # Warnings are shown; only errors fail the run, unless `--strict`.
+    return ExitStatus.ERROR if findings or (strict and result.warnings) else ExitStatus.OK
+
+
+def _list_rules(output_format: str) -> int:
+    from runner.output.lint import rules
+
+    if output_format not in ("text", "json"):
+        raise ConfigError(f"--list-rules prints text or json, not --format {output_format}")
+    (rules.report_json if output_format == "json" else rules.report_text)(sys.stdout)
+    return ExitStatus.OK
 
 
 def _state_findings(settings: Settings, specs: Sequence[JobSpec]) -> list[Finding]:

@@ -22,7 +22,17 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 # Keywords that only document: editors show them, validation ignores them.
 _ANNOTATIONS = frozenset(
-    {"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default"}
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "$defs",
+        "title",
+        "description",
+        "markdownDescription",
+        "examples",
+        "default",
+    }
 )
 
 

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from runner.findings import Finding, Related, Severity
+from runner.findings import Finding, Related
 from runner.output import formats
 from runner.output.lint import LintRun, reporter
 from runner.output.lint.github import escape_data, escape_property
+from runner.rules import RULES
+from runner.rules.docs import rule_markdown, rule_text
 from runner.yaml.span import Span
 from tests.lint.support import EXAMPLES, REPO, run_lint
-from tests.support.json_schema import validate
+from tests.support.json_schema import errors_of_its_draft
 
 RUN = LintRun(
     findings=[
@@ -35,9 +37,8 @@ RUN = LintRun(
         Finding(
             "specs/a b.yaml",
             Span(2, 1, 4, 3),
-            "yaml-syntax",
+            "bucket-name",
             "100% wrong,\r\nsee: here",
-            severity=Severity.WARNING,
         ),
     ],
     files=3,
@@ -60,7 +61,7 @@ def test_every_format_has_a_reporter() -> None:
 
 def test_text() -> None:
     assert _render("text", RUN) == (
-        "specs/a b.yaml:2:1: warning: 100% wrong,\r\nsee: here [yaml-syntax]\n"
+        "specs/a b.yaml:2:1: warning: 100% wrong,\r\nsee: here [bucket-name]\n"
         "specs/a.yaml:5:13: error: numResults: expected an integer, "
         'got the string "25" [type]\n'
         "specs/b.yaml:3:10: error: jobName: 'promo' is also the name of the job in "
@@ -116,7 +117,7 @@ def test_json() -> None:
                 "column": 1,
                 "end_line": 4,
                 "end_column": 3,
-                "rule": "yaml-syntax",
+                "rule": "bucket-name",
                 "severity": "warning",
                 "message": "100% wrong,\r\nsee: here",
                 "related": [],
@@ -169,7 +170,7 @@ def test_json_bytes_are_stable() -> None:
 def test_github() -> None:
     assert _render("github", RUN) == (
         "::warning file=specs/a b.yaml,line=2,endLine=4,"
-        "title=personalize-runner yaml-syntax::100%25 wrong,%0D%0Asee: here\n"
+        "title=personalize-runner bucket-name::100%25 wrong,%0D%0Asee: here\n"
         "::error file=specs/a.yaml,line=5,col=13,endLine=5,endColumn=17,"
         'title=personalize-runner type::numResults: expected an integer, got the string "25"\n'
         "::error file=specs/b.yaml,line=3,col=10,endLine=3,endColumn=31,"
@@ -185,104 +186,34 @@ def test_github_escaping() -> None:
     assert escape_property("a%b\r\nc:d,e") == "a%25b%0D%0Ac%3Ad%2Ce"
 
 
-# The part of SARIF 2.1.0 (sarif-schema-2.1.0.json) that GitHub code scanning reads, with
-# its types; no PyPI package at hand ships the full schema.
-SARIF_SUBSET: dict[str, Any] = {
-    "type": "object",
-    "required": ["version", "runs"],
-    "properties": {
-        "$schema": {"type": "string", "format": "uri"},
-        "version": {"const": "2.1.0"},
-        "runs": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["tool", "results"],
-                "properties": {
-                    "tool": {
-                        "type": "object",
-                        "required": ["driver"],
-                        "properties": {
-                            "driver": {
-                                "type": "object",
-                                "required": ["name"],
-                                "properties": {
-                                    "name": {"type": "string"},
-                                    "version": {"type": "string"},
-                                    "informationUri": {"type": "string"},
-                                    "rules": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "required": ["id", "shortDescription"],
-                                            "properties": {
-                                                "id": {"type": "string"},
-                                                "shortDescription": {"$ref": "#/$defs/message"},
-                                            },
-                                        },
-                                    },
-                                },
-                            }
-                        },
-                    },
-                    "results": {"type": "array", "items": {"$ref": "#/$defs/result"}},
-                },
-            },
-        },
-    },
-    "$defs": {
-        "message": {
-            "type": "object",
-            "required": ["text"],
-            "properties": {"text": {"type": "string"}},
-        },
-        "location": {
-            "type": "object",
-            "required": ["physicalLocation"],
-            "properties": {
-                "id": {"type": "integer", "minimum": -1},
-                "message": {"$ref": "#/$defs/message"},
-                "physicalLocation": {
-                    "type": "object",
-                    "required": ["artifactLocation", "region"],
-                    "properties": {
-                        "artifactLocation": {
-                            "type": "object",
-                            "required": ["uri"],
-                            "properties": {"uri": {"type": "string", "format": "uri-reference"}},
-                        },
-                        "region": {
-                            "type": "object",
-                            "required": ["startLine"],
-                            "properties": {
-                                key: {"type": "integer", "minimum": 1}
-                                for key in ("startLine", "startColumn", "endLine", "endColumn")
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "result": {
-            "type": "object",
-            "required": ["ruleId", "message", "locations"],
-            "properties": {
-                "ruleId": {"type": "string"},
-                "ruleIndex": {"type": "integer", "minimum": -1},
-                "level": {"enum": ["none", "note", "warning", "error"]},
-                "message": {"$ref": "#/$defs/message"},
-                "locations": {"type": "array", "items": {"$ref": "#/$defs/location"}},
-                "relatedLocations": {"type": "array", "items": {"$ref": "#/$defs/location"}},
-            },
-        },
-    },
-}
+# The OASIS SARIF 2.1.0 schema (draft-04), as published in oasis-tcs/sarif-spec
+# (sarif-2.1/schema/sarif-schema-2.1.0.json at commit a560296ca8c9), committed as data:
+# the PyPI packages of SARIF tools ship none.
+SARIF_SCHEMA: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "sarif-schema-2.1.0.json").read_text(encoding="utf-8")
+)
+
+
+def sarif_errors(document: dict[str, Any]) -> list[str]:
+    return errors_of_its_draft(SARIF_SCHEMA, document)
+
+
+def test_the_sarif_schema_is_the_oasis_one() -> None:
+    assert SARIF_SCHEMA["id"] == (
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    )
+    # It refuses what it should: a result without a message.
+    assert sarif_errors(
+        {
+            "version": "2.1.0",
+            "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "x"}]}],
+        }
+    )
 
 
 def test_sarif() -> None:
     document = json.loads(_render("sarif", RUN))
-    validate(document, SARIF_SUBSET)
+    assert sarif_errors(document) == []
 
     def location(uri: str, region: tuple[int, int, int, int]) -> dict[str, Any]:
         keys = ("startLine", "startColumn", "endLine", "endColumn")
@@ -293,74 +224,97 @@ def test_sarif() -> None:
             }
         }
 
-    assert document == {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "personalize-runner",
-                        "version": "0.1.0",
-                        "informationUri": "https://pypi.org/project/personalize-runner/",
-                        "rules": [
-                            {
-                                "id": "duplicate-job-name",
-                                "shortDescription": {
-                                    "text": "The same jobName in two specs (periods included)."
-                                },
-                            },
-                            {
-                                "id": "type",
-                                "shortDescription": {"text": "A value of the wrong type."},
-                            },
-                            {
-                                "id": "yaml-syntax",
-                                "shortDescription": {"text": "The file is not valid YAML."},
-                            },
-                        ],
-                    }
-                },
-                "results": [
-                    {
-                        "ruleId": "yaml-syntax",
-                        "ruleIndex": 2,
-                        "level": "warning",
-                        "message": {"text": "100% wrong,\r\nsee: here"},
-                        "locations": [location("specs/a%20b.yaml", (2, 1, 4, 3))],
-                    },
-                    {
-                        "ruleId": "type",
-                        "ruleIndex": 1,
-                        "level": "error",
-                        "message": {"text": 'numResults: expected an integer, got the string "25"'},
-                        "locations": [location("specs/a.yaml", (5, 13, 5, 17))],
-                    },
-                    {
-                        "ruleId": "duplicate-job-name",
-                        "ruleIndex": 0,
-                        "level": "error",
-                        "message": {
-                            "text": "jobName: 'promo' is also the name of the job in specs/a.yaml:3"
-                        },
-                        "locations": [location("specs/b.yaml", (3, 10, 3, 31))],
-                        "relatedLocations": [
-                            {
-                                "id": 1,
-                                **location("specs/a.yaml", (3, 10, 3, 15)),
-                                "message": {"text": "the same jobName"},
-                            }
-                        ],
-                    },
-                ],
-            }
-        ],
-    }
+    run = document["runs"][0]
+    driver = run["tool"]["driver"]
+    assert document["version"] == "2.1.0"
+    assert (driver["name"], driver["version"]) == ("personalize-runner", "0.1.0")
+    assert driver["informationUri"] == ("https://github.com/%3Cowner%3E/personalize-runner#readme")
+    assert [rule["id"] for rule in driver["rules"]] == ["bucket-name", "duplicate-job-name", "type"]
+    for entry in driver["rules"]:
+        rule = RULES[entry["id"]]
+        assert entry == {
+            "id": rule.id,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.description},
+            "help": {"text": rule_text(rule), "markdown": rule_markdown(rule)},
+            "helpUri": "https://github.com/%3Cowner%3E/personalize-runner/blob/main/"
+            f"docs/rules.md#{rule.id}",
+            "defaultConfiguration": {"level": rule.level.value},
+        }
+    assert "```yaml\njobInput:" in driver["rules"][0]["help"]["markdown"]
+    fingerprints = [result.pop("partialFingerprints") for result in run["results"]]
+    assert [list(found) for found in fingerprints] == [["personalizeRunnerFinding/v1"]] * 3
+    assert len({found["personalizeRunnerFinding/v1"] for found in fingerprints}) == 3
+    assert run["results"] == [
+        {
+            "ruleId": "bucket-name",
+            "ruleIndex": 0,
+            "level": "warning",
+            "message": {"text": "100% wrong,\r\nsee: here"},
+            "locations": [location("specs/a%20b.yaml", (2, 1, 4, 3))],
+        },
+        {
+            "ruleId": "type",
+            "ruleIndex": 2,
+            "level": "error",
+            "message": {"text": 'numResults: expected an integer, got the string "25"'},
+            "locations": [location("specs/a.yaml", (5, 13, 5, 17))],
+        },
+        {
+            "ruleId": "duplicate-job-name",
+            "ruleIndex": 1,
+            "level": "error",
+            "message": {"text": "jobName: 'promo' is also the name of the job in specs/a.yaml:3"},
+            "locations": [location("specs/b.yaml", (3, 10, 3, 31))],
+            "relatedLocations": [
+                {
+                    "id": 1,
+                    **location("specs/a.yaml", (3, 10, 3, 15)),
+                    "message": {"text": "the same jobName"},
+                }
+            ],
+        },
+    ]
+
+
+def _sarif_of(capsys: pytest.CaptureFixture[str], path: Path, state: Path) -> list[dict[str, Any]]:
+    status, out, err = run_lint(capsys, "--format", "sarif", str(path), state=state)
+    assert (status, err) == (1, "")
+    document = json.loads(out)
+    assert sarif_errors(document) == []
+    results: list[dict[str, Any]] = document["runs"][0]["results"]
+    return results
+
+
+def test_sarif_fingerprints_do_not_move_with_the_lines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The same findings after lines are added above them: other lines, same fingerprints;
+    two findings equal but for their place keep distinct ones."""
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / "state.json"
+    spec = Path("spec.yaml")
+    text = (EXAMPLES / "negative" / "kms-key-mismatch.yaml").read_text(encoding="utf-8")
+    text += "tags:\n  - {tagKey: team, tagValue: a}\n  - {tagKey: team, tagValue: b}\n"
+    text += "  - {tagKey: team, tagValue: c}\n"
+    spec.write_text(text, encoding="utf-8")
+    before = _sarif_of(capsys, spec, state)
+    spec.write_text("# moved\n# down\n# three lines\n" + text, encoding="utf-8")
+    after = _sarif_of(capsys, spec, state)
+
+    def lines(results: list[dict[str, Any]]) -> list[int]:
+        return [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results]
+
+    assert lines(after) == [line + 3 for line in lines(before)]
+    prints = [r["partialFingerprints"] for r in before]
+    assert [r["partialFingerprints"] for r in after] == prints
+    assert len({p["personalizeRunnerFinding/v1"] for p in prints}) == len(before) > 3
+    assert [r["ruleId"] for r in before].count("tag-duplicate") == 2
 
 
 def test_sarif_clean_run_is_valid() -> None:
     document = json.loads(_render("sarif", CLEAN))
-    validate(document, SARIF_SUBSET)
+    assert sarif_errors(document) == []
     assert document["runs"][0]["results"] == []
     assert document["runs"][0]["tool"]["driver"]["rules"] == []
 
@@ -381,4 +335,4 @@ def test_exit_status_through_the_cli(
     status, out, err = run_lint(capsys, "--format", output_format, good, bad, state=state)
     assert (status, err) == (1, "")
     if output_format == "sarif":
-        validate(json.loads(out), SARIF_SUBSET)
+        assert sarif_errors(json.loads(out)) == []

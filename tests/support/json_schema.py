@@ -57,3 +57,15 @@ def errors(schema: dict[str, Any], instance: Any) -> list[str]:
 def validate(schema: dict[str, Any], instance: Any) -> None:
     """Raises `ValidationError` unless `instance` is valid."""
     EcmaDraft202012Validator(schema).validate(instance)
+
+
+def errors_of_its_draft(schema: dict[str, Any], instance: Any) -> list[str]:
+    """`instance`'s errors against a schema of the draft its `$schema` names (the OASIS
+    SARIF 2.1.0 schema is draft-04), formats checked where jsonschema can."""
+    validator = jsonschema.validators.validator_for(schema)
+    validator.check_schema(schema)
+    checker = validator.FORMAT_CHECKER
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator(schema, format_checker=checker).iter_errors(instance)
+    ]

@@ -1,28 +1,44 @@
 """`--format sarif`: SARIF 2.1.0, for GitHub code scanning (`upload-sarif`).
 
-Minimal but valid: the tool with a rule for every rule that appears, and one result per
-finding with its region (1-based, the end column exclusive, as SARIF counts) and the
-related places.
+The tool with every rule that appears, each with its descriptions, help (text and
+Markdown: its section of docs/rules.md) and level from the rule table (runner/rules/); one
+result per finding with its region (1-based, the end column exclusive, as SARIF counts),
+the related places, and a partial fingerprint that does not change when the finding's
+lines move (GitHub matches alerts of successive uploads by it): a hash of the rule, the
+file and the message without the line numbers it may quote, and which of equal findings
+in that file it is. Validated against the OASIS schema in tests/output/.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
 from runner import __version__
-from runner.findings import RULES, Finding, Related, Severity
+from runner.findings import Finding, Related, Severity
 from runner.output.lint import LintRun
+from runner.rules import README_URL, RULES
+from runner.rules.docs import rule_markdown, rule_text
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "personalize-runner"
-INFORMATION_URI = "https://pypi.org/project/personalize-runner/"
+FINGERPRINT = "personalizeRunnerFinding/v1"
+# Line (and column) numbers a message may quote: `specs/a.yaml:3`, `on line 3`.
+_LINE_REFERENCES = re.compile(r"(?:(?<=\.yaml)|(?<=\.yml)):\d+(?::\d+)?|(?<=\bline )\d+")
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+
+
+def web_uri(url: str) -> str:
+    """`url` with what a URI may not hold (the `<owner>` of the repository's URL) escaped."""
+    return quote(url, safe=":/#?&=%")
 
 
 def artifact_uri(path: str) -> str:
@@ -47,13 +63,36 @@ def _location(item: Finding | Related) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _rule(rule_id: str) -> dict[str, Any]:
+    rule = RULES.get(rule_id)
+    if rule is None:
+        return {"id": rule_id, "shortDescription": {"text": rule_id}}
+    return {
+        "id": rule.id,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule_text(rule), "markdown": rule_markdown(rule)},
+        "helpUri": web_uri(rule.help_uri),
+        "defaultConfiguration": {"level": _LEVELS[rule.level]},
+    }
+
+
+def fingerprint(finding: Finding, occurrence: int) -> str:
+    """The same for the same finding wherever its lines move: rule, file, message (less
+    the line numbers it quotes), and its rank among findings equal in those."""
+    stable = _LINE_REFERENCES.sub("", finding.message)
+    key = "\0".join((finding.rule, finding.path, stable, str(occurrence)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": _LEVELS[finding.severity],
         "message": {"text": finding.message},
         "locations": [_location(finding)],
+        "partialFingerprints": {FINGERPRINT: fingerprint(finding, occurrence)},
     }
     if finding.related:
         result["relatedLocations"] = [
@@ -67,6 +106,12 @@ def document(run: LintRun) -> dict[str, Any]:
     findings = sorted(run.findings, key=lambda finding: finding.sort_key)
     rule_ids = sorted({finding.rule for finding in findings})
     index = {rule: position for position, rule in enumerate(rule_ids)}
+    seen: Counter[tuple[str, str, str]] = Counter()
+    results = []
+    for finding in findings:
+        same = (finding.rule, finding.path, _LINE_REFERENCES.sub("", finding.message))
+        results.append(_result(finding, index[finding.rule], seen[same]))
+        seen[same] += 1
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -76,14 +121,11 @@ def document(run: LintRun) -> dict[str, Any]:
                     "driver": {
                         "name": TOOL_NAME,
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": [
-                            {"id": rule, "shortDescription": {"text": RULES.get(rule, rule)}}
-                            for rule in rule_ids
-                        ],
+                        "informationUri": web_uri(README_URL),
+                        "rules": [_rule(rule) for rule in rule_ids],
                     }
                 },
-                "results": [_result(finding, index[finding.rule]) for finding in findings],
+                "results": results,
             }
         ],
     }
