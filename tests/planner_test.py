@@ -1,19 +1,13 @@
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from runner.errors import PlanError
-from runner.output.plan import render_json, render_text
+from runner.output.plan import render_text
 from runner.planner import (
-    PLAN_FORMAT,
-    PLAN_VERSION,
     Change,
     Plan,
     RemoteJob,
     RemoteView,
-    check_saved_plan,
     make_plan,
     request_differences,
 )
@@ -176,68 +170,3 @@ def test_a_recorded_job_is_never_compared_with_the_service() -> None:
     (job,) = make_plan([spec], snapshot, remote_of(remote_job("holiday-promo", numResults=7))).jobs
 
     assert job.change is Change.UNCHANGED
-
-
-def test_json_form_is_versioned_and_round_trips() -> None:
-    spec = make_spec("same-job")
-    snapshot = snapshot_of(make_record("same-job", request_digest=spec.request_digest))
-    plan = make_plan([spec, make_spec("new-job")], snapshot)
-
-    document = json.loads(render_json(plan))
-
-    assert (document["format"], document["version"]) == (PLAN_FORMAT, PLAN_VERSION)
-    assert list(document) == ["format", "version", "refreshed", "state", "summary", "jobs", "specs"]
-    assert document["summary"] == {
-        "create": 1,
-        "adopt": 0,
-        "unchanged": 1,
-        "conflict": 0,
-        "orphan": 0,
-    }
-    assert document["state"] == {
-        "lineage": LINEAGE,
-        "serial": 4,
-        "version": snapshot.version,
-    }
-    assert Plan.from_dict(document) == plan
-
-
-@pytest.mark.parametrize(
-    ("document", "message"),
-    [
-        ([], "it is not a personalize-runner plan (the plan must be an object)"),
-        ({}, "it is not a personalize-runner plan (no 'format')"),
-        (
-            {"format": "personalize-runner/plan", "version": 2},
-            "it is not a personalize-runner plan (version 2; this personalize-runner "
-            "reads version 1)",
-        ),
-    ],
-)
-def test_a_document_that_is_not_a_plan(document: object, message: str) -> None:
-    with pytest.raises(PlanError) as raised:
-        Plan.from_dict(document)
-
-    assert str(raised.value) == message
-
-
-def test_a_saved_plan_applies_only_to_the_same_state_and_specs() -> None:
-    spec = make_spec("a")
-    snapshot = snapshot_of()
-    saved = make_plan([spec], snapshot)
-
-    assert check_saved_plan(saved, [spec], snapshot) == []
-    assert check_saved_plan(saved, [spec], snapshot_of(serial=5)) == [
-        "the state moved from serial 4 to serial 5 since the plan was made"
-    ]
-    assert check_saved_plan(saved, [make_spec("a", numResults=9), make_spec("b")], snapshot) == [
-        "specs changed since the plan was made: specs/a.yaml#0",
-        "specs added since the plan was made: specs/b.yaml#0",
-    ]
-    assert check_saved_plan(saved, [], None) == [
-        "the plan was made from the state at serial 4; there is no state now",
-        "specs removed since the plan was made: specs/a.yaml#0",
-    ]
-    assert check_saved_plan(make_plan([spec], None), [spec], snapshot) == [
-        "the plan was made when there was no state; it is now at serial 4"
-    ]

@@ -22,6 +22,7 @@ from runner.output.progress import ConsoleListener
 from runner.output.report import render_report_json, render_report_text
 from runner.planner import Plan
 from runner.reconcile.run import Options, reconcile
+from runner.saved_plan import read_plan
 from runner.state import LockHolder, open_store
 
 
@@ -91,7 +92,7 @@ def read_saved_plan(path: Path) -> Plan:
             "`personalize-runner plan --out FILE`"
         ) from None
     try:
-        return Plan.from_dict(document)
+        return read_plan(document)
     except PlanError as error:
         raise PlanError(
             f"--plan {path}: {error}; save one with `personalize-runner plan --out FILE`"

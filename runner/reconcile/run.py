@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from runner import signals
 from runner.backends import CREATE_PENDING, Backend
 from runner.errors import PlanError
-from runner.planner import Change, Plan, check_saved_plan, make_plan
+from runner.planner import Change, Plan, make_plan
 from runner.reconcile.ledger import Ledger
 from runner.reconcile.poller import POLL_FIRST, POLL_MAX, Clock, SystemClock
 from runner.reconcile.report import Listener, Result, RunReport, SilentListener
 from runner.reconcile.scheduler import Scheduler
 from runner.reconcile.submit import Submitter
+from runner.saved_plan import check_saved_plan
 from runner.spec import LoadResult
 from runner.state import LockHolder, State, StateStore
 from runner.state.writer import StateWriter
