@@ -134,10 +134,10 @@ class LockHolder:
         if self.host != socket.gethostname():
             return None
         ours = process_identity(os.getpid())
-        if self.started is not None and ours is not None:
-            boot, namespace, _ = self.started.rsplit(" ", 2)
-            our_boot, our_namespace, _ = ours.rsplit(" ", 2)
-            if (boot, namespace) != (our_boot, our_namespace):
+        if self.started is not None:
+            recorded = self.started.split(" ")
+            if ours is None or len(recorded) != 3 or recorded[:2] != ours.split(" ")[:2]:
+                # Another boot, another pid namespace (a container), or a garbled note.
                 return None
         try:
             os.kill(self.pid, 0)

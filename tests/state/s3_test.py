@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import threading
 import time
 from dataclasses import replace
@@ -10,7 +11,7 @@ from dataclasses import replace
 import boto3
 import pytest
 
-from runner.errors import LockError, StateError
+from runner.errors import ConfigError, LockError, StateError
 from runner.state import LockHolder, State, StateConflict, open_store
 from runner.state.s3 import S3StateStore
 from runner.times import format_time
@@ -395,4 +396,104 @@ def test_a_lock_object_that_is_not_a_lock(s3_bucket: str) -> None:
         "and run the command again, or allow a longer lock timeout. If no run is using the "
         "state, the lock object cannot be read as a lock: delete it (aws s3 rm "
         f"s3://{s3_bucket}/{KEY}.lock)."
+    )
+
+
+def _hand_written_lock(bucket: str, **document: object) -> None:
+    """A lock object left by a run on another host (nothing here can tell if it runs)."""
+    body = {
+        "pid": 4242,
+        "host": "ci-runner-7",
+        "command": "personalize-runner reconcile",
+        "ci_run": None,
+        "since": "2026-11-01T12:30:00Z",
+        "lock_id": "left-behind",
+        "state": f"s3://{bucket}/{KEY}",
+        **document,
+    }
+    boto3.client("s3").put_object(Bucket=bucket, Key=f"{KEY}.lock", Body=json.dumps(body).encode())
+
+
+def test_a_lapsed_lease_of_another_host_is_taken_over(s3_bucket: str) -> None:
+    _hand_written_lock(s3_bucket, lease_seconds=2, renewals=3)
+    warnings = Warnings()
+    store = make_store(s3_bucket, warn=warnings)
+    began = time.monotonic()
+
+    with store.lock(holder=replace(HOLDER, pid=5555), timeout=20):
+        took = time.monotonic() - began
+        info = store.lock_info()
+        assert info is not None
+        assert info.holder is not None
+        assert info.holder.pid == 5555
+
+    # 2 s of lease, a second of S3's clock, a poll of at most 2 s.
+    assert took < 2 + 1 + 2 + 2
+    assert warnings.messages[-2].startswith(
+        f"waiting for the state lock s3://{s3_bucket}/{KEY}.lock: it is held by pid 4242 on "
+        "ci-runner-7 (personalize-runner reconcile) since 2026-11-01T12:30:00Z (on another "
+        "host: this run cannot check whether it runs), lock id left-behind; its 2s lease runs "
+        "until "
+    )
+    assert warnings.messages[-1].startswith(
+        f"warning: took over the state lock s3://{s3_bucket}/{KEY}.lock (lock id left-behind) "
+        "from pid 4242 on ci-runner-7 (personalize-runner reconcile) since "
+        "2026-11-01T12:30:00Z: its 2s lease lapsed (last renewed "
+    )
+    assert store.lock_info() is None
+
+
+def test_a_lock_without_a_lease_is_not_taken_over_by_itself(s3_bucket: str) -> None:
+    _hand_written_lock(s3_bucket)
+    warnings = Warnings()
+    with (
+        pytest.raises(
+            LockError, match="remove its lock with: personalize-runner state unlock left-behind"
+        ),
+        make_store(s3_bucket, warn=warnings).lock(holder=HOLDER, timeout=1.5),
+    ):
+        pass
+    assert (
+        "it has no lease (an older personalize-runner took it), so it is not taken over by itself"
+        in warnings.messages[-1]
+    )
+
+
+def test_a_run_whose_lease_was_broken_cannot_overwrite_the_state(s3_bucket: str) -> None:
+    frozen = make_store(s3_bucket)
+    frozen.write(make_state(1), expected=None)
+    held = frozen.lock(holder=HOLDER, timeout=1)
+    held.__enter__()
+    snapshot = frozen.read()
+    assert snapshot is not None
+    # Its lock is broken (by hand here; a lapsed lease in life), and another run writes.
+    info = frozen.lock_info()
+    assert info is not None
+    assert info.lock_id is not None
+    other = make_store(s3_bucket)
+    other.unlock(info.lock_id)
+    with other.lock(holder=replace(HOLDER, pid=5555), timeout=1):
+        current = other.read()
+        assert current is not None
+        other.write(current.state.with_job(make_record("theirs")), expected=current.version)
+
+    with pytest.raises(LockError, match="no longer holds the state lock"):
+        frozen.check_writable()
+    with pytest.raises(StateConflict, match="changed since this run read it"):
+        frozen.write(snapshot.state.with_job(make_record("mine")), expected=snapshot.version)
+    held.__exit__(None, None, None)
+    final = make_store(s3_bucket).read()
+    assert final is not None
+    assert "theirs" in final.state.jobs
+    assert "mine" not in final.state.jobs
+
+
+@pytest.mark.parametrize("value", ["0", "1", "abc", "nan", "7200"])
+def test_the_lease_setting_is_checked(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERSONALIZE_RUNNER_S3_LOCK_LEASE", value)
+    with pytest.raises(ConfigError) as info:
+        open_store(f"s3://acme-state/{KEY}")
+    assert str(info.value) == (
+        f"PERSONALIZE_RUNNER_S3_LOCK_LEASE={value}: give the S3 state lock's lease in seconds, "
+        "from 2 to 3600 (default 30)."
     )

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
 import datetime
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,7 +13,7 @@ import pytest
 from runner.errors import ConfigError
 from runner.state import STORES, StateStore, open_store
 from runner.state.file import FileStateStore
-from runner.state.store import LockHolder
+from runner.state.store import LockHolder, process_identity
 
 
 @pytest.mark.parametrize(
@@ -121,3 +126,43 @@ def test_garbled_holder_is_none(data: bytes) -> None:
 def test_state_store_protocol_accepts_local_store(tmp_path: Path) -> None:
     store: StateStore = FileStateStore(tmp_path / "state.json")
     assert store.read() is None
+
+
+def test_this_process_is_alive() -> None:
+    holder = LockHolder.current()
+    assert holder.started == process_identity(os.getpid())
+    assert holder.alive() is True
+
+
+def test_a_holder_that_exited_is_not_alive() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    holder = LockHolder(
+        pid=child.pid,
+        host=socket.gethostname(),
+        command="personalize-runner reconcile",
+        started=process_identity(child.pid),
+    )
+    child.wait()
+    assert holder.alive() is False
+
+
+def test_a_reused_pid_is_not_its_holder() -> None:
+    identity = process_identity(os.getpid())
+    assert identity is not None
+    boot, namespace, ticks = identity.split(" ")
+    # This pid, started at another time: another process than the one that took the lock.
+    earlier = replace(LockHolder.current(), started=f"{boot} {namespace} {int(ticks) - 1}")
+    assert earlier.alive() is False
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        LockHolder(pid=1, host="ci-runner-7", command="c"),
+        replace(LockHolder.current(), started="another-boot pid:[1] 5"),
+        replace(LockHolder.current(), started="garbled"),
+    ],
+    ids=["another-host", "another-boot", "garbled"],
+)
+def test_a_holder_this_process_cannot_check(holder: LockHolder) -> None:
+    assert holder.alive() is None
