@@ -11,7 +11,13 @@ from typing import Any
 import boto3
 import pytest
 
-from runner.backends import ACTIVE, JobDescription, JobSummary
+from runner.backends import (
+    ACTIVE,
+    JobDescription,
+    JobSummary,
+    SolutionDescription,
+    SolutionVersionSummary,
+)
 from runner.backends.aws import AwsBackend
 from runner.backends.local import LocalBackend
 from runner.backends.local.service import PersonalizeService
@@ -65,6 +71,14 @@ class CountingBackend:
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         self.calls["tags"] += 1
         return self.backend.list_tags(arn)
+
+    def describe_solution(self, arn: str) -> SolutionDescription:
+        self.calls["describe solution"] += 1
+        return self.backend.describe_solution(arn)
+
+    def list_solution_versions(self, solution_arn: str) -> Iterator[SolutionVersionSummary]:
+        self.calls["list solution versions"] += 1
+        return self.backend.list_solution_versions(solution_arn)
 
 
 @pytest.fixture

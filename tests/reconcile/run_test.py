@@ -7,7 +7,15 @@ from typing import Any
 import boto3
 import pytest
 
-from runner.backends import ACTIVE, CREATE_PENDING, Backend, JobDescription, JobSummary
+from runner.backends import (
+    ACTIVE,
+    CREATE_PENDING,
+    Backend,
+    JobDescription,
+    JobSummary,
+    SolutionDescription,
+    SolutionVersionSummary,
+)
 from runner.backends.aws import AwsBackend
 from runner.backends.local import LocalBackend
 from runner.backends.local.service import PersonalizeService
@@ -308,6 +316,12 @@ class RacingBackend:
 
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         return self.backend.list_tags(arn)
+
+    def describe_solution(self, arn: str) -> SolutionDescription:
+        return self.backend.describe_solution(arn)
+
+    def list_solution_versions(self, solution_arn: str) -> Iterator[SolutionVersionSummary]:
+        return self.backend.list_solution_versions(solution_arn)
 
 
 def test_an_existing_job_with_other_parameters_found_at_create_is_a_conflict(
