@@ -147,6 +147,29 @@ def test_a_reconcile_stopped_by_sigterm_releases_the_file_lock(
     assert (ran.status, ran.err) == (0, "")
 
 
+def test_a_run_waiting_for_a_live_file_lock_says_who_holds_it_and_how_long_it_waits(
+    repo: Path, personalize_server: PersonalizeServer, tmp_path: Path
+) -> None:
+    lock_file = Path(f"{state_file(repo)}.lock")
+    env = _env(personalize_server, tmp_path)
+    with holding_reconcile(repo, env, recorded=lambda: _recorded_in_file(repo, "alpha")):
+        noted = LockHolder.from_json(lock_file.read_bytes())
+        assert noted is not None
+        holder, since = noted
+        ran = run_cli("reconcile", "--lock-timeout", "1")
+
+    who = f"{holder.describe()} since {format_time(since)}"
+    assert ran.status == 1
+    assert ran.err == (
+        f"waiting for the state lock {lock_file}: it is held by {who} (running); waiting up "
+        "to 1s for it (the lock timeout).\n"
+        f"error: the state lock {lock_file} is held by {who}; gave up after 1s. Another run "
+        "is using the state: wait for it to finish and run the command again, or allow a "
+        "longer lock timeout. (The lock is released as soon as its holder exits, even if it "
+        "is killed: there is nothing to delete.)\n"
+    )
+
+
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGHUP, 129), (signal.SIGINT, 130)])
 def test_sighup_and_sigint_are_handled_as_sigterm(
     repo: Path,
