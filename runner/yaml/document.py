@@ -11,10 +11,36 @@ from runner.yaml.span import Marks, Span, marks_span
 Path_: TypeAlias = tuple[str | int, ...]
 
 MAX_DEPTH = 64
+# Values that aliases may add to one document (a "billion laughs" stops here); the values
+# written out are bounded by the file's size.
 MAX_NODES = 10_000
+# Documents in one file: a spec takes a few hundred bytes, so a file of the largest size
+# loaded (1 MiB) holds far fewer.
+MAX_DOCUMENTS = 10_000
 
-# Finds the positions of every node of document `index` of a text, and its start, again.
-Locator: TypeAlias = Callable[[str, int], tuple[dict[Path_, Marks], Span]]
+# Finds the position of every node, and the start, of each document of a text, again.
+Locator: TypeAlias = Callable[[str], list[tuple[dict[Path_, Marks], Span]]]
+
+
+class Positions:
+    """The positions of every document of one text, found once for all of them.
+
+    The documents of one decoding share it: the first that needs a position finds those of
+    the whole text (one more decoding, linear in its size), the others then read theirs.
+    """
+
+    __slots__ = ("_found", "_locate", "_text")
+
+    def __init__(self, text: str, locate: Locator) -> None:
+        self._text = text
+        self._locate = locate
+        self._found: list[tuple[dict[Path_, Marks], Span]] | None = None
+
+    def of(self, index: int) -> tuple[dict[Path_, Marks], Span]:
+        if self._found is None:
+            self._found = self._locate(self._text)
+            self._text = ""
+        return self._found[index]
 
 
 class Document:
@@ -22,10 +48,10 @@ class Document:
 
     Positions are found only when asked for: most documents are valid and never need them,
     and recording them would double the cost of decoding. The decoder that made the
-    document gives the `locate` that finds them.
+    document gives the `Positions` of its text that finds them.
     """
 
-    __slots__ = ("_locate", "_positions", "_text", "data", "index", "start")
+    __slots__ = ("_positions", "_shared", "data", "index", "start")
 
     def __init__(
         self,
@@ -33,22 +59,20 @@ class Document:
         data: Any,
         start: Span,
         *,
-        text: str = "",
         positions: dict[Path_, Marks] | None = None,
-        locate: Locator | None = None,
+        shared: Positions | None = None,
     ) -> None:
         self.index = index
         self.data = data
         self.start = start
-        self._text = text
         self._positions = positions
-        self._locate = locate
+        self._shared = shared
 
     @property
     def positions(self) -> dict[Path_, Marks]:
         if self._positions is None:
-            assert self._locate is not None, "a document without positions knows its locator"
-            self._positions, self.start = self._locate(self._text, self.index)
+            assert self._shared is not None, "a document without positions shares its text's"
+            self._positions, self.start = self._shared.of(self.index)
         return self._positions
 
     def locate(self, path: Path_, *, key: bool = False) -> Span:

@@ -17,14 +17,17 @@ from ruamel.yaml import events as ev
 # libyaml's event parser; the dependency is declared for CPython, where it is a wheel.
 from ruamel.yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from runner.yaml.document import (
     MAX_DEPTH,
+    MAX_DOCUMENTS,
     MAX_NODES,
     Decoded,
     Document,
     DuplicateKey,
     Path_,
+    Positions,
     YamlSyntaxError,
 )
 from runner.yaml.scalars import resolve_plain
@@ -89,8 +92,9 @@ class _Composer:
 
     def __init__(self, next_event: Callable[[], Any], text: str, *, record: bool) -> None:
         self.next_event = next_event
-        self.text = text
         self.record = record
+        # Without recording, the documents share the positions found again when needed.
+        self.shared = None if record else Positions(text, locate)
         self.duplicates: list[DuplicateKey] = []
 
     def document(self, index: int, start_event: Any) -> Document:
@@ -100,12 +104,14 @@ class _Composer:
             index,
             None,
             marks_span(start_event.start_mark, start_event.end_mark),
-            text=self.text,
             positions=positions if record else None,
-            locate=None if record else locate,
+            shared=self.shared,
         )
         anchors: dict[str, tuple[Any, int]] = {}
+        # The values met so far, those the aliases repeat included (an anchor's weight is
+        # what it holds), and those that the aliases added.
         nodes = 0
+        repeated = 0
         stack: list[_Frame] = []
         next_event = self.next_event
         event = next_event()
@@ -127,8 +133,9 @@ class _Composer:
                         )
                     value, weight = anchors[event.anchor]
                     nodes += weight
-                if nodes > MAX_NODES:
-                    raise _too_many(event)
+                    repeated += weight
+                    if repeated > MAX_NODES:
+                        raise _too_many(event)
                 if record:
                     start, end = event.start_mark, event.end_mark
             elif kind is _MAPPING_START or kind is _SEQUENCE_START:
@@ -218,7 +225,7 @@ def _key_text(value: Any) -> str:
 
 def _too_many(event: Any) -> YamlSyntaxError:
     return YamlSyntaxError(
-        f"the document expands to more than {MAX_NODES} values "
+        f"the aliases of the document expand to more than {MAX_NODES} values "
         "(aliases that repeat one another?): a spec is far smaller",
         marks_span(event.start_mark, event.end_mark),
         rule="yaml-too-large",
@@ -235,7 +242,24 @@ def _bad_tag(event: Any) -> YamlSyntaxError:
     )
 
 
+def _reader_error(error: ReaderError, text: str) -> YamlSyntaxError:
+    """A character YAML does not allow, where it stands: libyaml gives its offset in the
+    UTF-8 encoding of the text, and a character's position is in characters."""
+    before = text.encode("utf-8", "surrogatepass")[: error.position].decode("utf-8", "replace")
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    char = text[len(before)] if len(before) < len(text) else ""
+    what = f"U+{ord(char):04X}" if char else "a character"
+    name = " (a NUL byte)" if char == "\x00" else ""
+    return YamlSyntaxError(
+        f"invalid YAML: the character {what}{name}: {error.reason}; remove it",
+        Span(line, col, line, col + 1),
+    )
+
+
 def _syntax_error(error: YAMLError, text: str) -> YamlSyntaxError:
+    if isinstance(error, ReaderError):
+        return _reader_error(error, text)
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     span = marks_span(mark, mark) if mark is not None else Span(1, 1, 1, 1)
@@ -267,6 +291,13 @@ def decode_events(text: str, *, positions: bool) -> Decoded:
     try:
         while (event := next_event()) is not None:
             if type(event) is ev.DocumentStartEvent:
+                if len(documents) == MAX_DOCUMENTS:
+                    raise YamlSyntaxError(
+                        f"more than {MAX_DOCUMENTS:,} documents in one file, this one "
+                        "included: a file holds a few specs; split it",
+                        marks_span(event.start_mark, event.end_mark),
+                        rule="yaml-too-large",
+                    )
                 documents.append(composer.document(len(documents), event))
     except YAMLError as error:
         raise _syntax_error(error, text) from None
@@ -275,7 +306,9 @@ def decode_events(text: str, *, positions: bool) -> Decoded:
     return Decoded(documents, composer.duplicates)
 
 
-def locate(text: str, index: int) -> tuple[dict[Path_, Marks], Span]:
-    """The positions of every node of document `index` of `text`, and where it starts."""
-    located = decode_events(text, positions=True).documents[index]
-    return located.positions, located.start
+def locate(text: str) -> list[tuple[dict[Path_, Marks], Span]]:
+    """The positions of every node of each document of `text`, and where it starts."""
+    return [
+        (document.positions, document.start)
+        for document in decode_events(text, positions=True).documents
+    ]

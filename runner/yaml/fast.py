@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runner.yaml.document import MAX_DEPTH, Document, Path_
+from runner.yaml.document import MAX_DEPTH, MAX_DOCUMENTS, Document, Path_, Positions
 from runner.yaml.scalars import FALSE, NULL, TRUE, resolve_plain
 from runner.yaml.span import Marks, Span
 
@@ -20,15 +20,22 @@ from runner.yaml.span import Marks, Span
 # gives the same values several times faster than libyaml's events, which are Python
 # objects. Anything outside the subset (flow collections, anchors, tags, block or
 # multi-line scalars, escapes, tabs, duplicate keys, errors, ...) returns None, and the
-# events decide. A test holds the two to the same result.
+# events decide. A test holds the two to the same result. Braces may follow the first
+# character of a plain scalar (`weekly-{week}`, a recurring spec's placeholder): in block
+# context they are flow indicators only where a scalar starts.
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*):(?: +|$)")
-_PLAIN = re.compile(r"[A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, ]*")
+_PLAIN = re.compile(r"[A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, {}]*")
 _NOT_KEYS = NULL | TRUE | FALSE
 _COMMON_LINE = re.compile(
     r"( *)(- +)?([A-Za-z_][A-Za-z0-9_.\-]*):"
-    r"(?: +([A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, ]*))?(?: +#.*)? *"
+    r"(?: +([A-Za-z0-9_./=+~()\-][A-Za-z0-9_./:=+~()\-, {}]*))?(?: +#.*)? *"
 )
 _EMPTY: Any = object()
+# What YAML does not allow in a stream (C0 controls but tab and line breaks, DEL, C1 but
+# NEL, surrogates, U+FFFE/U+FFFF): libyaml reports it where it stands.
+_NOT_PRINTABLE = re.compile(
+    r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 class _NotPlain(Exception):
@@ -112,6 +119,8 @@ def _lines(text: str) -> list[list[_Line]]:
                 raise _NotPlain
             # What comes before the first `---` is a document only if it holds something.
             if explicit or documents[0]:
+                if len(documents) == MAX_DOCUMENTS:
+                    raise _NotPlain
                 documents.append([])
             explicit = True
             continue
@@ -209,11 +218,14 @@ _END = _Line(0, -1, False, -1, None, None)
 
 def decode_plain_blocks(text: str) -> list[Document] | None:
     """The documents of `text` if it is within the fast path's subset, else None."""
-    if "\t" in text or "\r" in text or "&" in text or "*" in text:
+    # Anchors and aliases (`&a`, `*a`) start a node, where no pattern of the subset takes
+    # them; inside a quoted scalar (a cron expression's `*`) they are characters.
+    if "\t" in text or "\r" in text or _NOT_PRINTABLE.search(text) is not None:
         return None
     try:
         tokenised = _lines(text)
         documents: list[Document] = []
+        shared = Positions(text, _locate)
         for index, lines in enumerate(tokenised):
             if not lines:
                 data: Any = None
@@ -225,14 +237,14 @@ def decode_plain_blocks(text: str) -> list[Document] | None:
                     raise _NotPlain
                 first = lines[0]
                 start = Span(first.number, first.indent + 1, first.number, first.indent + 1)
-            documents.append(Document(index, data, start, text=text, locate=_locate))
+            documents.append(Document(index, data, start, shared=shared))
     except _NotPlain:
         return None
     return documents
 
 
-def _locate(text: str, index: int) -> tuple[dict[Path_, Marks], Span]:
+def _locate(text: str) -> list[tuple[dict[Path_, Marks], Span]]:
     # Positions come from libyaml's events, loaded only when a finding needs one.
     from runner.yaml.events import locate
 
-    return locate(text, index)
+    return locate(text)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner.yaml import YamlSyntaxError
+from runner.yaml import Span, YamlSyntaxError, decode
 from runner.yaml.events import decode_events
 from runner.yaml.fast import decode_plain_blocks
 
@@ -76,6 +76,12 @@ def test_every_example_file_reads_the_same(path: Path) -> None:
         ("a: b\r\nc: d\r\n", False),
         ('a: "tab\\t"\n', False),
         ("null: 1\n", False),
+        ("jobName: weekly-{week}\n", True),
+        ("a: x, {y}\n", True),
+        ("a: {y}\n", False),
+        # Characters YAML does not allow, even in a comment: libyaml says where they are.
+        ("a: 1  # \x00\n", False),
+        ("# \x07\na: 1\n", False),
     ],
 )
 def test_what_takes_the_fast_path(text: str, fast: bool) -> None:
@@ -122,6 +128,16 @@ _VALUES = st.sampled_from(
         "@x",
         "`x",
         "é",
+        "a-{b}",
+        "a{",
+        "{a}",
+        "a}b: c",
+        '"0 6 * * MON"',
+        "'&x'",
+        "a*b",
+        "a&b",
+        "*",
+        "& x",
     ]
 )
 
@@ -214,3 +230,12 @@ def test_block_documents_take_the_fast_path_and_agree(trees: list[Any]) -> None:
     text = "---\n".join("\n".join(_emit(tree, 0)) + "\n" for tree in trees)
 
     assert _assert_same(text)
+
+
+def test_a_character_yaml_refuses_is_located_where_it_stands() -> None:
+    # libyaml gives the offset in UTF-8 bytes; a position is in characters.
+    text = "a: é\n# ok \u00e9\x00 no\n"
+    with pytest.raises(YamlSyntaxError) as raised:
+        decode(text)
+    assert raised.value.span == Span(2, 7, 2, 8)
+    assert "U+0000 (a NUL byte)" in raised.value.message
