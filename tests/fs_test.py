@@ -109,3 +109,51 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path: Path) -> None:
         holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
+
+
+# In a process of its own: forking a process that runs threads (the test session's
+# servers) is unsafe.
+FORK = """\
+import os, sys, time
+from pathlib import Path
+from runner.fs import FileLock
+
+path = Path(sys.argv[1])
+lock = FileLock(path)
+assert lock.try_acquire()
+reader, writer = os.pipe()
+child = os.fork()
+if child == 0:
+    os.write(writer, b"forked")
+    time.sleep(30)
+    os._exit(0)
+assert os.read(reader, 6) == b"forked"
+lock.release()
+# The child lives on, and yet the lock is free: it closed its copy when it was forked.
+other = FileLock(path)
+print("free" if other.try_acquire() else "held", flush=True)
+os.kill(child, 9)
+os.waitpid(child, 0)
+"""
+
+
+def test_a_forked_child_does_not_keep_the_lock(tmp_path: Path) -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", FORK, str(tmp_path / "state.json.lock")],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert ran.stdout == "free\n"
+
+
+def test_a_lock_file_replaced_before_the_flock_is_not_taken(tmp_path: Path) -> None:
+    path = tmp_path / "state.json.lock"
+    lock = FileLock(path)
+    assert lock.try_acquire()
+    assert lock.in_place()
+    path.unlink()
+    assert not lock.in_place()
+    lock.release()
