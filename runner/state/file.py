@@ -149,7 +149,9 @@ class FileStateStore:
         """The lock is still this run's, the state file may be replaced, and its folder
         takes a new file (a temporary one, removed at once)."""
         self._keep_lock()
-        self._refuse_read_only()
+        self._refuse_read_only(
+            "this run could not record the jobs it submits, so it submits nothing"
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, probe = tempfile.mkstemp(
@@ -162,7 +164,10 @@ class FileStateStore:
         except OSError as error:
             raise self._unwritable(error) from None
 
-    def _refuse_read_only(self) -> None:
+    def _refuse_read_only(
+        self,
+        consequence: str = "nothing was written",
+    ) -> None:
         """A state file without write permission is not replaced (even by root, who may)."""
         try:
             mode = self.path.stat().st_mode
@@ -174,8 +179,8 @@ class FileStateStore:
             return
         what = "read-only" if stat.S_ISREG(mode) else "not a regular file"
         raise StateError(
-            f"{self.describe()} is {what}: this run could not record the jobs it submits, so "
-            "it submits nothing. Make it writable (chmod u+w), or give another --state."
+            f"{self.describe()} is {what}: {consequence}. Make it writable (chmod u+w), or "
+            "give another --state."
         )
 
     def _unwritable(self, error: OSError) -> StateError:

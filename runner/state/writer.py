@@ -51,6 +51,9 @@ class StateWriter:
         written, and read back (`StateError` otherwise), and that the store can be written
         under the lock this run holds (`StateStore.check_writable`)."""
         records = list(records)
+        if not records:
+            # Nothing to submit: what is written later (statuses, digests) proves itself.
+            return
         for record in records:
             problem = spec_file_problem(record.spec_file)
             if problem is not None:
@@ -60,10 +63,7 @@ class StateWriter:
                     f"{problem}. Keep the specs inside the repository (--specs, "
                     "personalize-runner.yaml) and name their files without backslashes."
                 )
-        if records:
-            self.state.with_jobs(records).check_readable(
-                where=self.store.describe(), since=self.state
-            )
+        self.state.with_jobs(records).check_readable(where=self.store.describe(), since=self.state)
         self.store.check_writable()
 
 
