@@ -149,8 +149,14 @@ class LockHolder:
             return False
         if self.started is None:
             return True
-        # The pid runs: the holder only if it is the same process (not a reused pid).
-        return process_identity(self.pid) == self.started
+        # The pid runs: the holder only if it is the same process (not a reused pid). The
+        # boot and the pid namespace are this process's (checked above): the start time says.
+        stat = _stat(self.pid)
+        if stat is None:
+            return None
+        state, started = stat
+        # A zombie (dead, not yet reaped by its parent) runs no more.
+        return state not in ("Z", "X") and started == self.started.split(" ")[2]
 
 
 # A lock's note is a few hundred bytes.
@@ -159,20 +165,31 @@ _LOCK_LIMITS = Limits(max_bytes=64 * 1024, max_depth=4)
 
 def process_identity(pid: int) -> str | None:
     """Which process `pid` is: the boot, the pid namespace and its start time (in clock
-    ticks since boot, /proc/<pid>/stat field 22), or None where there is no /proc."""
+    ticks since boot, /proc/<pid>/stat field 22), or None where there is no /proc (or it
+    may not be read)."""
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as stream:
             boot = stream.read().strip()
         namespace = os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+    stat = _stat(pid)
+    if stat is None or not boot or " " in namespace:
+        return None
+    return f"{boot} {namespace} {stat[1]}"
+
+
+def _stat(pid: int) -> tuple[str, str] | None:
+    """The state of `pid` (field 3: R, S, Z for a zombie, …) and when it started, in clock
+    ticks since boot (field 22), from /proc/<pid>/stat, which anyone may read."""
+    try:
         with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as stream:
             stat = stream.read()
     except OSError:
         return None
     # The command (field 2) is in parentheses and may hold spaces and parentheses.
     fields = stat[stat.rfind(")") + 2 :].split()
-    if len(fields) < 20 or not boot:
-        return None
-    return f"{boot} {namespace} {fields[19]}"
+    return (fields[0], fields[19]) if len(fields) >= 20 else None
 
 
 def liveness(holder: LockHolder) -> str:

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -166,3 +167,22 @@ def test_a_reused_pid_is_not_its_holder() -> None:
 )
 def test_a_holder_this_process_cannot_check(holder: LockHolder) -> None:
     assert holder.alive() is None
+
+
+def test_a_holder_that_exited_unreaped_is_not_alive() -> None:
+    # A zombie: dead, not yet waited for by its parent (this test), its pid still taken.
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    holder = LockHolder(
+        pid=child.pid,
+        host=socket.gethostname(),
+        command="personalize-runner reconcile",
+        started=process_identity(child.pid),
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while holder.alive() is not False:
+            assert time.monotonic() < deadline, "the child did not exit"
+            time.sleep(0.01)
+        assert child.poll() == 0
+    finally:
+        child.wait()
