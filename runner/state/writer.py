@@ -41,7 +41,15 @@ class StateWriter:
     def write(self, state: State) -> None:
         """Store `state` in place of the one this writer holds: `StateConflict` if another
         run wrote meanwhile, `StateError` if the reader would not read it back (nothing is
-        written then)."""
+        written then), or if a new record's spec file is outside the repository."""
+        _check_spec_files(
+            (
+                record
+                for key, record in state.jobs.items()
+                if self.state.jobs.get(key) is not record
+            ),
+            doing=f"refusing to write {self.store.describe()}",
+        )
         state.check_readable(where=self.store.describe(), since=self.state)
         self.version = self.store.write(state, expected=self.version)
         self.state = state
@@ -54,15 +62,7 @@ class StateWriter:
         if not records:
             # Nothing to submit: what is written later (statuses, digests) proves itself.
             return
-        for record in records:
-            problem = spec_file_problem(record.spec_file)
-            if problem is not None:
-                raise StateError(
-                    f"refusing to submit anything: the state records each job's spec file "
-                    f"relative to the repository root, and {record.spec_file} ({record.name}) "
-                    f"{problem}. Keep the specs inside the repository (--specs, "
-                    "personalize-runner.yaml) and name their files without backslashes."
-                )
+        _check_spec_files(records, doing="refusing to submit anything")
         self.state.with_jobs(records).check_readable(where=self.store.describe(), since=self.state)
         self.store.check_writable()
 
@@ -72,6 +72,18 @@ def changing(store: StateStore, *, holder: LockHolder, timeout: float) -> Iterat
     """Hold the state lock for the block, and give a writer of the state read under it."""
     with store.lock(holder=holder, timeout=timeout):
         yield StateWriter(store, store.read())
+
+
+def _check_spec_files(records: Iterable[JobRecord], *, doing: str) -> None:
+    for record in records:
+        problem = spec_file_problem(record.spec_file)
+        if problem is not None:
+            raise StateError(
+                f"{doing}: the state records each job's spec file relative to the repository "
+                f"root, and {record.spec_file} ({record.name}) {problem}. Keep the specs "
+                "inside the repository (--specs, personalize-runner.yaml) and name their "
+                "files without backslashes."
+            )
 
 
 def spec_file_problem(spec_file: str) -> str | None:

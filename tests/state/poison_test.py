@@ -96,18 +96,34 @@ def test_a_record_the_reader_would_refuse_is_never_written(tmp_path: Path) -> No
     writer = StateWriter(store, None)
     writer.write(make_state(1))
     before = (tmp_path / "state.json").read_bytes()
+    other = make_record("other").arn
 
     with pytest.raises(StateError) as info:
-        writer.write(writer.state.with_job(make_record("bad", spec_file="/abs/bad.yaml")))
+        writer.write(writer.state.with_job(make_record("bad", arn=other)))
 
     assert str(info.value) == (
         f"cannot read the state in state file {tmp_path}/state.json as this run would write "
-        'it: jobs["bad"].spec_file must be a path relative to the repository, with /, not '
-        "'/abs/bad.yaml'. Nothing was written: the runner writes no state that it cannot read "
-        "back."
+        f"it: jobs[\"bad\"].arn is the ARN of another job: '{other}'. Nothing was written: the "
+        "runner writes no state that it cannot read back."
     )
     assert (tmp_path / "state.json").read_bytes() == before
     assert writer.state.serial == 1
+
+
+def test_a_spec_file_outside_the_repository_is_never_recorded(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "state.json")
+    writer = StateWriter(store, None)
+
+    with pytest.raises(StateError) as info:
+        writer.write(State.new().with_job(make_record("bad", spec_file="../other/bad.yaml")))
+
+    assert str(info.value) == (
+        f"refusing to write state file {tmp_path}/state.json: the state records each job's "
+        "spec file relative to the repository root, and ../other/bad.yaml (bad) is outside "
+        "the repository root. Keep the specs inside the repository (--specs, "
+        "personalize-runner.yaml) and name their files without backslashes."
+    )
+    assert not (tmp_path / "state.json").exists()
 
 
 # Writability, proven before the first create.
