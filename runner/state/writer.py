@@ -41,12 +41,13 @@ class StateWriter:
     def write(self, state: State) -> None:
         """Store `state` in place of the one this writer holds: `StateConflict` if another
         run wrote meanwhile, `StateError` if the reader would not read it back (nothing is
-        written then), or if a new record's spec file is outside the repository."""
+        written then), or if a record's new spec file is outside the repository."""
         _check_spec_files(
             (
                 record
                 for key, record in state.jobs.items()
-                if self.state.jobs.get(key) is not record
+                if (before := self.state.jobs.get(key)) is None
+                or before.spec_file != record.spec_file
             ),
             doing=f"refusing to write {self.store.describe()}",
         )
