@@ -20,7 +20,9 @@ from runner.reconcile.poller import SystemClock, follow_jobs, unfinished
 from runner.state import LockHolder, open_store
 from runner.state.writer import record_statuses
 
-LOCK_TIMEOUT = 60.0
+# `wait` follows jobs and records what it sees when the lock is free; it does not wait for
+# a run that holds it (that run records the statuses itself).
+LOCK_TIMEOUT = 0.0
 
 
 def run(settings: Settings, *, jobs: list[str], timeout: float) -> int:
@@ -49,6 +51,13 @@ def run(settings: Settings, *, jobs: list[str], timeout: float) -> int:
     clock = SystemClock()
     listener = ConsoleListener(sys.stdout, show_plan=False)
 
+    busy: list[str] = []
+
+    def once(note: str) -> None:
+        if not busy:
+            busy.append(note)
+            print(note, file=sys.stderr)
+
     def on_update(summaries: list[JobSummary]) -> None:
         record_statuses(
             store,
@@ -56,6 +65,7 @@ def run(settings: Settings, *, jobs: list[str], timeout: float) -> int:
             holder=LockHolder.current(),
             lock_timeout=LOCK_TIMEOUT,
             now=clock.now(),
+            if_busy=once,
         )
 
     left: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ from runner.state.file import FileStateStore
 from runner.state.writer import StateWriter
 from tests.state.support import make_record, make_state
 from tests.support.cli import PROJECT_ROOT, run_cli
+from tests.support.clock import ManualClock
 from tests.support.job_specs import spec_yaml, write_specs
 from tests.support.personalize_server import PersonalizeServer
 
@@ -334,4 +335,30 @@ def test_status_refresh_does_not_wait_for_a_held_lock(
         "them when it polls.\n"
     )
     assert "alpha" in ran.out
+    assert path.read_bytes() == before
+
+
+def test_wait_does_not_wait_for_a_held_lock_either(
+    repo: Path, personalize_server: PersonalizeServer, manual_clock: ManualClock
+) -> None:
+    write_specs(repo / "specs", ["alpha"])
+    assert run_cli("reconcile").status == 0
+    path = state_file(repo)
+    before = path.read_bytes()
+    manual_clock.advance(100)
+
+    with holding(Path(f"{path}.lock")):
+        began = time.monotonic()
+        ran = run_cli("wait")
+        took = time.monotonic() - began
+
+    # The stand-in finds no input for the job: it ends CREATE FAILED, final all the same.
+    assert ran.status == 1, ran.err
+    assert took < 10
+    assert ran.err == (
+        f"note: the statuses shown were not written to state file {path}: its lock is busy "
+        "(another process, which did not record who it is); the run that holds it records "
+        "them when it polls.\n"
+    )
+    assert ran.out.endswith("0 ACTIVE; 1 CREATE FAILED (alpha).\n")
     assert path.read_bytes() == before
