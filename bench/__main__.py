@@ -37,6 +37,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import lint_inputs
 from bench.lint import TARGETS, compile_bytecode, measure, spec_text, write_specs
 
 MIB = 1024 * 1024
@@ -114,6 +115,10 @@ def lint_rows(*, quick: bool, runs: int) -> list[Row]:
     rows.append(
         Row("lint, 10,000 specs, cold", f"{lint.seconds:.2f} s{check}", "<= 5 s", lint.seconds <= 5)
     )
+    for item in lint_inputs.INPUTS:  # inputs that once grew badly (issue 10)
+        grown = lint_inputs.measure(item, 3 if quick else runs)
+        limit = f"<= {lint_inputs.TARGET_SECONDS:g} s"
+        rows.append(Row(f"lint, {grown.what}", f"{grown.seconds:.2f} s", limit, grown.ok))
     return rows
 
 

@@ -1,0 +1,308 @@
+"""Finding the spec files under the paths given, and reading them, without ever opening what
+is not a regular file.
+
+A spec folder is walked depth first, in name order. What is found that cannot be a spec
+file is a finding, never silently passed over, and never opened: a FIFO, a socket or a
+device (opening a FIFO would wait for a writer forever), a symbolic link that leads
+nowhere, a link that loops. Links to folders are followed, with each folder known by its
+device and inode: a link to a folder that holds it is a loop, and a folder reached again
+through a link is reported instead of being read twice (a tree of links to links would
+otherwise be read an exponential number of times). A file name that is not UTF-8 is
+shown with its bytes escaped (`caf\\xe9.yaml`), in every output format, and the file is not
+read: the state records file names as text.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections import deque
+from collections.abc import Iterable
+from pathlib import Path
+
+from runner.findings import Finding, file_finding
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 1024 * 1024
+_CHUNK = 64 * 1024
+# O_NONBLOCK: should a FIFO take a regular file's place between the look and the open, the
+# open returns at once (and the look after it refuses the FIFO) instead of waiting.
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_FolderId = tuple[int, int]
+
+
+def discover(
+    paths: Iterable[str | Path], *, root: str
+) -> tuple[list[tuple[str, str]], list[Finding]]:
+    """The spec files named or found (recursively, `*.yaml`/`*.yml`) under the paths, each
+    with its name: relative to `root` (an absolute path) with `/`, or as given if outside;
+    and the findings about what was found that is not a spec file to read."""
+    walk = _Walk(root)
+    for given in paths:
+        walk.given(os.fspath(given))
+    # A path named and also found in a folder named is reported once.
+    findings = list({(item.path, item.rule): item for item in walk.findings}.values())
+    return walk.files, findings
+
+
+def display_path(path: str, root: str) -> str:
+    """`path` relative to the repository root with `/` separators, or as given if outside;
+    bytes that are not UTF-8 escaped (`\\xe9`)."""
+    absolute = os.path.abspath(path)
+    if absolute.startswith(root + os.sep):
+        absolute = absolute[len(root) + 1 :]
+        return printable_name(absolute if os.sep == "/" else absolute.replace(os.sep, "/"))
+    return printable_name(Path(path).as_posix())
+
+
+def printable_name(name: str) -> str:
+    """A file name as text: the bytes of a name that is not UTF-8 (which Python keeps as
+    surrogates) escaped as `\\xNN`, so that every writer can print it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+def read_file(path: str, name: str) -> bytes | Finding:
+    """The file's bytes, or the finding that says why there are none to check."""
+    # Plain reads of a chunk: a buffered `read(MAX_FILE_BYTES + 1)` costs a 1 MiB
+    # allocation per file, most of the time of reading 10,000 small specs.
+    chunks = []
+    size = 0
+    try:
+        fd = os.open(path, _READ_FLAGS)
+        try:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode):
+                return special_file(name, status.st_mode)
+            expected = status.st_size
+            while size <= MAX_FILE_BYTES:
+                chunk = os.read(fd, _CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size == expected:
+                    # All of a regular file: no need to ask again for its end.
+                    break
+        finally:
+            os.close(fd)
+    except OSError as error:
+        return file_finding(name, "unreadable", f"cannot read the file: {error.strerror}")
+    if size > MAX_FILE_BYTES:
+        return file_finding(
+            name,
+            "file-too-large",
+            f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a spec is a few hundred "
+            "bytes: is this the right file?",
+        )
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def special_file(name: str, mode: int) -> Finding:
+    if stat.S_ISFIFO(mode):
+        what = "a named pipe (FIFO)"
+    elif stat.S_ISSOCK(mode):
+        what = "a socket"
+    elif stat.S_ISCHR(mode):
+        what = "a character device"
+    elif stat.S_ISBLK(mode):
+        what = "a block device"
+    else:
+        what = "a special file"
+    return file_finding(
+        name,
+        "special-file",
+        f"{what}, not a regular file: lint does not open it (a spec is a regular file); "
+        "remove it, or rename it so that its name does not end in .yaml",
+    )
+
+
+class _Walk:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.files: list[tuple[str, str]] = []
+        self.findings: list[Finding] = []
+        # Every folder walked, by (device, inode), with the name it was walked under.
+        self.folders: dict[_FolderId, str] = {}
+        # Links to folders, met while walking: followed once the folders themselves are
+        # walked, so that a folder is read under its own name rather than a link's.
+        self.links: deque[tuple[str, str, tuple[_FolderId, ...]]] = deque()
+
+    def given(self, path: str) -> None:
+        name = display_path(path, self.root)
+        try:
+            status = os.stat(path)
+        except OSError as error:
+            if error.errno == errno.ENOENT and os.path.islink(path):
+                self._dangling(path, name)
+            elif error.errno == errno.ELOOP:
+                self._loop(name)
+            elif error.errno in (errno.ENOENT, errno.ENOTDIR):
+                self.findings.append(
+                    file_finding(name, "no-such-file", "no such file or folder: check the path")
+                )
+            else:
+                self.findings.append(
+                    file_finding(name, "unreadable", f"cannot read it: {error.strerror}")
+                )
+            return
+        if stat.S_ISDIR(status.st_mode):
+            folder = (status.st_dev, status.st_ino)
+            # A folder given twice, or inside one given, is read once.
+            if folder not in self.folders:
+                self.folders[folder] = name
+                self._walk(path, (folder,))
+        elif stat.S_ISREG(status.st_mode):
+            self._file(path, name)
+        else:
+            self.findings.append(special_file(name, status.st_mode))
+
+    def _walk(self, top: str, chain: tuple[_FolderId, ...]) -> None:
+        """The tree under `top` (whose folders from the first walked are `chain`), then
+        the folders its links lead to that no walk has read."""
+        self._tree(top, chain)
+        while self.links:
+            path, name, ancestors = self.links.popleft()
+            try:
+                status = os.stat(path)
+            except OSError:
+                continue  # gone since it was listed
+            folder = (status.st_dev, status.st_ino)
+            if folder in ancestors:
+                self._loop(name, self.folders.get(folder))
+            elif folder in self.folders:
+                first = self.folders[folder]
+                self.findings.append(
+                    file_finding(
+                        name,
+                        "symlink-repeat",
+                        f"a symbolic link to the folder {first}, which is read already: "
+                        f"its specs are read once, as {first}/…; remove the link",
+                    )
+                )
+            else:
+                self.folders[folder] = name
+                self._tree(path, (*ancestors, folder))
+
+    def _tree(self, top: str, chain: tuple[_FolderId, ...]) -> None:
+        # Depth first with a stack of its own: the files of a folder, then its folders.
+        stack: list[tuple[str, tuple[_FolderId, ...]]] = [(top, chain)]
+        while stack:
+            folder, ancestors = stack.pop()
+            # One name per folder, then each file's by concatenation: 10,000 specs.
+            prefix = display_path(os.path.join(folder, "x"), self.root)[:-1]
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda entry: entry.name)
+            except OSError as error:
+                self.findings.append(
+                    file_finding(
+                        prefix.rstrip("/") or folder,
+                        "unreadable",
+                        f"cannot read the folder: {error.strerror}",
+                    )
+                )
+                continue
+            below: list[tuple[str, tuple[_FolderId, ...]]] = []
+            for entry in entries:
+                found = self._entry(entry, prefix, ancestors)
+                if found is not None:
+                    below.append(found)
+            stack.extend(reversed(below))
+
+    def _entry(
+        self, entry: os.DirEntry[str], prefix: str, ancestors: tuple[_FolderId, ...]
+    ) -> tuple[str, tuple[_FolderId, ...]] | None:
+        """Takes in a file or a finding; returns a folder to walk."""
+        hidden = entry.name.startswith(".")
+        is_spec = entry.name.endswith(SPEC_SUFFIXES)
+        link = entry.is_symlink()
+        try:
+            if link:
+                status = os.stat(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                if is_spec:
+                    self._file(entry.path, prefix + printable_name(entry.name))
+                return None
+            else:
+                status = entry.stat(follow_symlinks=False)
+        except OSError as error:
+            name = prefix + printable_name(entry.name)
+            # Hidden names are not ours: `.#x.yaml` is the link an editor leaves while editing.
+            if hidden:
+                return None
+            if error.errno == errno.ENOENT and link:
+                self._dangling(entry.path, name)
+            elif error.errno == errno.ELOOP:
+                self._loop(name)
+            elif error.errno != errno.ENOENT:
+                self.findings.append(
+                    file_finding(name, "unreadable", f"cannot read it: {error.strerror}")
+                )
+            return None
+        mode = status.st_mode
+        name = prefix + printable_name(entry.name)
+        if stat.S_ISDIR(mode):
+            if hidden:
+                return None
+            if link:
+                self.links.append((entry.path, name, ancestors))
+                return None
+            folder = (status.st_dev, status.st_ino)
+            if folder in self.folders:
+                return None  # a folder given inside another given
+            self.folders[folder] = name
+            return entry.path, (*ancestors, folder)
+        if stat.S_ISREG(mode):
+            if is_spec:
+                self._file(entry.path, name)
+        elif is_spec:
+            self.findings.append(special_file(name, mode))
+        return None
+
+    def _file(self, path: str, name: str) -> None:
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            self.findings.append(
+                file_finding(
+                    name,
+                    "file-name",
+                    "the file name is not UTF-8 (its bytes are shown escaped): it is not read; "
+                    "rename the file",
+                )
+            )
+            return
+        self.files.append((path, name))
+
+    def _dangling(self, path: str, name: str) -> None:
+        try:
+            target = printable_name(os.readlink(path))
+        except OSError:
+            target = "?"
+        self.findings.append(
+            file_finding(
+                name,
+                "symlink-dangling",
+                f"a symbolic link to {target}, which does not exist: fix or remove the link",
+            )
+        )
+
+    def _loop(self, name: str, target: str | None = None) -> None:
+        where = f"to the folder {target}, which holds it" if target else "that leads to itself"
+        self.findings.append(
+            file_finding(
+                name,
+                "symlink-loop",
+                f"a symbolic link {where}: a loop, not followed; remove the link",
+            )
+        )
