@@ -33,9 +33,7 @@ _COMMON_LINE = re.compile(
 _EMPTY: Any = object()
 # What YAML does not allow in a stream (C0 controls but tab and line breaks, DEL, C1 but
 # NEL, surrogates, U+FFFE/U+FFFF): libyaml reports it where it stands.
-_NOT_PRINTABLE = re.compile(
-    r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
+_NOT_PRINTABLE = re.compile(r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class _NotPlain(Exception):
