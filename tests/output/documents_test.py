@@ -25,7 +25,7 @@ from tests.support.personalize_server import PersonalizeServer
 
 SCHEMAS = PROJECT_ROOT / "schemas"
 # The documents of the family, and the schema of each (`schemas/<name>.v<N>.json`).
-DOCUMENTS = ("lint", "plan", "report", "status", "state-list", "state-show")
+DOCUMENTS = ("lint", "rules", "plan", "report", "status", "state-list", "state-show")
 SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 MISSING_VERSION = solution_version_arn().replace("4fd8ee1c", "deadbeef")
 FAILING_INPUT = "s3://acme-personalize/batch/in/missing.jsonl"
@@ -125,10 +125,11 @@ def test_the_schemas_share_their_definitions() -> None:
 
 
 def test_every_schema_has_a_document_and_docs_json_lists_it() -> None:
+    """Every schema in schemas/ but those of spec files (which have `apiVersion`)."""
     family = {
         path.name.removesuffix(".v1.json")
-        for path in SCHEMAS.glob("*.v1.json")
-        if path.name != "batch-segment-job.v1.json"
+        for path in SCHEMAS.glob("*.json")
+        if "apiVersion" not in json.loads(path.read_text("utf-8"))["properties"]
     }
     assert family == set(DOCUMENTS)
     page = (PROJECT_ROOT / "docs" / "json.md").read_text(encoding="utf-8")
@@ -187,6 +188,14 @@ def test_lint_counts_the_specs_that_have_findings(repo: Path) -> None:
     }
     (related,) = findings["duplicate-job-name"]["related"]
     assert list(related) == ["path", "line", "column", "end_line", "end_column", "message"]
+
+
+def test_the_rules(repo: Path) -> None:
+    ran = run_cli("lint", "--list-rules", "--format", "json")
+
+    assert ran.status == 0
+    rules = valid("rules", ran.out)["rules"]
+    assert {"yaml-syntax", "duplicate-job-name", "bucket-name"} <= {rule["id"] for rule in rules}
 
 
 # plan
@@ -405,7 +414,7 @@ def test_status_and_state_of_recorded_jobs(
 
 
 def test_state_of_the_local_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An imported job, with a failure reason, on the local backend."""
+    """An imported job, then a reconcile that the service refuses, on the local backend."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PERSONALIZE_RUNNER_BACKEND", raising=False)
     (tmp_path / "specs").mkdir()
@@ -420,3 +429,12 @@ def test_state_of_the_local_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     assert shown["job"]["recorded_by"] == "imported"
     assert status["jobs"] == [shown["job"]]
+    (tmp_path / "specs" / "beta.yaml").write_text(spec_yaml("beta"), encoding="utf-8")
+    ran = run_cli("reconcile", "--backend", "local", "--format", "json")
+    report = valid("report", ran.out)
+    # The local service has trained no model: it refuses the job, as the service would.
+    assert (ran.status, report["planned"]["unchanged"], report["summary"]["failed"]) == (1, 1, 1)
+    (failure,) = report["failures"]
+    assert failure["message"].startswith(
+        "the service refused the job: ResourceNotFoundException: Could not find solution version"
+    )
