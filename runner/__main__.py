@@ -16,6 +16,7 @@ from runner.output.terminal import COLOR_CHOICES, choose_color
 # Anything else (help, a wrong option) goes through the full command line. A test checks
 # that these options are exactly those of `cli.lint`.
 LINT_OPTIONS = frozenset({"--format", "--specs", "--state", "--backend", "--color"})
+LINT_FLAGS = frozenset({"--strict", "--list-rules"})
 LINT_CHOICES = {"--format": formats("lint"), "--backend": BACKEND_NAMES, "--color": COLOR_CHOICES}
 
 
@@ -27,11 +28,14 @@ class LintArgs:
     state: str | None
     backend: str | None
     color: str
+    strict: bool = False
+    list_rules: bool = False
 
 
 def parse_lint(args: list[str]) -> LintArgs | None:
     """The options of a plain `lint` invocation, or None to leave it to the full parser."""
     options: dict[str, str] = {}
+    flags: set[str] = set()
     paths: list[str] = []
     rest = iter(args)
     for arg in rest:
@@ -42,6 +46,9 @@ def parse_lint(args: list[str]) -> LintArgs | None:
             paths.append(arg)
             continue
         name, equals, value = arg.partition("=")
+        if name in LINT_FLAGS and not equals and name not in flags:
+            flags.add(name)
+            continue
         if name not in LINT_OPTIONS or name in options:
             return None
         if not equals:
@@ -58,6 +65,8 @@ def parse_lint(args: list[str]) -> LintArgs | None:
         state=options.get("--state"),
         backend=options.get("--backend"),
         color=options.get("--color", COLOR_CHOICES[0]),
+        strict="--strict" in flags,
+        list_rules="--list-rules" in flags,
     )
 
 
@@ -67,7 +76,13 @@ def _lint(args: LintArgs) -> int:
 
     choose_color(args.color)
     settings = load_settings(specs=args.specs, state=args.state, backend=args.backend)
-    return lint.run(settings, paths=args.paths, output_format=args.output_format)
+    return lint.run(
+        settings,
+        paths=args.paths,
+        output_format=args.output_format,
+        strict=args.strict,
+        list_rules=args.list_rules,
+    )
 
 
 def _cli(argv: list[str]) -> int:

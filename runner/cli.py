@@ -159,9 +159,8 @@ def _usage_message(error: Any) -> str:
 
 
 def run(argv: list[str]) -> int:
-    """Run the command line `argv`; its exit status. A usage error (an unknown option, a bad
-    value, a missing argument) is a `ConfigError`, status 1: click's 2 means "the plan has jobs
-    to submit" here (issue 14)."""
+    """The exit status of the command line `argv`. A usage error is a `ConfigError`, status 1:
+    click's own, 2, means "the plan has jobs to submit" here (issue 14)."""
     if os.environ.get(COMPLETE_VAR):
         # typer registers its completion classes only with `add_completion=True`.
         from typer._completion_classes import completion_init
@@ -213,17 +212,17 @@ def main(
 def lint(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(
-            metavar="PATH...", help="Spec files or folders.  [default: the specs folder]"
-        ),
+        typer.Argument(metavar="PATH...", help="Spec files or folders.  [default: --specs]"),
     ] = None,
     output_format: Annotated[LintFormat, _format("lint")] = FORMATS["lint"][0],
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    list_rules: Annotated[bool, typer.Option("--list-rules", help="List the rules.")] = False,
     specs: SpecsOption = None,
     state: StateOption = None,
     backend: BackendOption = None,
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
-    """Validate spec files: schema, cross-field and cross-file checks. Exit 1 on findings."""
+    """Validate spec files: schema, cross-field and cross-file checks. Exit 1 on errors."""
     from runner.commands import lint as command
 
     _exit(
@@ -231,6 +230,8 @@ def lint(
             _settings(specs, state, backend),
             paths=[str(path) for path in paths or []],
             output_format=str(output_format),
+            strict=strict,
+            list_rules=list_rules,
         )
     )
 
@@ -239,9 +240,7 @@ def lint(
 def schema(
     output: Annotated[
         Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the schema to this file.  [default: standard output]"
-        ),
+        typer.Option("--output", "-o", help="Write it to this file.  [default: standard output]"),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if --output differs from the generated schema.")
@@ -311,8 +310,7 @@ def reconcile(
     saved_plan: Annotated[
         Path | None,
         typer.Option(
-            "--plan",
-            help="Apply this saved plan, if the state has not moved since.  [default: plan afresh]",
+            "--plan", help="Apply a saved plan if the state has not moved.  [default: none]"
         ),
     ] = None,
     wait: Annotated[
@@ -332,9 +330,7 @@ def reconcile(
     ][0],
     report: Annotated[
         Path | None,
-        typer.Option(
-            "--report", help="Also write the JSON report to this file.  [default: not written]"
-        ),
+        typer.Option("--report", help="Also write the JSON report here.  [default: not written]"),
     ] = None,
     lock_timeout: LockTimeoutOption = 60.0,
     color: ColorOption = COLOR_CHOICES[0],
@@ -547,8 +543,9 @@ def local_train(
     solution: Annotated[str, typer.Option("--solution", help="The solution's name.")],
     region: Annotated[str, typer.Option("--region", help="Its ARN's region.")] = "us-east-1",
     account: Annotated[str, typer.Option("--account", help="Its ARN's account.")] = "123456789012",
+    training_time: Annotated[float, typer.Option(help="Seconds it stays CREATE IN_PROGRESS.")] = 0,
 ) -> None:
-    """Train a solution version; print its ARN (for a spec's solutionVersionArn)."""
+    """Train a solution version (a new one of --solution); print its ARN."""
     from runner.engine import commands
 
     _exit(
@@ -559,6 +556,7 @@ def local_train(
             region=region,
             account=account,
             store=_engine(),
+            training_seconds=training_time,
         )
     )
 

@@ -64,7 +64,7 @@ def test_every_option_shows_its_default(command: tuple[str, ...]) -> None:
         ("lint", "--format", "text"),
         ("lint", "--specs", "specs"),
         ("lint", "--color", "auto"),
-        ("lint", "PATH...", "the specs folder"),
+        ("lint", "PATH...", "--specs"),
         ("plan", "--state", ".personalize-runner/state.json"),
         ("plan", "--backend", "local"),
         ("plan", "--out", "not saved"),

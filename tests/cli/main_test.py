@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.__main__ import LINT_CHOICES, LINT_OPTIONS, parse_lint
+from runner.__main__ import LINT_CHOICES, LINT_FLAGS, LINT_OPTIONS, parse_lint
 from tests.cli.support import entries, help_of, sections
 from tests.support.cli import PROJECT_ROOT, run_cli
 from tests.support.job_specs import spec_yaml
@@ -21,9 +21,23 @@ SGR = "\x1b["
 def test_the_fast_path_knows_every_option_of_lint() -> None:
     options = entries(sections(help_of("lint"))["Options"])
 
-    assert set(options) - {"-h, --help"} == LINT_OPTIONS
+    assert set(options) - {"-h, --help"} == LINT_OPTIONS | LINT_FLAGS
     for option, choices in LINT_CHOICES.items():
         assert options[option][0] == f"<{'|'.join(choices)}>"
+    # A flag takes no value: the fast path must not take the next word for one.
+    assert {option for option in options if not options[option][0]} - {"-h, --help"} == (LINT_FLAGS)
+
+
+def test_the_fast_path_reads_flags() -> None:
+    args = parse_lint(["--strict", "specs/a.yaml", "--list-rules", "--format", "json"])
+
+    assert args is not None
+    assert (args.strict, args.list_rules, args.paths, args.output_format) == (
+        True,
+        True,
+        ["specs/a.yaml"],
+        "json",
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,6 +49,8 @@ def test_the_fast_path_knows_every_option_of_lint() -> None:
         ["--format"],
         ["--format", "json", "--format", "text"],
         ["-h"],
+        ["--strict=yes"],
+        ["--strict", "--strict"],
     ],
     ids=" ".join,
 )
@@ -112,3 +128,20 @@ def test_the_colour_choice_holds_for_one_invocation(repo: Path) -> None:
     assert SGR not in run_cli("lint", "broken.yaml").out
     assert SGR in run_cli("plan", "--color", "always").out
     assert SGR not in run_cli("plan").out
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["fast path", "full command line"])
+def test_strict_fails_on_warnings(repo: Path, full: bool) -> None:
+    # The second document lacks the schema modeline that the first has: a warning.
+    modeline = "# yaml-language-server: $schema=../schemas/batch-segment-job.v1.json\n"
+    warned = repo / "warned.yaml"
+    warned.write_text(modeline + spec_yaml("one") + "---\n" + spec_yaml("two"), encoding="utf-8")
+    # An option given twice is not for the fast path: it leaves the command line to typer.
+    twice = ["--color", "never"] * (2 if full else 1)
+
+    lenient = run_cli("lint", *twice, "warned.yaml")
+    strict = run_cli("lint", *twice, "--strict", "warned.yaml")
+
+    assert lenient.status == 0, lenient.out
+    assert "warning" in lenient.out
+    assert strict.status == 1, strict.out
