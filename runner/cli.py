@@ -20,6 +20,7 @@ from runner import __version__
 from runner.backends import BACKEND_NAMES
 from runner.config import CONFIG_FILE, DEFAULT_BACKEND, DEFAULT_SPECS, DEFAULT_STATE
 from runner.errors import ConfigError
+from runner.kinds import DEFAULT_KIND, KINDS
 from runner.output import formats
 from runner.output.terminal import COLOR_CHOICES, choose_color
 
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     BackendName: TypeAlias = str
     ColorChoice: TypeAlias = str
     ShellName: TypeAlias = str
+    KindName: TypeAlias = str
 else:
     LintFormat = _choices("LintFormat", FORMATS["lint"])
     PlanFormat = _choices("PlanFormat", FORMATS["plan"])
@@ -79,6 +81,7 @@ else:
     BackendName = _choices("BackendName", BACKEND_NAMES)
     ColorChoice = _choices("ColorChoice", COLOR_CHOICES)
     ShellName = _choices("ShellName", SHELLS)
+    KindName = _choices("KindName", tuple(KINDS))
 
 
 def _format(command: str, what: str = "") -> Any:
@@ -130,6 +133,7 @@ ColorOption = Annotated[
     ),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+NowOption = Annotated[str | None, typer.Option(help="Plan at this ISO 8601 time.  [default: now]")]
 LockTimeoutOption = Annotated[
     float, typer.Option("--lock-timeout", help="Seconds to wait for the state lock.")
 ]
@@ -245,11 +249,14 @@ def schema(
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if --output differs from the generated schema.")
     ] = False,
+    kind: Annotated[KindName, typer.Option(help=f"The job kind: {_listed(tuple(KINDS))}.")] = (
+        DEFAULT_KIND.name
+    ),
 ) -> None:
-    """Print or write the JSON Schema of spec files (batch-segment-job.v1.json)."""
+    """Print or write the JSON Schema of a kind's spec files (batch-segment-job.v1.json)."""
     from runner.commands import schema as command
 
-    _exit(command.run(output=output, check=check))
+    _exit(command.run(output=output, check=check, kind=str(kind)))
 
 
 @app.command()
@@ -283,6 +290,7 @@ def plan(
         bool,
         typer.Option("--detailed-exitcode", help="Exit 2 when there are jobs to submit."),
     ] = False,
+    now: NowOption = None,
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
     """Show what `reconcile` would do: the specs against the state.
@@ -298,6 +306,7 @@ def plan(
             output_format=str(output_format),
             out=out,
             detailed_exitcode=detailed_exitcode,
+            now=now,
         )
     )
 
@@ -321,8 +330,8 @@ def reconcile(
         float | None,
         typer.Option(
             "--timeout",
-            help="Seconds the run may spend waiting for quota slots and jobs; "
-            "what is left is deferred (exit 3).  [default: no limit]",
+            help="Seconds the whole run may take (lock wait, calls to the service, quota "
+            "slots, --wait); what is left is deferred (exit 3).  [default: no limit]",
         ),
     ] = None,
     output_format: Annotated[ReconcileFormat, _format("reconcile", " (the report)")] = FORMATS[
@@ -333,11 +342,12 @@ def reconcile(
         typer.Option("--report", help="Also write the JSON report here.  [default: not written]"),
     ] = None,
     lock_timeout: LockTimeoutOption = 60.0,
+    now: NowOption = None,
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
     """Submit the new jobs exactly once and record their ARNs.
 
-    Exit status: 0 done, 1 any error, 3 jobs left for a later run (quota or --timeout).
+    Exit status: 0 done, 1 any error, 3 jobs left for a later run (quota, --timeout, latestOf).
     """
     from runner.commands import reconcile as command
 
@@ -351,6 +361,7 @@ def reconcile(
             output_format=str(output_format),
             report=report,
             lock_timeout=lock_timeout,
+            now=now,
         )
     )
 
@@ -363,6 +374,12 @@ def status(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask the service about unfinished jobs.")
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", help="Seconds --refresh may spend asking the service, calls included."
+        ),
+    ] = 60.0,
     output_format: Annotated[StatusFormat, _format("status")] = FORMATS["status"][0],
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
@@ -371,7 +388,10 @@ def status(
 
     _exit(
         command.run(
-            _settings(specs, state, backend), refresh=refresh, output_format=str(output_format)
+            _settings(specs, state, backend),
+            refresh=refresh,
+            output_format=str(output_format),
+            timeout=timeout,
         )
     )
 
@@ -386,7 +406,8 @@ def wait(
     state: StateOption = None,
     backend: BackendOption = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Give up after this many seconds.")
+        float,
+        typer.Option("--timeout", help="Give up after this many seconds, calls included."),
     ] = 3600.0,
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:

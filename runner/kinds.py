@@ -18,7 +18,7 @@ from typing import Any
 
 from runner.arn import Arn
 
-# Jobs of one kind pending or in progress per account and region (not adjustable).
+# Jobs of one kind pending or in progress per account and region: the service's default.
 DEFAULT_QUOTA = 5
 
 
@@ -46,6 +46,24 @@ class JobKind:
     request_defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)
     """What the service fills in for request fields a create leaves out."""
     quota: int = DEFAULT_QUOTA
+    label: str = ""
+    """For people, after the name of a job of a kind other than batch segment jobs (the
+    product's first kind, unmarked): `nightly-recs [inference]`."""
+    quota_setting: str | None = None
+    """The key of `quotas:` in `personalize-runner.yaml` that sets the quota in place of
+    `quota`, for a kind whose quota the service lets be raised; None when it is fixed."""
+
+    def key(self, name: str) -> str:
+        """The key of the job `name` of this kind among jobs of every kind (the state's):
+        the name itself for batch segment jobs, as states have always keyed them, and
+        `<resource type>/<name>` for the others (a job name holds no `/`), so that a
+        segment job and an inference job may share a name."""
+        return name if self.name == DEFAULT_KIND.name else f"{self.resource_type}/{name}"
+
+    def display(self, name: str) -> str:
+        """The job `name` of this kind as outputs for people show it, beside jobs of other
+        kinds of the same name: `promo`, `promo [inference]`."""
+        return f"{name} [{self.label}]" if self.label else name
 
     def job_arn(self, partition: str, region: str, account: str, name: str) -> str:
         """The ARN the service gives a job of this kind named `name`."""
@@ -80,12 +98,42 @@ BATCH_SEGMENT_JOB = JobKind(
     request_defaults={"numResults": 25},
 )
 
-KINDS: Mapping[str, JobKind] = {kind.name: kind for kind in (BATCH_SEGMENT_JOB,)}
+BATCH_INFERENCE_JOB = JobKind(
+    name="BatchInferenceJob",
+    resource_type="batch-inference-job",
+    noun="batch inference job",
+    request_fields=(
+        "jobName",
+        "solutionVersionArn",
+        "filterArn",
+        "numResults",
+        "jobInput",
+        "jobOutput",
+        "roleArn",
+        "batchInferenceJobConfig",
+        "batchInferenceJobMode",
+        "themeGenerationConfig",
+    ),
+    create_operation="CreateBatchInferenceJob",
+    describe_operation="DescribeBatchInferenceJob",
+    list_operation="ListBatchInferenceJobs",
+    arn_key="batchInferenceJobArn",
+    describe_key="batchInferenceJob",
+    list_key="batchInferenceJobs",
+    request_defaults={"numResults": 25, "batchInferenceJobMode": "BATCH_INFERENCE"},
+    label="inference",
+    # Adjustable at the service (Service Quotas): `quotas: {batch_inference_jobs: N}`.
+    quota_setting="batch_inference_jobs",
+)
+
+KINDS: Mapping[str, JobKind] = {
+    kind.name: kind for kind in (BATCH_SEGMENT_JOB, BATCH_INFERENCE_JOB)
+}
 """Every kind, by name."""
 
 DEFAULT_KIND = BATCH_SEGMENT_JOB
-"""The kind of a job whose ARN names no resource type of the table. State records and plans
-do not store a kind: a record's ARN tells it (`kind_of_arn`), a planned job's spec has it."""
+"""The kind of a job whose ARN names no resource type of the table, and of a state record
+that says no kind (records written before there were other kinds)."""
 
 _BY_RESOURCE_TYPE = {kind.resource_type: kind for kind in KINDS.values()}
 
@@ -93,6 +141,26 @@ _BY_RESOURCE_TYPE = {kind.resource_type: kind for kind in KINDS.values()}
 def kind_named(name: str) -> JobKind:
     """The kind called `name`; `KeyError` if there is none."""
     return KINDS[name]
+
+
+_ORDER = {name: index for index, name in enumerate(KINDS)}
+
+
+def job_order(name: str, kind: str) -> tuple[str, int]:
+    """The order of jobs in outputs: by name, and the jobs of one name side by side in the
+    order of the table (segment jobs first)."""
+    return (name, _ORDER[kind])
+
+
+def split_key(key: str) -> tuple[JobKind, str]:
+    """The kind and the job name of a key made by `JobKind.key`."""
+    resource_type, slash, name = key.rpartition("/")
+    if not slash:
+        return DEFAULT_KIND, key
+    kind = _BY_RESOURCE_TYPE.get(resource_type)
+    if kind is None or kind is DEFAULT_KIND:
+        raise ValueError(f"{key!r} is not the key of a job")
+    return kind, name
 
 
 def kind_of_arn(arn: str) -> JobKind:

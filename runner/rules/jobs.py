@@ -121,9 +121,10 @@ RULES = (
     ),
     Rule(
         "duplicate-job-name",
-        "The same jobName in two specs (periods included).",
+        "The same jobName in two specs of one kind (periods included).",
         "The job name is the only idempotency key the service has: two specs (or two "
-        "periods of recurring specs) with one name would be one job. Rename one.",
+        "periods of recurring specs) with one name would be one job. Rename one. Names are "
+        "unique per kind: a batch segment job and a batch inference job may share one.",
         "# specs/a.yaml and specs/b.yaml, both with\njobName: weekly\n",
     ),
     Rule(

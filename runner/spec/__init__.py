@@ -60,6 +60,11 @@ class JobSpec:
         return self.kind.job_arn(self.partition, self.region, self.account, self.job_name)
 
     @property
+    def key(self) -> str:
+        """The job's key among the jobs of every kind (the state's): `JobKind.key`."""
+        return self.kind.key(self.job_name)
+
+    @property
     def location(self) -> str:
         return f"{self.file}:{self.document.locate(('jobName',)).line}"
 

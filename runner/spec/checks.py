@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from runner.arn import Arn
-from runner.findings import Finding, Related, Severity
+from runner.findings import Finding, Related
+from runner.kinds import BATCH_INFERENCE_JOB
 from runner.spec import JobSpec
+from runner.spec.inference_checks import check_inference
 from runner.spec.regions import PERSONALIZE_REGIONS, REGIONS
 from runner.times import format_minute
 from runner.yaml.document import Document, Path_
@@ -49,6 +51,8 @@ def check_document(file: str, document: Document) -> list[Finding]:
     findings += _check_paths(file, document, data)
     findings += _check_bucket_names(file, document, data)
     findings += _check_tags(file, document, data.get("tags") or [])
+    if data.get("kind") == BATCH_INFERENCE_JOB.name:
+        findings += check_inference(file, document)
     return findings
 
 
@@ -280,7 +284,6 @@ def _check_bucket_names(file: str, document: Document, data: dict[str, Any]) -> 
                 "lower-case letters, digits, dots and hyphens, starting and ending with a "
                 "letter or digit); only a bucket created long ago in us-east-1 can have it: "
                 "check the name",
-                severity=Severity.WARNING,
             )
         )
     return findings
@@ -382,18 +385,30 @@ def _check_tags(file: str, document: Document, tags: list[dict[str, str]]) -> li
     return findings
 
 
+# How many of the other specs with its jobName a duplicate-job-name finding names.
+_LISTED_OTHERS = 5
+
+
 def check_job_names(specs: Iterable[JobSpec]) -> list[Finding]:
-    """The same `jobName` in two specs: both places are reported."""
+    """The same `jobName` in two specs of one kind: both places are reported (names are
+    unique per resource type: a segment job and an inference job may share one)."""
     by_name: dict[str, list[JobSpec]] = defaultdict(list)
     for spec in specs:
-        by_name[spec.job_name].append(spec)
+        by_name[spec.key].append(spec)
     findings: list[Finding] = []
-    for name, same in by_name.items():
+    for same in by_name.values():
+        name = same[0].job_name
         if len(same) < 2:
             continue
         for spec in same:
-            others = [other for other in same if other is not spec]
+            # The first few others by name; a count for the rest, so that n specs of one
+            # name take n findings, not n² places.
+            others = [other for other in same[: _LISTED_OTHERS + 1] if other is not spec]
+            others = others[:_LISTED_OTHERS]
             where = ", ".join(f"{other.file}:{_name_span(other).line}" for other in others)
+            unlisted = len(same) - 1 - len(others)
+            if unlisted:
+                where += f" and {unlisted:,} more"
             findings.append(
                 Finding(
                     spec.file,
@@ -418,7 +433,7 @@ def check_against_state(specs: Sequence[JobSpec], state: State) -> list[Finding]
     """A spec whose content changed after its job was submitted (jobs are immutable)."""
     findings: list[Finding] = []
     for spec in specs:
-        record = state.jobs.get(spec.job_name)
+        record = state.jobs.get(spec.key)
         if record is None or record.request_digest == spec.request_digest:
             continue
         if record.period is not None or spec.period is not None:

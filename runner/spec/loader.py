@@ -19,58 +19,20 @@ from typing import Any, NamedTuple
 from runner.arn import Arn
 from runner.digest import sha256_hex
 from runner.findings import Finding, Related, Severity, file_finding
-from runner.kinds import kind_named
+from runner.kinds import KINDS, kind_named
 from runner.schedule import Schedule
 from runner.spec import API_VERSION_V1, ENVELOPE_FIELDS, JobSpec, LoadResult, RecordedFile
 from runner.spec.checks import check_document, check_job_names
+from runner.spec.comments import Comments
 from runner.spec.latest import model_arn
+from runner.spec.limits import cap_per_file
 from runner.spec.recurring import SCHEDULE, check_period_names, check_recurring, schedule_of
-from runner.spec.schema import SCHEMA_FILES
+from runner.spec.schema import KIND_SCHEMA_FILES, SCHEMA_FILES
+from runner.spec.tree import discover, read_file
 from runner.spec.validate import validator
 from runner.yaml import Document, Span, YamlSyntaxError, decode
 
-MAX_FILE_BYTES = 1024 * 1024
 _FILE_START = Span(1, 1, 1, 1)
-_CHUNK = 64 * 1024
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-SPEC_SUFFIXES = (".yaml", ".yml")
-
-
-def discover(
-    paths: Iterable[str | Path], *, root: str
-) -> tuple[list[tuple[str, str]], list[Finding]]:
-    """The spec files named or found (recursively, `*.yaml`/`*.yml`) under the paths, each
-    with its name: relative to `root` (an absolute path) with `/`, or as given if outside."""
-    files: list[tuple[str, str]] = []
-    findings: list[Finding] = []
-    for given in paths:
-        path = os.fspath(given)
-        if os.path.isdir(path):
-            for folder, dirs, names in os.walk(path):
-                dirs[:] = sorted(name for name in dirs if not name.startswith("."))
-                # One name per folder, then each file's by concatenation: 10,000 specs.
-                prefix = display_path(os.path.join(folder, "x"), root)[:-1]
-                files.extend(
-                    (os.path.join(folder, name), prefix + name)
-                    for name in sorted(names)
-                    if name.endswith(SPEC_SUFFIXES)
-                )
-        elif os.path.isfile(path):
-            files.append((path, display_path(path, root)))
-        else:
-            findings.append(
-                file_finding(path, "no-such-file", "no such file or folder: check the path")
-            )
-    return files, findings
-
-
-def display_path(path: str, root: str) -> str:
-    """`path` relative to the repository root with `/` separators, or as given if outside."""
-    absolute = os.path.abspath(path)
-    if absolute.startswith(root + os.sep):
-        absolute = absolute[len(root) + 1 :]
-        return absolute if os.sep == "/" else absolute.replace(os.sep, "/")
-    return Path(path).as_posix()
 
 
 def load_specs(
@@ -78,9 +40,11 @@ def load_specs(
     *,
     root: Path,
     recorded: Mapping[str, RecordedFile] | None = None,
+    ignore: frozenset[str] = frozenset(),
 ) -> LoadResult:
     """Read, validate and check every spec file named or found under `paths`, but those
-    whose bytes are still those `recorded` (by file name relative to `root`)."""
+    whose bytes are still those `recorded` (by file name relative to `root`); the rules in
+    `ignore` (`lint.ignore`, ignorable ones only) are silenced."""
     files, findings = discover(paths, root=os.path.abspath(root))
     recorded = recorded or {}
     specs: list[JobSpec] = []
@@ -99,7 +63,7 @@ def load_specs(
         if known is not None and sha256_hex(data) == known.digest:
             unchanged.append(name)
             continue
-        parsed = parse_file(data, name)
+        parsed = parse_file(data, name, ignore)
         specs += parsed.specs
         findings += parsed.findings
         documents += parsed.documents
@@ -108,6 +72,7 @@ def load_specs(
     if unchanged:
         findings += check_names_of_unchanged(specs, {name: recorded[name] for name in unchanged})
     findings.sort(key=lambda finding: finding.sort_key)
+    findings = cap_per_file(findings)
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     warnings = [finding for finding in findings if finding.severity is not Severity.ERROR]
     return LoadResult(
@@ -127,7 +92,7 @@ def check_names_of_unchanged(
     names = {name: file for file, known in unchanged.items() for name in known.job_names}
     findings = []
     for spec in specs:
-        other = names.get(spec.job_name)
+        other = names.get(spec.key)
         if other is None or other == spec.file:
             continue
         span = spec.document.locate(("jobName",))
@@ -152,39 +117,6 @@ def load_file(path: str, name: str) -> tuple[list[JobSpec], list[Finding]]:
     return parse_specs(data, name)
 
 
-def read_file(path: str, name: str) -> bytes | Finding:
-    """The file's bytes, or the finding that says why there are none to check."""
-    # Plain reads of a chunk: a buffered `read(MAX_FILE_BYTES + 1)` costs a 1 MiB
-    # allocation per file, most of the time of reading 10,000 small specs.
-    chunks = []
-    size = 0
-    try:
-        fd = os.open(path, _READ_FLAGS)
-        try:
-            expected = os.fstat(fd).st_size
-            while size <= MAX_FILE_BYTES:
-                chunk = os.read(fd, _CHUNK)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size == expected:
-                    # All of a regular file: no need to ask again for its end.
-                    break
-        finally:
-            os.close(fd)
-    except OSError as error:
-        return file_finding(name, "unreadable", f"cannot read the file: {error.strerror}")
-    if size > MAX_FILE_BYTES:
-        return file_finding(
-            name,
-            "file-too-large",
-            f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a spec is a few hundred "
-            "bytes: is this the right file?",
-        )
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
 class ParsedFile(NamedTuple):
     specs: list[JobSpec]
     findings: list[Finding]
@@ -198,7 +130,7 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
     return specs, findings
 
 
-def parse_file(data: bytes, name: str) -> ParsedFile:
+def parse_file(data: bytes, name: str, ignore: frozenset[str] = frozenset()) -> ParsedFile:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -236,13 +168,17 @@ def parse_file(data: bytes, name: str) -> ParsedFile:
         return ParsedFile([], findings, 0)
     file_digest = sha256_hex(data)
     specs: list[JobSpec] = []
+    # Ignore comments and `lint.ignore` silence findings before they can refuse a spec.
+    comments = Comments(name, text, ignore)
     for document in documents:
         spec, document_findings = _load_document(document, name, file_digest, len(documents), text)
+        document_findings = comments.silence(document_findings)
         findings += document_findings
         if spec is not None and all(
             finding.severity is not Severity.ERROR for finding in document_findings
         ):
             specs.append(spec)
+    findings += comments.findings(documents)
     if any(finding.rule == "duplicate-key" for finding in findings):
         specs = []
     return ParsedFile(specs, findings, len(documents))
@@ -274,6 +210,12 @@ def _load_document(
             message = f"apiVersion: unknown version {api_version!r}; this runner knows {known}"
             span = document.locate(("apiVersion",))
         return None, [Finding(name, span, "api-version", message)]
+    kind_name = data.get("kind")
+    if isinstance(kind_name, str) and kind_name in KINDS:
+        # The kind chooses the schema: each kind has its own fields.
+        schema = KIND_SCHEMA_FILES[str(api_version), kind_name]
+    elif "kind" in data:
+        return None, [_unknown_kind(name, document, kind_name)]
     errors = validator(schema)(data)
     if errors:
         return None, [
@@ -282,6 +224,25 @@ def _load_document(
         ]
     findings = check_document(name, document) + check_recurring(name, document, text)
     return _job_spec(document, name, file_digest, data, documents), findings
+
+
+def _unknown_kind(name: str, document: Document, kind: object) -> Finding:
+    """A `kind` of no schema: nothing else is checked without it, as without apiVersion."""
+    import difflib
+
+    from runner.spec.validate import describe
+
+    known = ", ".join(f'"{known}"' for known in KINDS)
+    hint = ""
+    if isinstance(kind, str):
+        close = difflib.get_close_matches(kind, list(KINDS), n=1, cutoff=0.6)
+        hint = f": did you mean {close[0]!r}?" if close else ""
+    return Finding(
+        name,
+        document.locate(("kind",)),
+        "enum",
+        f"kind: must be one of {known}, not {describe(kind)}{hint}",
+    )
 
 
 def _job_spec(

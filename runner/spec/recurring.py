@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from runner.findings import Finding, Related
@@ -181,13 +182,19 @@ def _placeholders_without_schedule(data: Mapping[str, Any], where: _Places) -> I
         )
 
 
+@lru_cache(maxsize=1)
+def _lines_of(text: str) -> list[str]:
+    # Once per file, not per document: a file of n documents would take n² steps.
+    return text.splitlines()
+
+
 class _Places:
     """Findings at a node of a document, or at an offset inside its value."""
 
     def __init__(self, file: str, document: Document, text: str) -> None:
         self.file = file
         self.document = document
-        self.lines = text.splitlines()
+        self.lines = _lines_of(text)
 
     def at(self, path: Path_, rule: str, message: str) -> Finding:
         return Finding(self.file, self.document.locate(path), rule, message)
@@ -231,17 +238,25 @@ def check_period_names(specs: Iterable[JobSpec]) -> list[Finding]:
     owners: dict[str, list[tuple[JobSpec, Tick | None]]] = {}
     for spec in specs:
         if spec.schedule is None:
-            owners.setdefault(spec.job_name, []).append((spec, None))
+            owners.setdefault(spec.key, []).append((spec, None))
             continue
         for name, period in period_names(spec.document.data, spec.schedule).items():
-            owners.setdefault(name, []).append((spec, period))
+            # Names are unique per kind: a segment and an inference job may share one.
+            owners.setdefault(spec.kind.key(name), []).append((spec, period))
     pairs: dict[tuple[int, int], tuple[str, _Owner, _Owner]] = {}
-    for name, same in owners.items():
-        for first, one in enumerate(same):
-            for two in same[first + 1 :]:
-                if one[0] is two[0] or (one[1] is None and two[1] is None):
+    for key, same in owners.items():
+        name = key.rpartition("/")[2]  # the key's kind prefix off (`JobKind.key`)
+        # The pairs with a recurring spec in them: one-offs among themselves are not
+        # looked at (n one-offs of one name would take n² steps for nothing).
+        for index, one in enumerate(same):
+            if one[1] is None:
+                continue
+            for other, two in enumerate(same):
+                if other == index or (other < index and two[1] is not None):
                     continue
-                pairs.setdefault((id(one[0]), id(two[0])), (name, one, two))
+                first, second = (two, one) if other < index else (one, two)
+                if first[0] is not second[0]:
+                    pairs.setdefault((id(first[0]), id(second[0])), (name, first, second))
     findings = []
     for name, one, two in pairs.values():
         findings.append(_shared_name(name, one, two))

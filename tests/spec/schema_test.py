@@ -74,7 +74,8 @@ def test_positive_examples_are_valid() -> None:
         document.data
         for path in sorted((EXAMPLES / "positive").glob("*.yaml"))
         for document in decode(path.read_text(encoding="utf-8")).documents
-        if document.data is not None
+        # The other kinds' examples are tests/spec/inference_schema_test.py's.
+        if document.data is not None and document.data["kind"] == "BatchSegmentJob"
     ]
     assert len(positive) == 7
     for document in positive:
