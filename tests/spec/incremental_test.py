@@ -41,9 +41,11 @@ class ParseCounter:
         self.files: list[str] = []
         parse = loader_module.parse_file
 
-        def counting(data: bytes, name: str) -> loader_module.ParsedFile:
+        def counting(
+            data: bytes, name: str, ignore: frozenset[str] = frozenset()
+        ) -> loader_module.ParsedFile:
             self.files.append(name)
-            return parse(data, name)
+            return parse(data, name, ignore)
 
         monkeypatch.setattr(loader_module, "parse_file", counting)
 
