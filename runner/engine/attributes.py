@@ -113,6 +113,11 @@ class AttributeTable:
         return cls(arrays[f"{prefix}.ids"].astype(np.str_), columns)
 
 
+def reindexed(table: AttributeTable | None, ids: Ids) -> AttributeTable | None:
+    """`table` over `ids` (`AttributeTable.reindexed`), or None without a table."""
+    return table.reindexed(ids) if table is not None else None
+
+
 def build_column(name: str, cells: Sequence[str], *, multi_valued: bool = True) -> AttributeColumn:
     """A column from one raw cell per entity ("" is no value; "a|b" is two values)."""
     rows: list[int] = []

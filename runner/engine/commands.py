@@ -15,8 +15,9 @@ from pathlib import Path
 from runner.engine.datasets import Dataset, read_dataset
 from runner.engine.demo import DemoDataset, generate_demo_dataset
 from runner.engine.errors import EngineError
-from runner.engine.model import DEFAULT_NEIGHBORS, SegmentModel
+from runner.engine.model import SegmentModel
 from runner.engine.model import train as train_model
+from runner.engine.neighbors import DEFAULT_NEIGHBORS
 from runner.engine.recipes import USER_SEGMENTATION, recipe_name, recipe_type
 from runner.engine.recommender import RecommendationModel, train_recommender
 from runner.engine.store import DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_ROOT, ModelStore

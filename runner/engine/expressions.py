@@ -1,4 +1,5 @@
-"""The two small languages a batch segment job reads, parsed into values.
+"""The two small languages of batch segment jobs, parsed into values (item filters, in
+`runner.engine.item_filters`, are read with the same parser).
 
 - Item attribute expressions, the `itemAttributes` of `aws-item-attribute-affinity` input
   lines: `ITEMS.<field> = "<value>"` conditions joined by `AND`.
@@ -10,13 +11,14 @@
 
   Conditions are `Users.<field>` or `Interactions.EVENT_TYPE` with `IN (…)`, `NOT IN (…)`,
   `=`, `<`, `<=`, `>`, `>=`, joined by `AND` (binding tighter) and `OR`; several
-  expressions are chained with `|`. Placeholders (`$NAME`) are refused: a batch segment
-  job has no way to pass their values.
+  expressions are chained with `|` (what they select: `runner.engine.filters`).
+  Placeholders (`$NAME`) are refused: a batch segment job has no way to pass their values.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -171,6 +173,47 @@ class _Parser:
     def at_end(self) -> bool:
         return self.index == len(self.tokens)
 
+    def expressions(
+        self,
+        subject: str,
+        condition: Callable[[], Condition],
+        *,
+        refused: Mapping[str, str] | None = None,
+        check: Callable[[FilterExpression], None] | None = None,
+    ) -> tuple[FilterExpression, ...]:
+        """`INCLUDE|EXCLUDE <subject> WHERE <conditions>`, chained with `|`, to the end.
+
+        `condition` parses one condition; `AND` binds tighter than `OR`. `refused` gives the
+        message for another subject; `check` sees each expression as soon as it is read.
+        """
+        expressions = []
+        while True:
+            word = self.peek_word()
+            if word not in ("INCLUDE", "EXCLUDE"):
+                raise self.error("expected INCLUDE or EXCLUDE")
+            self.take()
+            action: Literal["INCLUDE", "EXCLUDE"] = "INCLUDE" if word == "INCLUDE" else "EXCLUDE"
+            other = self.peek_word()
+            if refused is not None and other is not None and other in refused:
+                raise self.error(refused[other])
+            self.expect_word(subject)
+            self.expect_word("WHERE")
+            any_of = []
+            all_of = [condition()]
+            while self.peek_word() in ("AND", "OR"):
+                if self.take().text.upper() == "OR":
+                    any_of.append(tuple(all_of))
+                    all_of = []
+                all_of.append(condition())
+            any_of.append(tuple(all_of))
+            expression = FilterExpression(action, tuple(any_of))
+            if check is not None:
+                check(expression)
+            expressions.append(expression)
+            if self.at_end():
+                return tuple(expressions)
+            self.expect_punct("|")
+
 
 def parse_item_attributes(text: str) -> tuple[Condition, ...]:
     """`ITEMS.genres = "Comedy" AND ITEMS.year = "2001"` → its conditions."""
@@ -192,28 +235,11 @@ def parse_item_attributes(text: str) -> tuple[Condition, ...]:
 def parse_filter(text: str) -> tuple[FilterExpression, ...]:
     """A filter expression (or several chained with `|`) that selects users."""
     parser = _Parser(text)
-    expressions = []
-    while True:
-        action = parser.peek_word()
-        if action not in ("INCLUDE", "EXCLUDE"):
-            raise parser.error("expected INCLUDE or EXCLUDE")
-        parser.take()
-        subject = parser.peek_word()
-        if subject == "ITEMID":
-            raise parser.error(
-                "ItemID filters apply to item recommendations; a segment filter selects UserID"
-            )
-        parser.expect_word("USERID")
-        parser.expect_word("WHERE")
-        any_of = []
-        all_of = [parser.condition(("USERS", "INTERACTIONS"))]
-        while parser.peek_word() in ("AND", "OR"):
-            if parser.take().text.upper() == "OR":
-                any_of.append(tuple(all_of))
-                all_of = []
-            all_of.append(parser.condition(("USERS", "INTERACTIONS")))
-        any_of.append(tuple(all_of))
-        expressions.append(FilterExpression(action, tuple(any_of)))  # type: ignore[arg-type]
-        if parser.at_end():
-            return tuple(expressions)
-        parser.expect_punct("|")
+    return parser.expressions(
+        "USERID",
+        lambda: parser.condition(("USERS", "INTERACTIONS")),
+        refused={
+            "ITEMID": "ItemID filters apply to item recommendations; a segment filter selects "
+            "UserID"
+        },
+    )

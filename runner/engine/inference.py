@@ -49,7 +49,8 @@ import numpy as np
 
 from runner.engine.errors import EngineError, JobFailed, LineError
 from runner.engine.expressions import ExpressionError, FilterExpression
-from runner.engine.inputs import read_job_input
+from runner.engine.filters import job_filter
+from runner.engine.inputs import num_results_of, read_job_input, s3_path
 from runner.engine.item_filters import (
     FilterValues,
     allowed_items,
@@ -60,9 +61,7 @@ from runner.engine.item_filters import (
     placeholders,
     substitute,
 )
-from runner.engine.jobs import _local_path as local_path
-from runner.engine.jobs import _s3_path as s3_path
-from runner.engine.jobs import _write_lines as write_lines
+from runner.engine.outputs import write_outputs
 from runner.engine.recipes import (
     PERSONALIZED_RANKING,
     POPULAR_ITEMS,
@@ -71,7 +70,6 @@ from runner.engine.recipes import (
 )
 from runner.engine.recommender import RecommendationModel, Rows
 from runner.engine.store import ModelStore
-from runner.fs import write_atomically
 
 DEFAULT_NUM_RESULTS = 25
 MAX_NUM_RESULTS = 500
@@ -118,13 +116,7 @@ def run_inference_job(
             "theme generation is not available locally: its themes come from the service's "
             "generative model (Content Generator); use batchInferenceJobMode BATCH_INFERENCE"
         )
-    num_results = request.get("numResults", DEFAULT_NUM_RESULTS)
-    if (
-        not isinstance(num_results, int)
-        or isinstance(num_results, bool)
-        or not 1 <= num_results <= MAX_NUM_RESULTS
-    ):
-        raise JobFailed(f"numResults must be an integer from 1 to {MAX_NUM_RESULTS}")
+    results = num_results_of(request, default=DEFAULT_NUM_RESULTS, maximum=MAX_NUM_RESULTS)
     input_path = s3_path(request, "jobInput", "s3DataSource")
     output_path = s3_path(request, "jobOutput", "s3DataDestination")
     model = models.load_recommender(str(request.get("solutionVersionArn")))
@@ -137,14 +129,10 @@ def run_inference_job(
                 f"filter {filter_arn} selects users (UserID); a batch inference job needs a "
                 "filter of items (INCLUDE or EXCLUDE ItemID)"
             )
-        try:
+        with job_filter(filter_arn):
             expressions = parse_item_filter(expression)
             some_values = tuple((name, ("0",)) for name in sorted(placeholders(expressions)))
             allowed_items(model, substitute(expressions, some_values), np.zeros(0, np.int64))
-        except ExpressionError as error:
-            raise JobFailed(
-                f"filter {filter_arn} is not supported by the local engine: {error}"
-            ) from None
     read = read_job_input(input_path, s3_root=s3_root)
     for item in read:
         if len(item.queries) > MAX_LINES_PER_FILE:
@@ -152,16 +140,8 @@ def run_inference_job(
                 f"input file {item.file.key} has {len(item.queries):,} lines; a file may hold "
                 f"at most {MAX_LINES_PER_FILE:,}"
             )
-    out_root = local_path(output_path, s3_root=s3_root)
-    written = []
-    for item in read:
-        target = out_root / item.file.output_name
-        answers = answer_lines(
-            item.queries, model=model, num_results=num_results, filter_=expressions
-        )
-        write_atomically(target, partial(write_lines, answers))
-        written.append(target)
-    return written
+    answer = partial(answer_lines, model=model, num_results=results, filter_=expressions)
+    return write_outputs(read, output_path, s3_root=s3_root, answer=answer)
 
 
 def answer_lines(

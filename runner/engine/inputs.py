@@ -1,8 +1,9 @@
 """The one reader of a batch job's input, for every kind and for the local service's checks.
 
-`s3://bucket/key` is the file `<s3_root>/bucket/key`. The input path is an S3 prefix: every
-file whose key starts with it is read (`s3://b/in` also reads `s3://b/in-old/x`, as on S3;
-end the path with `/` to read one folder), in S3's key order.
+What the request asks of every kind of job (its S3 paths, `numResults`) is read here too.
+`s3://bucket/key` is the file `<s3_root>/bucket/key` (`local_path`). The input path is an
+S3 prefix: every file whose key starts with it is read (`s3://b/in` also reads
+`s3://b/in-old/x`, as on S3; end the path with `/` to read one folder), in S3's key order.
 
 What the service does with a line that is not a JSON object, its documentation does not say
 (it says only that the input must be JSON): the safer choice is taken, the job fails as a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,34 @@ class InputQueries:
 
     file: InputFile
     queries: list[dict[str, Any]]
+
+
+def s3_path(request: Mapping[str, Any], field: str, source: str) -> str:
+    """The request's `<field>.<source>.path`, an `s3://bucket/key` path; `JobFailed` if not."""
+    try:
+        path = request[field][source]["path"]
+    except (KeyError, TypeError):
+        raise JobFailed(f"the request has no {field}.{source}.path") from None
+    bucket = path.removeprefix("s3://").partition("/")[0] if isinstance(path, str) else ""
+    if not isinstance(path, str) or not path.startswith("s3://") or not bucket:
+        raise JobFailed(f"{field}.{source}.path {path!r} is not an s3://bucket/key path")
+    if ".." in path.split("/"):
+        raise JobFailed(f"{field}.{source}.path {path!r}: the local engine refuses '..' in keys")
+    return path
+
+
+def local_path(path: str, *, s3_root: Path) -> Path:
+    """Where the object or prefix `path` (checked by `s3_path`) lives under `s3_root`."""
+    bucket, _, key = path.removeprefix("s3://").partition("/")
+    return s3_root.joinpath(bucket, *[part for part in key.split("/") if part])
+
+
+def num_results_of(request: Mapping[str, Any], *, default: int, maximum: int) -> int:
+    """The request's `numResults`, or `default`; `JobFailed` unless it is 1 to `maximum`."""
+    value = request.get("numResults", default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
+        raise JobFailed(f"numResults must be an integer from 1 to {maximum:,}")
+    return value
 
 
 def list_input_files(input_path: str, *, s3_root: Path) -> list[InputFile]:

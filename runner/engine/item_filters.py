@@ -8,14 +8,15 @@ Supported locally, in Personalize's filter language:
     EXCLUDE ItemID WHERE Items.GENRES = "Horror" | EXCLUDE ItemID WHERE Items.YEAR < 1995
 
 - `Items.<field>` with `IN (…)`, `NOT IN (…)`, `=`, `<`, `<=`, `>`, `>=`, as segment filters
-  compare user fields (`runner.engine.model`).
+  compare user fields: both read filters the one way of `runner.engine.filters`.
 - `Interactions.EVENT_TYPE IN (…)`: the items that the line's user interacted with through
   one of these event types; `"*"` is any event type. It needs a user: on a line of a
   related items job, the line's optional `userId`.
 - `Interactions.EVENT_TYPE` values match without regard to case, and only a user's 100
   most recent interactions of each event type count (`FILTER_HISTORY`), as at the service.
 - `AND` binds tighter than `OR`; the conditions of one expression are on one dataset.
-  `|` chains expressions: `INCLUDE A | INCLUDE B | EXCLUDE C` keeps (A or B) minus C.
+  `|` chains expressions: `INCLUDE A | INCLUDE B | EXCLUDE C` keeps (A or B) minus C, as the
+  developer guide says.
 - At most 5 distinct dataset fields in a filter.
 
 - Placeholders (`Items.GENRES IN ($GENRES)`, `Items.PRICE <= $PRICE`) take their values
@@ -41,10 +42,16 @@ from runner.engine.expressions import (
     FilterExpression,
     _Parser,
 )
-from runner.engine.model import value_mask
+from runner.engine.filters import (
+    ANY_EVENT_TYPE,
+    attribute_rows,
+    check_event_type,
+    named_event_types,
+    no_event_types,
+    selected,
+)
 from runner.engine.recommender import RecommendationModel, Rows
 
-ANY_EVENT_TYPE = "*"
 MAX_FIELDS = 5  # distinct dataset fields per filter, across its chained expressions
 _DATASETS = ("ITEMS", "INTERACTIONS")
 
@@ -142,34 +149,24 @@ def is_item_filter(text: str) -> bool:
 def parse_item_filter(text: str) -> tuple[FilterExpression, ...]:
     """An item filter expression (or several chained with `|`)."""
     parser = _ItemFilterParser(text)
-    expressions = []
-    while True:
-        action = parser.peek_word()
-        if action not in ("INCLUDE", "EXCLUDE"):
-            raise parser.error("expected INCLUDE or EXCLUDE")
-        parser.take()
-        parser.expect_word("ITEMID")
-        parser.expect_word("WHERE")
-        any_of = []
-        all_of = [_condition(parser)]
-        while parser.peek_word() in ("AND", "OR"):
-            if parser.take().text.upper() == "OR":
-                any_of.append(tuple(all_of))
-                all_of = []
-            all_of.append(_condition(parser))
-        any_of.append(tuple(all_of))
+
+    def condition() -> Condition:
+        found = parser.condition(_DATASETS)
+        if found.dataset == "INTERACTIONS":
+            check_event_type(found, operators=("IN",), use="IN")
+        return found
+
+    def check(expression: FilterExpression) -> None:
         if parser.peek_word() == "IF":
             raise parser.error("IF CurrentUser conditions are not supported locally")
-        datasets = {condition.dataset for conditions in any_of for condition in conditions}
+        datasets = {c.dataset for conditions in expression.any_of for c in conditions}
         if len(datasets) > 1:
             raise ExpressionError(
                 "Items and Interactions conditions cannot be joined in one expression; "
                 f"chain two expressions with '|' instead: {text!r}"
             )
-        expressions.append(FilterExpression(action, tuple(any_of)))  # type: ignore[arg-type]
-        if parser.at_end():
-            break
-        parser.expect_punct("|")
+
+    expressions = parser.expressions("ITEMID", condition, check=check)
     fields = {
         (condition.dataset, condition.field.upper())
         for expression in expressions
@@ -180,22 +177,7 @@ def parse_item_filter(text: str) -> tuple[FilterExpression, ...]:
         raise ExpressionError(
             f"the filter uses {len(fields)} dataset fields; a filter may use at most {MAX_FIELDS}"
         )
-    return tuple(expressions)
-
-
-def _condition(parser: _ItemFilterParser) -> Condition:
-    condition = parser.condition(_DATASETS)
-    if condition.dataset == "INTERACTIONS":
-        if condition.field.upper() != "EVENT_TYPE":
-            raise ExpressionError(
-                f"Interactions.{condition.field} is not supported locally; only "
-                "Interactions.EVENT_TYPE is"
-            )
-        if condition.operator != "IN":
-            raise ExpressionError(
-                f"Interactions.EVENT_TYPE {condition.operator} is not supported locally; use IN"
-            )
-    return condition
+    return expressions
 
 
 def needs_user(expressions: tuple[FilterExpression, ...]) -> bool:
@@ -214,49 +196,21 @@ def allowed_items(
     """Which items the filter lets through, for each of `users` (rows; -1: unknown or none).
 
     The mask is users x items, or 1 x items when the filter does not depend on the user.
-    Chained expressions combine as the developer guide says: `INCLUDE A | INCLUDE B |
-    EXCLUDE C | EXCLUDE D` keeps (A or B) minus (C or D), in whatever order they come.
+    Chained expressions combine as for segment filters (`runner.engine.filters`).
     """
-    included: Mask | None = None
-    excluded = np.zeros((1, model.n_items), dtype=np.bool_)
-    for expression in expressions:
-        selected = np.zeros((1, model.n_items), dtype=np.bool_)
-        for all_of in expression.any_of:
-            both = np.ones((1, model.n_items), dtype=np.bool_)
-            for condition in all_of:
-                both = both & _matches(model, condition, users)
-            selected = selected | both
-        if expression.action == "INCLUDE":
-            included = selected if included is None else included | selected
-        else:
-            excluded = excluded | selected
-    return ~excluded if included is None else included & ~excluded
 
+    def matches(condition: Condition) -> Mask:
+        if condition.dataset == "INTERACTIONS":
+            return _interacted(model, condition.values, users)
+        return attribute_rows(model.item_attributes, condition, model.n_items)[None, :]
 
-def _matches(model: RecommendationModel, condition: Condition, users: Rows) -> Mask:
-    if condition.dataset == "INTERACTIONS":
-        return _interacted(model, condition.values, users)
-    table = model.item_attributes
-    column = table.column(condition.field) if table is not None else None
-    if column is None:
-        has = ", ".join(table.names) if table is not None else "no items dataset"
-        raise ExpressionError(
-            f"the filter uses Items.{condition.field}, which the items dataset of the "
-            f"solution version lacks ({has})"
-        )
-    inside = column.rows_with_any(value_mask(column, condition), model.n_items)
-    if condition.operator == "NOT IN":
-        inside = column.rows_with_values(model.n_items) & ~inside
-    return inside[None, :]
+    return selected(expressions, matches, shape=(1, model.n_items))
 
 
 def _interacted(model: RecommendationModel, event_types: tuple[str, ...], users: Rows) -> Mask:
     """users x items: the user interacted with the item through one of `event_types`."""
     if ANY_EVENT_TYPE not in event_types and model.user_item_events is None:
-        raise ExpressionError(
-            "the filter uses Interactions.EVENT_TYPE but the interactions dataset of the "
-            "solution version has no EVENT_TYPE column"
-        )
+        raise no_event_types()
     result = np.zeros((len(users), model.n_items), dtype=np.bool_)
     known = np.flatnonzero(users >= 0)
     if len(known) == 0:
@@ -269,12 +223,10 @@ def _interacted(model: RecommendationModel, event_types: tuple[str, ...], users:
     keep = np.ones(len(positions), dtype=np.bool_)
     events = model.user_item_events
     if events is not None:
-        # Bits of the event types (all of them for "*") among the user's latest interactions.
-        wanted = {name.lower() for name in event_types}  # the service ignores their case
+        # Bits of the event types among the user's latest interactions.
         bits = 0
-        for code, name in enumerate(model.event_types.tolist()):
-            if ANY_EVENT_TYPE in wanted or name.lower() in wanted:
-                bits |= 1 << code
+        for code in np.flatnonzero(named_event_types(model.event_types, event_types)).tolist():
+            bits |= 1 << code
         keep = (events[positions] & bits) != 0
     result[rows[keep], matrix.indices[positions[keep]]] = True
     return result

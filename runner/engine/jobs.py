@@ -25,23 +25,27 @@ import json
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from runner.engine.errors import EngineError, JobFailed, LineError
 from runner.engine.expressions import ExpressionError, parse_filter, parse_item_attributes
+from runner.engine.filters import job_filter
 from runner.engine.inputs import (
     MAX_INPUT_BYTES,
     MAX_INPUT_FILES,
     OUTPUT_SUFFIX,
     InputFile,
     list_input_files,
+    num_results_of,
     read_job_input,
+    s3_path,
 )
-from runner.engine.model import ITEM_AFFINITY, Matrix, SegmentModel
+from runner.engine.model import ITEM_AFFINITY, SegmentModel
+from runner.engine.neighbors import Matrix
+from runner.engine.outputs import write_outputs
 from runner.engine.store import ModelStore
-from runner.fs import write_atomically
 
 __all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_FILES", "OUTPUT_SUFFIX", "InputFile", "list_input_files"]
 
@@ -61,25 +65,16 @@ def execute_job(request: Mapping[str, Any], *, s3_root: Path, models: ModelStore
 
 def run_job(request: Mapping[str, Any], *, s3_root: Path, models: ModelStore) -> list[Path]:
     """Run a job; the output files written. Raises `EngineError` with the failure reason."""
-    num_results = request.get("numResults", DEFAULT_NUM_RESULTS)
-    if (
-        not isinstance(num_results, int)
-        or isinstance(num_results, bool)
-        or not 1 <= num_results <= MAX_NUM_RESULTS
-    ):
-        raise JobFailed(f"numResults must be an integer from 1 to {MAX_NUM_RESULTS:,}")
-    input_path = _s3_path(request, "jobInput", "s3DataSource")
-    output_path = _s3_path(request, "jobOutput", "s3DataDestination")
+    results = num_results_of(request, default=DEFAULT_NUM_RESULTS, maximum=MAX_NUM_RESULTS)
+    input_path = s3_path(request, "jobInput", "s3DataSource")
+    output_path = s3_path(request, "jobOutput", "s3DataDestination")
     model = models.load_model(str(request.get("solutionVersionArn")))
     allowed = None
     if request.get("filterArn"):
-        expression = models.load_filter(str(request["filterArn"])).expression
-        try:
+        filter_arn = str(request["filterArn"])
+        expression = models.load_filter(filter_arn).expression
+        with job_filter(filter_arn):
             allowed = model.allowed_users(parse_filter(expression))
-        except ExpressionError as error:
-            raise JobFailed(
-                f"filter {request['filterArn']} is not supported by the local engine: {error}"
-            ) from None
     read = read_job_input(input_path, s3_root=s3_root)
     limit = MAX_QUERIES_PER_FILE[model.recipe]
     for item in read:
@@ -88,14 +83,8 @@ def run_job(request: Mapping[str, Any], *, s3_root: Path, models: ModelStore) ->
                 f"input file {item.file.key} has {len(item.queries):,} queries; with "
                 f"{model.recipe} a file may hold at most {limit}"
             )
-    out_root = _local_path(output_path, s3_root=s3_root)
-    written = []
-    for item in read:
-        target = out_root / item.file.output_name
-        answers = answer_lines(item.queries, model=model, num_results=num_results, allowed=allowed)
-        write_atomically(target, partial(_write_lines, answers))
-        written.append(target)
-    return written
+    answer = partial(answer_lines, model=model, num_results=results, allowed=allowed)
+    return write_outputs(read, output_path, s3_root=s3_root, answer=answer)
 
 
 def answer_lines(
@@ -173,30 +162,3 @@ def _selector(items: list[np.ndarray[Any, np.dtype[np.int64]]], *, n_items: int)
     rows = np.repeat(np.arange(len(items)), lengths)
     weights = np.repeat(1.0 / lengths, lengths).astype(np.float32)
     return Matrix((weights, (rows, np.concatenate(items))), shape=(len(items), n_items))
-
-
-def _write_lines(lines: list[str], stream: BinaryIO) -> None:
-    stream.write("".join(line + "\n" for line in lines).encode())
-
-
-def _s3_path(request: Mapping[str, Any], field: str, source: str) -> str:
-    try:
-        path = request[field][source]["path"]
-    except (KeyError, TypeError):
-        raise JobFailed(f"the request has no {field}.{source}.path") from None
-    bucket = path.removeprefix("s3://").partition("/")[0] if isinstance(path, str) else ""
-    if not isinstance(path, str) or not path.startswith("s3://") or not bucket:
-        raise JobFailed(f"{field}.{source}.path {path!r} is not an s3://bucket/key path")
-    if ".." in path.split("/"):
-        raise JobFailed(f"{field}.{source}.path {path!r}: the local engine refuses '..' in keys")
-    return path
-
-
-def _local_path(s3_path: str, *, s3_root: Path) -> Path:
-    bucket, _, key = s3_path.removeprefix("s3://").partition("/")
-    return s3_root.joinpath(bucket, *[part for part in key.split("/") if part])
-
-
-def _error(query: Any, message: str) -> str:
-    """`{"input": <query>, "error": <message>}`: a batch inference line that failed."""
-    return json.dumps({"input": query, "error": message}, ensure_ascii=False)

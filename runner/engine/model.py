@@ -43,35 +43,42 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from runner.engine.attributes import (
     AttributeColumn,
     AttributeTable,
     Mask,
-    distinct,
+    reindexed,
     unique_pairs,
 )
 from runner.engine.datasets import EVENT_TYPE, Dataset
 from runner.engine.errors import EngineError, LineError
-from runner.engine.expressions import (
-    COMPARISONS,
-    Condition,
-    ExpressionError,
-    FilterExpression,
+from runner.engine.expressions import Condition, FilterExpression
+from runner.engine.filters import (
+    attribute_rows,
+    check_event_type,
+    event_type_rows,
+    selected,
+    value_mask,
+)
+from runner.engine.neighbors import (
+    DEFAULT_NEIGHBORS,
+    Matrix,
+    check_neighbors,
+    distinct_pairs,
+    interaction_keys,
+    item_neighbors,
+    load_matrix,
+    matrix_arrays,
 )
 
 ITEM_AFFINITY = "aws-item-affinity"
 ITEM_ATTRIBUTE_AFFINITY = "aws-item-attribute-affinity"
 RECIPES = (ITEM_AFFINITY, ITEM_ATTRIBUTE_AFFINITY)
-DEFAULT_NEIGHBORS = 100
 # Queries scored together: bounds the memory of the users x queries score block.
 QUERY_BLOCK = 64
-# Elements of the dense co-occurrence block computed at a time while training.
-_TRAINING_BLOCK_ELEMENTS = 16_000_000
 
-Matrix = sp.csr_array
 UserIndexes = NDArray[np.int64]
 
 
@@ -120,44 +127,14 @@ class SegmentModel:
         return matches
 
     def allowed_users(self, expressions: Sequence[FilterExpression]) -> Mask:
-        """The users a filter lets into segments."""
-        allowed = np.ones(self.n_users, dtype=np.bool_)
-        for expression in expressions:
-            selected = np.zeros(self.n_users, dtype=np.bool_)
-            for all_of in expression.any_of:
-                both = np.ones(self.n_users, dtype=np.bool_)
-                for condition in all_of:
-                    both &= self._user_condition(condition)
-                selected |= both
-            allowed &= selected if expression.action == "INCLUDE" else ~selected
-        return allowed
+        """The users a filter lets into segments (`runner.engine.filters`)."""
+        return selected(expressions, self._user_condition, shape=(self.n_users,))
 
     def _user_condition(self, condition: Condition) -> Mask:
         if condition.dataset == "INTERACTIONS":
-            if condition.field.upper() != EVENT_TYPE:
-                raise ExpressionError(
-                    f"Interactions.{condition.field} is not supported locally; "
-                    "only Interactions.EVENT_TYPE is"
-                )
-            column = self.user_event_types
-            if column is None:
-                raise ExpressionError(
-                    "the filter uses Interactions.EVENT_TYPE but the interactions dataset "
-                    "has no EVENT_TYPE column"
-                )
-        else:
-            table = self.user_attributes
-            column = table.column(condition.field) if table is not None else None
-            if column is None:
-                has = ", ".join(table.names) if table is not None else "no users dataset"
-                raise ExpressionError(
-                    f"the filter uses Users.{condition.field}, which the users dataset of "
-                    f"the solution version lacks ({has})"
-                )
-        if condition.operator == "NOT IN":
-            inside = column.rows_with_any(value_mask(column, condition), self.n_users)
-            return column.rows_with_values(self.n_users) & ~inside
-        return column.rows_with_any(value_mask(column, condition), self.n_users)
+            check_event_type(condition, operators=("IN", "NOT IN", "="), use="IN or NOT IN")
+            return event_type_rows(self.user_event_types, condition, self.n_users)
+        return attribute_rows(self.user_attributes, condition, self.n_users)
 
     def segments(
         self, queries: Matrix, *, num_results: int, allowed: Mask | None = None
@@ -185,11 +162,8 @@ class SegmentModel:
             "recipe": np.array(self.recipe, dtype=np.str_),
             "user_ids": self.user_ids,
             "item_ids": self.item_ids,
-            "item_users.indptr": self.item_users.indptr,
-            "item_users.indices": self.item_users.indices,
-            "similarity.indptr": self.similarity.indptr,
-            "similarity.indices": self.similarity.indices,
-            "similarity.data": self.similarity.data,
+            **matrix_arrays("item_users", self.item_users, binary=True),
+            **matrix_arrays("similarity", self.similarity),
         }
         if self.item_attributes is not None:
             arrays |= self.item_attributes.to_arrays("item_attributes")
@@ -205,23 +179,9 @@ class SegmentModel:
     def from_arrays(cls, arrays: Mapping[str, NDArray[np.generic]]) -> SegmentModel:
         user_ids = arrays["user_ids"].astype(np.str_)
         item_ids = arrays["item_ids"].astype(np.str_)
-        indices = arrays["item_users.indices"].astype(np.int32, copy=False)
-        item_users = Matrix(
-            (
-                np.ones(len(indices), dtype=np.float32),
-                indices,
-                arrays["item_users.indptr"].astype(np.int64, copy=False),
-            ),
-            shape=(len(item_ids), len(user_ids)),
-        )
-        similarity = Matrix(
-            (
-                arrays["similarity.data"].astype(np.float32, copy=False),
-                arrays["similarity.indices"].astype(np.int32, copy=False),
-                arrays["similarity.indptr"].astype(np.int64, copy=False),
-            ),
-            shape=(len(item_ids), len(item_ids)),
-        )
+        n_users, n_items = len(user_ids), len(item_ids)
+        item_users = load_matrix(arrays, "item_users", shape=(n_items, n_users), binary=True)
+        similarity = load_matrix(arrays, "similarity", shape=(n_items, n_items))
         events = AttributeTable.from_arrays(arrays, "user_event_types")
         return cls(
             recipe=str(arrays["recipe"]),
@@ -242,11 +202,9 @@ def train(dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS) 
         dataset.item_attributes and dataset.item_attributes.columns
     ):
         raise EngineError(f"{recipe} needs an items dataset with at least one attribute column")
-    if neighbors < 1:
-        raise EngineError(f"neighbors must be at least 1, not {neighbors}")
+    check_neighbors(neighbors)
     n_users, n_items = len(dataset.user_ids), len(dataset.item_ids)
-    pairs = distinct(dataset.users.astype(np.int64) * n_items + dataset.items)
-    users, items = pairs // n_items, pairs % n_items
+    pairs, users, items = distinct_pairs(interaction_keys(dataset), n_items=n_items)
     activity = np.bincount(users, minlength=n_users)
     by_rank = np.lexsort((np.arange(n_users), -activity))
     rank = np.empty(n_users, dtype=np.int64)
@@ -267,52 +225,9 @@ def train(dataset: Dataset, *, recipe: str, neighbors: int = DEFAULT_NEIGHBORS) 
         item_ids=dataset.item_ids,
         item_users=item_users,
         similarity=item_neighbors(item_users, neighbors=neighbors),
-        item_attributes=(
-            dataset.item_attributes.reindexed(dataset.item_ids)
-            if dataset.item_attributes is not None
-            else None
-        ),
-        user_attributes=(
-            dataset.user_attributes.reindexed(user_ids)
-            if dataset.user_attributes is not None
-            else None
-        ),
+        item_attributes=reindexed(dataset.item_attributes, dataset.item_ids),
+        user_attributes=reindexed(dataset.user_attributes, user_ids),
         user_event_types=event_types,
-    )
-
-
-def item_neighbors(item_users: Matrix, *, neighbors: int) -> Matrix:
-    """Each item's `neighbors` most cosine-similar items, a dense block of rows at a time."""
-    n_items = item_users.shape[0]
-    user_items = item_users.T.tocsr()
-    norms = np.sqrt(np.asarray(item_users.sum(axis=1), dtype=np.float32)).ravel()
-    norms[norms == 0] = 1
-    keep = min(neighbors, n_items)
-    block = max(1, _TRAINING_BLOCK_ELEMENTS // max(n_items, 1))
-    rows, columns, values = [], [], []
-    for start in range(0, n_items, block):
-        stop = min(start + block, n_items)
-        dense = (item_users[start:stop] @ user_items).toarray().astype(np.float32, copy=False)
-        dense /= norms[start:stop, None]
-        dense /= norms[None, :]
-        if keep < n_items:
-            top = np.argpartition(-dense, keep - 1, axis=1)[:, :keep]
-        else:
-            top = np.broadcast_to(np.arange(n_items), (stop - start, n_items))
-        similarity = np.take_along_axis(dense, top, axis=1)
-        positive = similarity > 0
-        rows.append(np.broadcast_to(np.arange(start, stop)[:, None], top.shape)[positive])
-        columns.append(top[positive])
-        values.append(similarity[positive])
-    return Matrix(
-        (
-            np.concatenate(values) if values else np.zeros(0, np.float32),
-            (
-                np.concatenate(rows) if rows else np.zeros(0, np.int64),
-                np.concatenate(columns) if columns else np.zeros(0, np.int64),
-            ),
-        ),
-        shape=(n_items, n_items),
     )
 
 
@@ -342,37 +257,3 @@ def top_users(
     unscored = np.ones(n_users, dtype=np.bool_) if allowed is None else allowed.copy()
     unscored[ranked] = False
     return np.concatenate([ranked, np.flatnonzero(unscored)[:missing]])
-
-
-def value_mask(column: AttributeColumn, condition: Condition) -> Mask:
-    vocabulary = column.vocabulary
-    if condition.operator in COMPARISONS:
-        try:
-            bound = float(condition.values[0])
-        except ValueError:
-            raise ExpressionError(
-                f"{condition.dataset.title()}.{condition.field} {condition.operator} needs a "
-                f"number, not {condition.values[0]!r}"
-            ) from None
-        numbers = column.numeric_vocabulary()
-        with np.errstate(invalid="ignore"):
-            compare = {
-                "<": np.less,
-                "<=": np.less_equal,
-                ">": np.greater,
-                ">=": np.greater_equal,
-            }[condition.operator]
-            return np.asarray(compare(numbers, bound), dtype=np.bool_)
-    mask = np.isin(vocabulary, np.array(condition.values, dtype=np.str_))
-    wanted = [float(v) for v in condition.values if _is_number(v)]
-    if wanted:
-        mask |= np.isin(column.numeric_vocabulary(), np.array(wanted, dtype=np.float64))
-    return mask
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

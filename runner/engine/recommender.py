@@ -35,10 +35,20 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from runner.engine.attributes import AttributeTable, Mask, distinct
+from runner.engine.attributes import AttributeTable, Mask, reindexed
 from runner.engine.datasets import Dataset
 from runner.engine.errors import EngineError
-from runner.engine.model import DEFAULT_NEIGHBORS, Matrix, item_neighbors
+from runner.engine.neighbors import (
+    DEFAULT_NEIGHBORS,
+    Matrix,
+    binary_matrix,
+    check_neighbors,
+    distinct_pairs,
+    interaction_keys,
+    item_neighbors,
+    load_matrix,
+    matrix_arrays,
+)
 from runner.engine.recipes import (
     INFERENCE_TYPES,
     POPULAR_ITEMS,
@@ -273,11 +283,8 @@ class RecommendationModel:
             "recipe": np.array(self.recipe, dtype=np.str_),
             "user_ids": self.user_ids,
             "item_ids": self.item_ids,
-            "user_items.indptr": self.user_items.indptr,
-            "user_items.indices": self.user_items.indices,
-            "similarity.indptr": self.similarity.indptr,
-            "similarity.indices": self.similarity.indices,
-            "similarity.data": self.similarity.data,
+            **matrix_arrays("user_items", self.user_items, binary=True),
+            **matrix_arrays("similarity", self.similarity),
             "popularity": self.popularity,
             "event_types": self.event_types,
         }
@@ -291,28 +298,14 @@ class RecommendationModel:
     def from_arrays(cls, arrays: Mapping[str, NDArray[np.generic]]) -> RecommendationModel:
         user_ids = arrays["user_ids"].astype(np.str_)
         item_ids = arrays["item_ids"].astype(np.str_)
-        indices = arrays["user_items.indices"].astype(np.int32, copy=False)
+        n_users, n_items = len(user_ids), len(item_ids)
         events = arrays.get("user_item_events")
         return cls(
             recipe=str(arrays["recipe"]),
             user_ids=user_ids,
             item_ids=item_ids,
-            user_items=Matrix(
-                (
-                    np.ones(len(indices), dtype=np.float32),
-                    indices,
-                    arrays["user_items.indptr"].astype(np.int64, copy=False),
-                ),
-                shape=(len(user_ids), len(item_ids)),
-            ),
-            similarity=Matrix(
-                (
-                    arrays["similarity.data"].astype(np.float32, copy=False),
-                    arrays["similarity.indices"].astype(np.int32, copy=False),
-                    arrays["similarity.indptr"].astype(np.int64, copy=False),
-                ),
-                shape=(len(item_ids), len(item_ids)),
-            ),
+            user_items=load_matrix(arrays, "user_items", shape=(n_users, n_items), binary=True),
+            similarity=load_matrix(arrays, "similarity", shape=(n_items, n_items)),
             popularity=arrays["popularity"].astype(np.int64),
             event_types=arrays["event_types"].astype(np.str_),
             user_item_events=events.astype(np.int32) if events is not None else None,
@@ -326,18 +319,13 @@ def train_recommender(
     kind = recipe_type(recipe)
     if kind not in INFERENCE_TYPES:
         raise EngineError(f"{recipe} is a {kind} recipe; its solution versions make segments")
-    if neighbors < 1:
-        raise EngineError(f"neighbors must be at least 1, not {neighbors}")
+    check_neighbors(neighbors)
     n_users, n_items = len(dataset.user_ids), len(dataset.item_ids)
-    keys = dataset.users.astype(np.int64) * n_items + dataset.items
-    pairs = distinct(keys)  # user-major, items sorted within a user: CSR order
-    users, items = pairs // n_items, pairs % n_items
+    keys = interaction_keys(dataset)
+    pairs, users, items = distinct_pairs(keys, n_items=n_items)  # CSR order
     indptr = np.zeros(n_users + 1, dtype=np.int64)
     np.cumsum(np.bincount(users, minlength=n_users), out=indptr[1:])
-    user_items = Matrix(
-        (np.ones(len(pairs), dtype=np.float32), items.astype(np.int32), indptr),
-        shape=(n_users, n_items),
-    )
+    user_items = binary_matrix(items, indptr, shape=(n_users, n_items))
     event_types = np.array([], dtype=np.str_)
     user_item_events = None
     if dataset.event_types is not None:
@@ -374,11 +362,7 @@ def train_recommender(
         popularity=np.bincount(items, minlength=n_items).astype(np.int64),
         event_types=event_types,
         user_item_events=user_item_events,
-        item_attributes=(
-            dataset.item_attributes.reindexed(dataset.item_ids)
-            if dataset.item_attributes is not None
-            else None
-        ),
+        item_attributes=reindexed(dataset.item_attributes, dataset.item_ids),
     )
 
 

@@ -6,7 +6,8 @@ import pytest
 from runner.engine.datasets import Dataset
 from runner.engine.errors import EngineError
 from runner.engine.expressions import parse_filter, parse_item_attributes
-from runner.engine.model import ITEM_AFFINITY, ITEM_ATTRIBUTE_AFFINITY, Matrix, top_users, train
+from runner.engine.model import ITEM_AFFINITY, ITEM_ATTRIBUTE_AFFINITY, top_users, train
+from runner.engine.neighbors import Matrix
 from runner.engine.store import ModelStore
 from tests.engine.conftest import N_GROUPS, N_ITEMS, N_USERS, Trained
 
