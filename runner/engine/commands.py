@@ -20,7 +20,15 @@ from runner.engine.model import train as train_model
 from runner.engine.neighbors import DEFAULT_NEIGHBORS
 from runner.engine.recipes import USER_SEGMENTATION, recipe_name, recipe_type
 from runner.engine.recommender import RecommendationModel, train_recommender
-from runner.engine.store import DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_ROOT, ModelStore
+from runner.engine.store import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_LOCATION,
+    DEFAULT_REGION,
+    DEFAULT_ROOT,
+    Location,
+    ModelStore,
+    SolutionVersion,
+)
 
 
 def import_dataset(
@@ -69,17 +77,18 @@ def train(
         raise EngineError(f"--training-time {training_seconds:g}: give 0 seconds or more")
     recipe = recipe_name(recipe)
     kind = recipe_type(recipe)
+    location = Location(region=region, account=account)
     models = ModelStore(store)
     data = models.load_dataset(dataset)
     started = time.perf_counter()
-    model = _train(data, recipe=recipe, neighbors=neighbors)
-    version = models.save_solution_version(
-        model,
+    version = _train_and_save(
+        models,
+        data,
+        recipe=recipe,
         solution=solution,
         dataset=dataset,
-        fingerprint=f"{data.digest()}\0neighbors={neighbors}",
-        region=region,
-        account=account,
+        neighbors=neighbors,
+        location=location,
     )
     _register(store, version.arn, recipe=recipe, training_seconds=training_seconds)
     _note(
@@ -102,10 +111,30 @@ def _register(store: Path, arn: str, *, recipe: str, training_seconds: float) ->
     )
 
 
-def _train(data: Dataset, *, recipe: str, neighbors: int) -> SegmentModel | RecommendationModel:
+def _train_and_save(
+    models: ModelStore,
+    data: Dataset,
+    *,
+    recipe: str,
+    solution: str,
+    dataset: str,
+    neighbors: int = DEFAULT_NEIGHBORS,
+    location: Location = DEFAULT_LOCATION,
+) -> SolutionVersion:
+    """Train a solution version of `solution` on `data` (the dataset named `dataset`)."""
+    model: SegmentModel | RecommendationModel
     if recipe_type(recipe) == USER_SEGMENTATION:
-        return train_model(data, recipe=recipe, neighbors=neighbors)
-    return train_recommender(data, recipe=recipe, neighbors=neighbors)
+        model = train_model(data, recipe=recipe, neighbors=neighbors)
+    else:
+        model = train_recommender(data, recipe=recipe, neighbors=neighbors)
+    return models.save_solution_version(
+        model,
+        solution=solution,
+        dataset=dataset,
+        # The version's id: the same data, recipe and parameters give the same ARN.
+        fingerprint=f"{data.digest()}\0neighbors={neighbors}",
+        location=location,
+    )
 
 
 def create_filter(
@@ -117,7 +146,8 @@ def create_filter(
     store: Path = DEFAULT_ROOT,
 ) -> int:
     """Create (or replace) the filter `name`; print its ARN."""
-    print(ModelStore(store).save_filter(name, expression, region=region, account=account).arn)
+    location = Location(region=region, account=account)
+    print(ModelStore(store).save_filter(name, expression, location=location).arn)
     return 0
 
 
@@ -193,12 +223,8 @@ def setup_demo(*, root: Path) -> int:
     dataset = read_dataset(files.interactions, items=files.items, users=files.users)
     models.save_dataset(DEMO_DATASET, dataset)
     for solution, recipe in DEMO_SOLUTIONS.items():
-        model = _train(dataset, recipe=recipe, neighbors=DEFAULT_NEIGHBORS)
-        version = models.save_solution_version(
-            model,
-            solution=solution,
-            dataset=DEMO_DATASET,
-            fingerprint=f"{dataset.digest()}\0neighbors={DEFAULT_NEIGHBORS}",
+        version = _train_and_save(
+            models, dataset, recipe=recipe, solution=solution, dataset=DEMO_DATASET
         )
         print(f"solution version  {version.arn}  ({recipe})")
     for name, expression in DEMO_FILTERS.items():

@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,14 +43,19 @@ DEFAULT_ACCOUNT = "123456789012"
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,62}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _ACCOUNT = re.compile(r"\d{12}")
-_SOLUTION_VERSION_ARN = re.compile(
-    r"arn:(?P<partition>aws[a-z-]*):personalize:(?P<region>[^:]+):(?P<account>\d{12}):"
-    r"solution/(?P<name>[^/]+)/(?P<version>[0-9a-f]{8})"
-)
-_FILTER_ARN = re.compile(
-    r"arn:(?P<partition>aws[a-z-]*):personalize:(?P<region>[^:]+):(?P<account>\d{12}):"
-    r"filter/(?P<name>[^/]+)"
-)
+_ARN = r"arn:(?P<partition>aws[a-z-]*):personalize:(?P<region>[^:]+):(?P<account>\d{12}):"
+_SOLUTION_VERSION_ARN = re.compile(_ARN + r"solution/(?P<name>[^/]+)/(?P<version>[0-9a-f]{8})")
+_FILTER_ARN = re.compile(_ARN + r"filter/(?P<name>[^/]+)")
+
+
+_Model = TypeVar("_Model", SegmentModel, RecommendationModel)
+# What a job of each model's kind says of a solution version of the other kind.
+_NEEDED_BY_JOBS: dict[type[SegmentModel | RecommendationModel], str] = {
+    SegmentModel: f"a batch segment job needs a {USER_SEGMENTATION} solution version; use this "
+    "one in a batch inference job",
+    RecommendationModel: "it makes segments; a batch inference job needs a solution version of "
+    "a USER_PERSONALIZATION, POPULAR_ITEMS, PERSONALIZED_RANKING or RELATED_ITEMS recipe",
+}
 
 
 @dataclass(frozen=True)
@@ -77,11 +82,25 @@ def check_name(kind: str, name: str) -> None:
         )
 
 
-def check_location(*, region: str, account: str) -> None:
-    if not _REGION.fullmatch(region):
-        raise EngineError(f"region {region!r} is not a region name such as us-east-1")
-    if not _ACCOUNT.fullmatch(account):
-        raise EngineError(f"account {account!r} is not a 12-digit account id")
+@dataclass(frozen=True)
+class Location:
+    """Where the ARN of a solution version or a filter says it lives."""
+
+    partition: str = DEFAULT_PARTITION
+    region: str = DEFAULT_REGION
+    account: str = DEFAULT_ACCOUNT
+
+    def check(self) -> None:
+        if not _REGION.fullmatch(self.region):
+            raise EngineError(f"region {self.region!r} is not a region name such as us-east-1")
+        if not _ACCOUNT.fullmatch(self.account):
+            raise EngineError(f"account {self.account!r} is not a 12-digit account id")
+
+    def arn(self, resource: str) -> str:
+        return f"arn:{self.partition}:personalize:{self.region}:{self.account}:{resource}"
+
+
+DEFAULT_LOCATION = Location()
 
 
 class ModelStore:
@@ -115,16 +134,12 @@ class ModelStore:
         solution: str,
         dataset: str,
         fingerprint: str,
-        partition: str = DEFAULT_PARTITION,
-        region: str = DEFAULT_REGION,
-        account: str = DEFAULT_ACCOUNT,
+        location: Location = DEFAULT_LOCATION,
     ) -> SolutionVersion:
         check_name("solution", solution)
-        check_location(region=region, account=account)
-        version = hashlib.sha256(f"{solution}\0{model.recipe}\0{fingerprint}".encode()).hexdigest()[
-            :8
-        ]
-        arn = f"arn:{partition}:personalize:{region}:{account}:solution/{solution}/{version}"
+        location.check()
+        version = hashlib.sha256(f"{solution}\0{model.recipe}\0{fingerprint}".encode()).hexdigest()
+        arn = location.arn(f"solution/{solution}/{version[:8]}")
         described = SolutionVersion(
             arn=arn,
             recipe=model.recipe,
@@ -143,24 +158,18 @@ class ModelStore:
 
     def load_model(self, arn: str) -> SegmentModel:
         """The model of a USER_SEGMENTATION solution version, for a batch segment job."""
-        model = self._load(arn)
-        if not isinstance(model, SegmentModel):
-            raise EngineError(
-                f"solution version {arn} was trained with {model.recipe} "
-                f"({model.recipe_type}): a batch segment job needs a {USER_SEGMENTATION} "
-                "solution version; use this one in a batch inference job"
-            )
-        return model
+        return self._load_as(SegmentModel, arn)
 
     def load_recommender(self, arn: str) -> RecommendationModel:
         """The model of a solution version that batch inference jobs use."""
+        return self._load_as(RecommendationModel, arn)
+
+    def _load_as(self, kind: type[_Model], arn: str) -> _Model:
         model = self._load(arn)
-        if not isinstance(model, RecommendationModel):
+        if not isinstance(model, kind):
             raise EngineError(
                 f"solution version {arn} was trained with {model.recipe} "
-                f"({USER_SEGMENTATION}): it makes segments; a batch inference job needs "
-                "a solution version of a USER_PERSONALIZATION, POPULAR_ITEMS, "
-                "PERSONALIZED_RANKING or RELATED_ITEMS recipe"
+                f"({RECIPE_TYPES[model.recipe]}): {_NEEDED_BY_JOBS[kind]}"
             )
         return model
 
@@ -187,27 +196,22 @@ class ModelStore:
         return self._solution_version_path(arn).with_suffix(".npz").is_file()
 
     def solution_versions(self) -> list[SolutionVersion]:
-        return [
-            SolutionVersion(**json.loads(path.read_text(encoding="utf-8")))
-            for path in sorted((self.root / "solution-versions").rglob("*.json"))
-        ]
+        return [SolutionVersion(**_read_json(path)) for path in self._all("solution-versions")]
 
     def save_filter(
         self,
         name: str,
         expression: str,
         *,
-        partition: str = DEFAULT_PARTITION,
-        region: str = DEFAULT_REGION,
-        account: str = DEFAULT_ACCOUNT,
+        location: Location = DEFAULT_LOCATION,
     ) -> Filter:
         check_name("filter", name)
-        check_location(region=region, account=account)
+        location.check()
         if is_item_filter(expression):
             parse_item_filter(expression)
         else:
             parse_filter(expression)
-        arn = f"arn:{partition}:personalize:{region}:{account}:filter/{name}"
+        arn = location.arn(f"filter/{name}")
         described = Filter(arn=arn, expression=expression)
         _write_json(self._filter_path(arn), described.__dict__)
         return described
@@ -219,13 +223,13 @@ class ModelStore:
                 f"filter {arn} does not exist in the local engine's store ({self.root}); "
                 "create it with `personalize-runner local filter`"
             )
-        return Filter(**json.loads(path.read_text(encoding="utf-8")))
+        return Filter(**_read_json(path))
 
     def filters(self) -> list[Filter]:
-        return [
-            Filter(**json.loads(path.read_text(encoding="utf-8")))
-            for path in sorted((self.root / "filters").rglob("*.json"))
-        ]
+        return [Filter(**_read_json(path)) for path in self._all("filters")]
+
+    def _all(self, folder: str) -> list[Path]:
+        return sorted((self.root / folder).rglob("*.json"))
 
     def _solution_version_path(self, arn: str) -> Path:
         match = _SOLUTION_VERSION_ARN.fullmatch(arn)
@@ -251,6 +255,10 @@ class ModelStore:
 def _write_json(path: Path, value: dict[str, Any]) -> None:
     content = (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
     write_atomically(path, lambda stream: stream.write(content))
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
