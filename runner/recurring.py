@@ -213,7 +213,7 @@ def _edit_applies_from(
         return None
     if canonical_json_digest(period_spec(item.spec, tick).request) == newest.request_digest:
         return None
-    unrecorded = [period for period in item.due if period.job_name not in records]
+    unrecorded = [period for period in item.due if period.key not in records]
     if unrecorded:
         return unrecorded[0].period
     return None if item.next_tick is None else item.next_tick.key
