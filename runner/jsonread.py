@@ -10,7 +10,7 @@ expressions, so that nothing downstream recurses deeper than the limit. That cos
 as much as the parse itself (0.4 s for a 12 MB state of 20,000 records): a reader that
 checks every value's type and accepts no nesting deeper than its format (the state's
 codec) passes `max_depth=None` and keeps only Python's own guard, reported as the same
-error. Integers are checked only when the text has a run of digits longer than the limit.
+error. Every integer's digits are counted as it is parsed.
 """
 
 from __future__ import annotations
@@ -111,11 +111,12 @@ def parse(
             raise JsonLimitError(f"it has an integer of {length:,} digits (at most {digits})")
         return int(literal)
 
-    long_digits = re.search(f"[0-9]{{{digits + 1}}}", text) is not None
     try:
+        # Every integer through `parse_int`: a Python call per integer costs less than a
+        # search of the text for a long run of digits (0.19 s for a 6 MB state; issue 11).
         return json.loads(
             text,
-            parse_int=parse_int if long_digits else None,
+            parse_int=parse_int,
             parse_constant=_refuse_constant,
             object_pairs_hook=object_pairs_hook,
         )

@@ -409,6 +409,26 @@ def _state_from_json(data: bytes) -> StateFields:
             f"it is not valid JSON ({error.msg} at line {error.lineno} column {error.colno}; "
             "a truncated or garbled file?)"
         ) from None
+    return _state_from_document(document)
+
+
+def decode_document(document: object, *, source: str, remedy: str = DEFAULT_REMEDY) -> StateFields:
+    """`decode_state` of a document already parsed (with `runner.jsonread`): a journal
+    line's or a delta object's records (`runner.state.delta`)."""
+    try:
+        return _state_from_document(document)
+    except _Invalid as invalid:
+        raise StateError(f"cannot read the state in {source}: {invalid}. {remedy}") from None
+    except _TooNew as too_new:
+        raise StateError(
+            f"cannot read the state in {source}: it was written by a newer "
+            f"personalize-runner (state format version {too_new.version}; this one reads "
+            f"version {FORMAT_VERSION}). Upgrade personalize-runner; "
+            "the runner will not overwrite it."
+        ) from None
+
+
+def _state_from_document(document: object) -> StateFields:
     if not isinstance(document, dict):
         raise _Invalid(f"it must hold a JSON object, not {_describe(document)}")
     if "format_version" not in document:

@@ -1,7 +1,17 @@
-"""The state in a local file, next to its backup (`<path>.backup`) and lock (`<path>.lock`).
+"""The state in a local file, next to its journal (`<path>.journal`), backup
+(`<path>.backup`) and lock (`<path>.lock`).
 
-Writes are atomic (`runner.fs`): a crash leaves the old or the new state, never a torn
-one. A state path that is a symbolic link is written through: the file it points to is
+Under the lock, each change is a line appended to the journal and flushed to disk
+(`runner.state.journal`), so that recording a job costs the same however many the state
+holds (issue 11); the journal is folded into the snapshot (compaction: the old snapshot
+becomes the backup, the new one replaces it atomically, then the journal is removed) when
+the lock is released, by the run that wrote it or by the next one to take the lock. A
+reader reads the snapshot and applies the journal (`runner.state.delta`): the same
+records either way, whatever step a crash stopped. A write outside the lock (one change,
+with the lock taken for it) replaces the snapshot at once. Snapshot writes are atomic
+(`runner.fs`): a crash leaves the old or the new state, never a torn one.
+
+A state path that is a symbolic link is written through: the file it points to is
 replaced (with its backup and lock beside it), the link stays.
 
 The lock is an `flock` on the lock file, which the kernel releases when its holder exits,
@@ -22,8 +32,10 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from runner import faults
 from runner.digest import sha256_hex
 from runner.errors import LockError, StateError
 from runner.fs import (
@@ -34,7 +46,10 @@ from runner.fs import (
     temporary_prefix,
     write_atomically,
 )
+from runner.state import journal
+from runner.state.delta import Delta, apply
 from runner.state.model import State
+from runner.state.record import JobRecord
 from runner.state.store import (
     LockHolder,
     Snapshot,
@@ -52,6 +67,26 @@ from runner.times import UTC
 _POLL_FIRST = 0.05
 _POLL_MAX = 0.5
 
+# What identifies the files as they are: (inode, size, mtime, ctime) of the snapshot and
+# (inode, size) of the journal, None for a file that is not there.
+_Identity = tuple[tuple[int, ...] | None, tuple[int, ...] | None]
+
+
+@dataclass(frozen=True)
+class _Known:
+    """The state as this store last read or wrote it, under the files' `identity` then:
+    while the lock is held and the files are as they were, a write need not read them
+    again (every writer holds the lock; a file replaced or edited has a new identity)."""
+
+    version: str
+    state: State
+    identity: _Identity
+    snapshot_sha256: str
+    snapshot_serial: int
+    # The length of the journal's whole lines, if the journal continues the snapshot;
+    # None when there is none (or one already folded into the snapshot).
+    journal_bytes: int | None
+
 
 class FileStateStore:
     def __init__(
@@ -68,11 +103,13 @@ class FileStateStore:
         self.path = Path(real)
         self.backup_path = Path(f"{real}.backup")
         self.lock_path = Path(f"{real}.lock")
+        self.journal_path = Path(f"{real}.journal")
         # How long `write` waits for the lock when it is called outside `lock()`.
         self.write_lock_timeout = write_lock_timeout
         self._warn = warn
         self._lock: FileLock | None = None
         self._holder: LockHolder | None = None
+        self._known: _Known | None = None
 
     def describe(self) -> str:
         if self.target is None:
@@ -80,17 +117,72 @@ class FileStateStore:
         return f"state file {self.location} (a link to {self.target})"
 
     def read(self) -> Snapshot | None:
+        # Before the content: a file replaced in between has a new identity.
+        identity = self._identity()
         data = self._read_bytes()
         if data is None:
+            self._known = None
+            if self.journal_path.exists():
+                raise StateError(
+                    f"{self.describe()} does not exist, but its journal {self.journal_path} "
+                    "does: the state was removed. Restore it (from version control, or "
+                    f"{self.backup_path}); to really start afresh, delete the journal too."
+                )
             return None
-        state = self._parse(data)
-        return Snapshot(state=state, version=str(Version.of(state, sha256_hex(data))))
+        sha = sha256_hex(data)
+        snapshot = self._parse(data)
+        found = journal.read(self.journal_path, where=self._journal_where())
+        state, journal_bytes = snapshot, None
+        if found is not None and found.header is not None:
+            header = found.header
+            last = found.deltas[-1].serial if found.deltas else header.base_serial
+            if header.lineage != snapshot.lineage or (
+                last > snapshot.serial
+                and (header.base_serial, header.base_sha256) != (snapshot.serial, sha)
+            ):
+                raise StateError(
+                    f"cannot read {self.describe()}: its journal {self.journal_path} continues "
+                    f"another state (serial {header.base_serial} of lineage {header.lineage}) "
+                    f"than the file holds (serial {snapshot.serial} of {snapshot.lineage}): the "
+                    "file was replaced while the journal had changes not yet folded into it. "
+                    "Restore the file the journal continues (its backup, version control), or "
+                    "delete the journal to give its changes up; the runner will not overwrite "
+                    "either."
+                )
+            if last > snapshot.serial:
+                state = apply(snapshot, found.deltas, where=self.describe())
+                journal_bytes = found.valid_bytes
+        token = sha if journal_bytes is None else f"{sha}+{journal_bytes}"
+        version = str(Version.of(state, token))
+        self._known = _Known(version, state, identity, sha, snapshot.serial, journal_bytes)
+        return Snapshot(state=state, version=version)
+
+    def _journal_where(self) -> str:
+        return f"the journal {self.journal_path} of {self.describe()}"
+
+    def _identity(self) -> _Identity:
+        try:
+            found = os.stat(self.path)
+            snapshot: tuple[int, ...] | None = (
+                found.st_ino,
+                found.st_size,
+                found.st_mtime_ns,
+                found.st_ctime_ns,
+            )
+        except FileNotFoundError:
+            snapshot = None
+        try:
+            found = os.stat(self.journal_path)
+            journal_file: tuple[int, ...] | None = (found.st_ino, found.st_size)
+        except FileNotFoundError:
+            journal_file = None
+        return snapshot, journal_file
 
     def write(self, state: State, *, expected: str | None) -> str:
         if self._lock is not None:
             return self._write_locked(state, expected=expected)
         with self.lock(holder=LockHolder.current(), timeout=self.write_lock_timeout):
-            return self._write_locked(state, expected=expected)
+            return self._write_locked(state, expected=expected, whole=True)
 
     @contextlib.contextmanager
     def lock(self, *, holder: LockHolder, timeout: float) -> Iterator[None]:
@@ -127,10 +219,42 @@ class FileStateStore:
             self._lock, self._holder = lock, holder
             yield
         finally:
-            # `_keep_lock` may have swapped in the lock of a new lock file.
-            held, self._lock, self._holder = self._lock, None, None
-            if held is not None:
-                held.release()
+            try:
+                self._compact()
+            finally:
+                # `_keep_lock` may have swapped in the lock of a new lock file.
+                held, self._lock, self._holder = self._lock, None, None
+                self._known = None
+                if held is not None:
+                    held.release()
+
+    def _compact(self) -> None:
+        """Fold the journal into the snapshot, if there is one, while the lock is held:
+        the old snapshot becomes the backup, the new one replaces it, the journal goes."""
+        if not self.journal_path.exists():
+            return
+        try:
+            self._keep_lock()
+            known = self._known
+            if known is None or self._identity() != known.identity:
+                self.read()
+                known = self._known
+            if known is None:
+                return
+            if known.journal_bytes is not None:
+                previous = self.path.read_bytes()
+                if sha256_hex(previous) != known.snapshot_sha256:
+                    raise StateError(f"{self.describe()} changed while this run held its lock")
+                self._write_snapshot(known.state, previous=previous)
+            else:
+                # Folded already: a compaction stopped before it removed the journal.
+                journal.remove(self.journal_path)
+        except (StateError, LockError, OSError) as error:
+            self._warn(
+                f"warning: the journal {self.journal_path} was not folded into "
+                f"{self.describe()} ({error}); the state reads the same with it, and the next "
+                "run that takes the lock folds it."
+            )
 
     def _take(self, lock: FileLock, holder: LockHolder) -> None:
         """Note this run as the holder of `lock`, just taken; say whose lock it took over
@@ -152,6 +276,11 @@ class FileStateStore:
         self._refuse_read_only(
             "this run could not record the jobs it submits, so it submits nothing"
         )
+        if self.journal_path.exists() and not os.access(self.journal_path, os.W_OK):
+            raise StateError(
+                f"{self._journal_where()} is read-only: this run could not record the jobs it "
+                "submits, so it submits nothing. Make it writable (chmod u+w)."
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, probe = tempfile.mkstemp(
@@ -284,28 +413,29 @@ class FileStateStore:
             remedy=f"Restore it {where}; the runner will not overwrite it.",
         )
 
-    def _write_locked(self, state: State, *, expected: str | None) -> str:
+    def _write_locked(self, state: State, *, expected: str | None, whole: bool = False) -> str:
+        """`write` under the lock: a line of the journal, or with `whole` (or a change
+        that is not known as one) the snapshot."""
         self._keep_lock()
         self._refuse_read_only()
-        current = self._read_bytes()
-        known = None if expected is None else Version.parse(expected)
-        if current is None:
-            if expected is not None:
-                raise self._conflict(None, state, expected=expected)
-        elif known is None or known.token != sha256_hex(current):
-            # Parsed only now: a state that cannot be read stops the write here.
-            raise self._conflict(self._parse(current), state, expected=expected)
-        else:
-            check_successor(known.lineage, known.serial, state, where=self.describe())
-        data = state.to_json()
+        known = self._known
+        if known is None or known.version != expected or self._identity() != known.identity:
+            # What is stored now: a state that cannot be read stops the write here.
+            current = self.read()
+            if current is None:
+                if expected is not None:
+                    raise self._conflict(None, state, expected=expected)
+            elif expected is None or current.version != expected:
+                raise self._conflict(current.state, state, expected=expected)
+            known = self._known
         try:
-            # Left by a writer that was killed; every writer holds the lock, so none is live.
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            remove_temporaries(self.path)
-            remove_temporaries(self.backup_path)
-            if current is not None:
-                write_atomically(self.backup_path, current)
-            write_atomically(self.path, data)
+            if known is None:
+                return self._write_snapshot(state, previous=None)
+            check_successor(known.state.lineage, known.state.serial, state, where=self.describe())
+            changes = state.changes_since(known.state)
+            if changes is None or whole:
+                return self._write_snapshot(state, previous=self.path.read_bytes())
+            return self._append(known, state, changes)
         except OSError as error:
             raise StateError(
                 f"cannot write {self.describe()}: {error.strerror}"
@@ -313,7 +443,46 @@ class FileStateStore:
                 "The state on disk is the one before this write; fix the cause and run the "
                 "command again."
             ) from None
-        return str(Version.of(state, sha256_hex(data)))
+
+    def _append(self, known: _Known, state: State, changes: dict[str, JobRecord | None]) -> str:
+        """Record the change from `known.state` to `state` as a line of the journal."""
+        live = known.journal_bytes is not None
+        header = (
+            None
+            if live
+            else journal.Header(state.lineage, known.snapshot_serial, known.snapshot_sha256)
+        )
+        size = journal.append(
+            self.journal_path,
+            header=header,
+            delta=Delta.of(state, changes),
+            valid_bytes=known.journal_bytes or 0,
+        )
+        version = str(Version.of(state, f"{known.snapshot_sha256}+{size}"))
+        self._known = _Known(
+            version, state, self._identity(), known.snapshot_sha256, known.snapshot_serial, size
+        )
+        return version
+
+    def _write_snapshot(self, state: State, *, previous: bytes | None) -> str:
+        """Replace the snapshot by `state` (`previous`, the one it replaces, becomes the
+        backup), and remove the journal, which `state` holds."""
+        data = state.to_json()
+        # Left by a writer that was killed; every writer holds the lock, so none is live.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(self.path)
+        remove_temporaries(self.backup_path)
+        if previous is not None:
+            write_atomically(self.backup_path, previous)
+            faults.crash_at("backup-written")
+        write_atomically(self.path, data)
+        faults.crash_at("snapshot-written")
+        if self.journal_path.exists():
+            journal.remove(self.journal_path)
+        sha = sha256_hex(data)
+        version = str(Version.of(state, sha))
+        self._known = _Known(version, state, self._identity(), sha, state.serial, None)
+        return version
 
     def _conflict(self, stored: State | None, state: State, *, expected: str | None) -> Exception:
         return conflict(

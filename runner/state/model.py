@@ -1,13 +1,17 @@
 """The state: every batch segment job the runner submitted or adopted, as one frozen value.
 
 Every change makes a new `State` with the next serial; its JSON is `runner.state.codec`'s.
+A changed state remembers which records it changed from the state it was made from
+(`changes_since`): what lets a store record a change in proportion to its size (a journal
+line, a delta object) rather than to the state's (issue 11).
 """
 
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from runner.errors import StateError
@@ -31,6 +35,10 @@ class State:
     # Bumped by every change.
     serial: int
     jobs: Mapping[str, JobRecord]
+    # The state this one was made from by one change, and the keys that change added,
+    # replaced or removed: not part of the value (`changes_since`).
+    _parent: weakref.ref[State] | None = field(default=None, compare=False, repr=False)
+    _changed_keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         jobs = dict(self.jobs)
@@ -62,7 +70,7 @@ class State:
 
     def with_job(self, record: JobRecord) -> State:
         """This state with `record` added, or replacing the record of the same name."""
-        return self._changed({**self.jobs, record.name: record})
+        return self._changed({**self.jobs, record.name: record}, (record.name,))
 
     def with_jobs(self, records: Iterable[JobRecord]) -> State:
         """This state with all of `records` added or replaced, as one change."""
@@ -73,17 +81,45 @@ class State:
             new[record.name] = record
         if not new:
             return self
-        return self._changed({**self.jobs, **new})
+        return self._changed({**self.jobs, **new}, new)
 
     def without_job(self, name: str) -> State:
         """This state without the record `name` (a `KeyError` if there is none)."""
         jobs = dict(self.jobs)
         del jobs[name]
-        return self._changed(jobs)
+        return self._changed(jobs, (name,))
 
-    def _changed(self, jobs: Mapping[str, JobRecord]) -> State:
-        # Every change writes the newest format.
-        return replace(self, format_version=FORMAT_VERSION, serial=self.serial + 1, jobs=jobs)
+    def _changed(self, jobs: dict[str, JobRecord], keys: Iterable[str]) -> State:
+        """The next state: `jobs`, which differ from this state's in `keys` only. Only the
+        records of `keys` are checked (the others were, when this state was made), so that
+        a change costs in proportion to its size. Every change writes the newest format."""
+        keys = frozenset(keys)
+        for key in keys:
+            record = jobs.get(key)
+            if record is not None and key != record.name:
+                raise ValueError(f"job key {key!r} differs from its record's name {record.name!r}")
+        changed = object.__new__(State)
+        for name, value in (
+            ("format_version", FORMAT_VERSION),
+            ("lineage", self.lineage),
+            ("serial", self.serial + 1),
+            ("jobs", MappingProxyType(jobs)),
+            ("_parent", weakref.ref(self)),
+            ("_changed_keys", keys),
+        ):
+            object.__setattr__(changed, name, value)
+        return changed
+
+    def changes_since(self, other: State) -> dict[str, JobRecord | None] | None:
+        """What changed from `other` to this state, by key (None: the record was removed),
+        if this state was made from `other` by one change (`with_job`, `with_jobs`,
+        `without_job`); None when that is not known (then compare the states whole)."""
+        if other is self:
+            return {}
+        parent = None if self._parent is None else self._parent()
+        if parent is not other:
+            return None
+        return {key: self.jobs.get(key) for key in self._changed_keys}
 
     def to_json(self) -> bytes:
         """The canonical form (see `runner.state.codec`)."""
@@ -102,15 +138,19 @@ class State:
         again: they were read by the reader, or checked before they were written. The
         others are encoded with the header, read back and compared.
         """
-        jobs = (
-            self.jobs
-            if since is None
-            else {
+        changes = None if since is None else self.changes_since(since)
+        if changes is not None:
+            jobs: Mapping[str, JobRecord] = {
+                key: record for key, record in changes.items() if record is not None
+            }
+        elif since is None:
+            jobs = self.jobs
+        else:
+            jobs = {
                 name: record
                 for name, record in self.jobs.items()
                 if since.jobs.get(name) is not record
             }
-        )
         try:
             data = encode_state(
                 format_version=self.format_version,

@@ -7,6 +7,12 @@ meanwhile, and the run re-reads and re-plans instead of overwriting. The lock is
 in an object beside the state, renewed while its holder runs and taken over by the next
 run once it lapses (`s3lock.py`); `state unlock` removes one at once.
 
+Under the lock, a change is not a PUT of the whole state but a small delta object beside
+it (`s3deltas.py`: `<key>.deltas/<lineage>/<serial>.json`, `If-None-Match: *`), folded into
+the state object when the lock is released (by this run, or by the next one to take it); a
+reader applies the deltas that follow the object's serial. So recording a job uploads its
+record only, whatever the state holds (issue 11).
+
 Conditional writes are what make this safe, and some S3-compatible stores accept the
 headers and ignore them: each store is probed once, and such a store is refused.
 """
@@ -16,11 +22,16 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from runner import faults
 from runner.boto import S3Error, S3Unreachable, s3_client, s3_errors
-from runner.errors import ConfigError, StateError
+from runner.errors import ConfigError, LockError, StateError
+from runner.state import s3deltas
+from runner.state.delta import Delta, apply
 from runner.state.model import State
+from runner.state.record import JobRecord
 from runner.state.s3lock import LockInfo, S3Lock, lease_seconds
 from runner.state.s3objects import S3Objects
 from runner.state.store import (
@@ -40,6 +51,20 @@ __all__ = ["LockInfo", "S3StateStore", "open_s3_store", "parse_location"]
 
 # A real ETag is never this (it is an MD5 or an MD5 with a part count).
 _IMPOSSIBLE_ETAG = '"00000000000000000000000000000000-0"'
+# How often a read starts again when a compaction ran between the snapshot and the listing.
+_READ_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class _Known:
+    """The state as this store last read or wrote it: the version, the snapshot's ETag
+    and serial, and the deltas listed beside it (for the compaction to remove)."""
+
+    version: str
+    state: State
+    snapshot_etag: str
+    snapshot_serial: int
+    deltas: tuple[s3deltas.Listed, ...]
 
 
 def parse_location(location: str) -> tuple[str, str]:
@@ -98,6 +123,8 @@ class S3StateStore:
         )
         self._warn = warn
         self._checked = False
+        self._known: _Known | None = None
+        self._locked = False
 
     @property
     def client(self) -> S3Client:
@@ -107,16 +134,31 @@ class S3StateStore:
         return f"state {self.location}"
 
     def read(self) -> Snapshot | None:
-        current = self.objects.get(self.key, what=self.describe())
-        if current is None:
-            return None
-        state = self._parse(current.data)
-        return Snapshot(state=state, version=str(Version.of(state, current.etag)))
+        for _ in range(_READ_ATTEMPTS):
+            current = self.objects.get(self.key, what=self.describe())
+            if current is None:
+                self._known = None
+                return None
+            snapshot = self._parse(current.data)
+            found = s3deltas.read_deltas(self.objects, self.key, snapshot.lineage, snapshot.serial)
+            if found is None:
+                continue
+            deltas, listed, last_etag = found
+            state = apply(snapshot, deltas, where=self.describe())
+            token = current.etag if last_etag is None else f"{current.etag}+{last_etag}"
+            version = str(Version.of(state, token))
+            self._known = _Known(version, state, current.etag, snapshot.serial, tuple(listed))
+            return Snapshot(state=state, version=version)
+        raise StateError(
+            f"cannot read {self.describe()}: its deltas do not follow the state object "
+            f"({_READ_ATTEMPTS} tries; a delta was removed by hand?). Restore the deltas or an "
+            "earlier version of the object; the runner will not overwrite it."
+        )
 
     def write(self, state: State, *, expected: str | None) -> str:
-        """Compare-and-swap; no lock is needed for it (S3 checks the condition)."""
+        """Compare-and-swap; no lock is needed for it (S3 checks the condition). Under the
+        lock, a delta; otherwise the state object itself (a delta, folded at once)."""
         self.check_store()
-        data = state.to_json()
         known = None if expected is None else _parse_version(expected)
         if expected is not None:
             if known is None:
@@ -126,33 +168,144 @@ class S3StateStore:
                     "again to start from the current state."
                 )
             check_successor(known.lineage, known.serial, state, where=self.describe())
+        if known is None:
+            return self._put_snapshot(state)
+        ours = self._known
+        if ours is None or ours.version != expected:
+            current = self.read()
+            if current is None or current.version != expected:
+                raise conflict(
+                    self.describe(),
+                    stored=None if current is None else current.state,
+                    new=state,
+                    expected=known,
+                    expected_state=True,
+                    restore=" (an earlier version of the object, if the bucket keeps versions)",
+                )
+            ours = self._known
+            assert ours is not None
+        changes = state.changes_since(ours.state)
+        if changes is None:
+            changes = _differences(ours.state, state)
+        version = self._put_delta(ours, state, changes, known)
+        if not self._locked:
+            return self.compact()
+        return version
+
+    def _put_snapshot(self, state: State) -> str:
+        """The first state (there is none yet)."""
+        data = state.to_json()
         try:
             with s3_errors():
-                if known is None:
-                    response = self.client.put_object(
-                        Bucket=self.bucket,
-                        Key=self.key,
-                        Body=data,
-                        ContentType="application/json",
-                        IfNoneMatch="*",
-                    )
-                else:
-                    response = self.client.put_object(
-                        Bucket=self.bucket,
-                        Key=self.key,
-                        Body=data,
-                        ContentType="application/json",
-                        IfMatch=known.token,
-                    )
+                response = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    Body=data,
+                    ContentType="application/json",
+                    IfNoneMatch="*",
+                )
         except S3Error as error:
             if not (error.conflict or error.missing):
                 raise self.objects.failure("write", self.describe(), error) from None
-            etag = self._lost_race(state, data, known)
+            etag = self._lost_race(state, data, None)
         except S3Unreachable as error:
             raise self.objects.unreachable("write", self.describe(), error) from None
         else:
             etag = response["ETag"]
-        return str(Version.of(state, etag))
+        version = str(Version.of(state, etag))
+        self._known = _Known(version, state, etag, state.serial, ())
+        return version
+
+    def _put_delta(
+        self,
+        ours: _Known,
+        state: State,
+        changes: dict[str, JobRecord | None],
+        known: Version,
+    ) -> str:
+        delta = Delta.of(state, changes)
+        etag, written = s3deltas.put_delta(self.objects, self.key, delta)
+        if not written:
+            # Another run extended the same serial first.
+            self._known = None
+            current = self.read()
+            raise conflict(
+                self.describe(),
+                stored=None if current is None else current.state,
+                new=state,
+                expected=known,
+                expected_state=True,
+                restore=" (an earlier version of the object, if the bucket keeps versions)",
+            )
+        faults.crash_at("delta-written")
+        snapshot_etag = ours.snapshot_etag
+        now = s3deltas.snapshot_etag(self.objects, self.key, what=self.describe())
+        if now != snapshot_etag:
+            # A compaction ran: the delta still follows the new snapshot only if that one
+            # is at an older serial than the delta's.
+            moved = self.objects.get(self.key, what=self.describe())
+            stored = None if moved is None else self._parse(moved.data)
+            if moved is None or stored is None or stored.serial >= state.serial:
+                self._known = None
+                raise conflict(
+                    self.describe(),
+                    stored=stored,
+                    new=state,
+                    expected=known,
+                    expected_state=True,
+                    restore=" (an earlier version of the object, if the bucket keeps versions)",
+                )
+            snapshot_etag = moved.etag
+        listed = (
+            *ours.deltas,
+            s3deltas.Listed(
+                state.serial, s3deltas.delta_key(self.key, state.lineage, state.serial)
+            ),
+        )
+        version = str(Version.of(state, f"{snapshot_etag}+{etag}"))
+        self._known = _Known(version, state, snapshot_etag, ours.snapshot_serial, listed)
+        return version
+
+    def compact(self) -> str:
+        """Fold the deltas into the state object (`If-Match` the one read), then remove
+        them; returns the state's version. Nothing to fold: the version as it is."""
+        ours = self._known
+        if ours is None:
+            snapshot = self.read()
+            ours = self._known
+            if snapshot is None or ours is None:
+                return ""
+        if ours.state.serial == ours.snapshot_serial:
+            if ours.deltas:
+                s3deltas.remove(self.objects, list(ours.deltas), upto=ours.snapshot_serial)
+                self._known = _Known(
+                    ours.version, ours.state, ours.snapshot_etag, ours.snapshot_serial, ()
+                )
+            return ours.version
+        data = ours.state.to_json()
+        try:
+            with s3_errors():
+                response = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    Body=data,
+                    ContentType="application/json",
+                    IfMatch=ours.snapshot_etag,
+                )
+        except S3Error as error:
+            if not (error.conflict or error.missing):
+                raise self.objects.failure("write", self.describe(), error) from None
+            # Another run compacted first: the deltas are its to remove.
+            self._known = None
+            return ours.version
+        except S3Unreachable as error:
+            raise self.objects.unreachable("write", self.describe(), error) from None
+        faults.crash_at("compaction-written")
+        etag = response["ETag"]
+        version = str(Version.of(ours.state, etag))
+        self._known = _Known(version, ours.state, etag, ours.state.serial, ())
+        s3deltas.remove(self.objects, list(ours.deltas), upto=ours.state.serial)
+        return version
 
     def _lost_race(self, state: State, data: bytes, known: Version | None) -> str:
         """The conditional write failed: raise the conflict, unless the stored object is
@@ -173,10 +326,34 @@ class S3StateStore:
     def lock(self, *, holder: LockHolder, timeout: float) -> Iterator[None]:
         self.check_store()
         self._lock.acquire(holder, timeout=timeout)
+        self._locked = True
         try:
             yield
         finally:
-            self._lock.release()
+            try:
+                self._compact_quietly()
+            finally:
+                self._locked = False
+                self._known = None
+                self._lock.release()
+
+    def _compact_quietly(self) -> None:
+        """`compact` when the lock is released, if the lock is still this run's: a failure
+        is a warning (the state reads the same with its deltas, the next run folds them)."""
+        try:
+            self._lock.check_held()
+            if (
+                self._known is None
+                or self._known.deltas
+                or (self._known.state.serial != self._known.snapshot_serial)
+            ):
+                self.compact()
+        except (StateError, LockError) as error:
+            self._warn(
+                f"warning: the deltas of {self.describe()} were not folded into it ({error}); "
+                "the state reads the same with them, and the next run that takes the lock "
+                "folds them."
+            )
 
     def check_writable(self) -> None:
         """Writes were proven when the lock was taken (the probe of conditional writes,
@@ -305,3 +482,12 @@ class _LazyObjects(S3Objects):
         if self._client is None:
             self._client = self._make()
         return self._client
+
+
+def _differences(before: State, after: State) -> dict[str, JobRecord | None]:
+    """What changed from `before` to `after`, record by record."""
+    changes: dict[str, JobRecord | None] = {
+        key: record for key, record in after.jobs.items() if before.jobs.get(key) != record
+    }
+    changes.update((key, None) for key in before.jobs.keys() - after.jobs.keys())
+    return changes

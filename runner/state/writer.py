@@ -42,12 +42,16 @@ class StateWriter:
         """Store `state` in place of the one this writer holds: `StateConflict` if another
         run wrote meanwhile, `StateError` if the reader would not read it back (nothing is
         written then), or if a record's new spec file is outside the repository."""
+        changes = state.changes_since(self.state)
         _check_spec_files(
             (
                 record
-                for key, record in state.jobs.items()
-                if (before := self.state.jobs.get(key)) is None
-                or before.spec_file != record.spec_file
+                for key, record in (state.jobs if changes is None else changes).items()
+                if record is not None
+                and (
+                    (before := self.state.jobs.get(key)) is None
+                    or before.spec_file != record.spec_file
+                )
             ),
             doing=f"refusing to write {self.store.describe()}",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,46 @@ def test_the_ci_role_has_what_reconcile_calls_and_nothing_more() -> None:
         "s3:PutObject",
     ]
     assert not any("*" in action for action in granted)
+
+
+def _allowed(policy: list[dict[str, Any]], action: str, resource: str) -> bool:
+    return any(
+        action in actions(statement)
+        and any(
+            fnmatch.fnmatchcase(resource, pattern)
+            for pattern in (
+                [statement["Resource"]]
+                if isinstance(statement["Resource"], str)
+                else statement["Resource"]
+            )
+        )
+        for statement in policy
+    )
+
+
+STATE = "arn:aws:s3:::acme-personalize-state/segments/state.json"
+BUCKET = "arn:aws:s3:::acme-personalize-state"
+
+
+def test_the_ci_role_may_read_write_and_remove_the_states_objects() -> None:
+    """The state, its deltas (issue 11: `state.json.deltas/<lineage>/<serial>.json`), its
+    lock and the probe of conditional writes; the listing of the deltas."""
+    policy = statements("ci-role-policy.json")
+    delta = f"{STATE}.deltas/0f3c9a2e-5d4b-4c1a-9e7f-2b8d6a1c3e5f/000000000012.json"
+    for key in (STATE, delta, f"{STATE}.lock", f"{STATE}.probe-1234"):
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+            assert _allowed(policy, action, key), (action, key)
+    assert not _allowed(policy, "s3:PutObject", f"{STATE}.other")
+    assert _allowed(policy, "s3:ListBucket", BUCKET)
+
+
+def test_the_pull_request_role_reads_the_state_and_its_deltas_only() -> None:
+    policy = statements("pull-request-role-policy.json")
+    delta = f"{STATE}.deltas/0f3c9a2e-5d4b-4c1a-9e7f-2b8d6a1c3e5f/000000000012.json"
+    for key in (STATE, delta):
+        assert _allowed(policy, "s3:GetObject", key)
+        assert not _allowed(policy, "s3:PutObject", key)
+    assert _allowed(policy, "s3:ListBucket", BUCKET)
 
 
 def test_only_github_workflows_on_main_may_take_the_ci_role() -> None:

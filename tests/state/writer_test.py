@@ -7,7 +7,7 @@ import pytest
 
 from runner.backends import JobSummary
 from runner.errors import LockError
-from runner.state import LockHolder, State, StateConflict
+from runner.state import LockHolder, Snapshot, State, StateConflict
 from runner.state.file import FileStateStore
 from runner.state.writer import StateWriter, changing, record_statuses, with_statuses
 from tests.state.support import make_record, make_state
@@ -33,10 +33,16 @@ def test_a_writer_without_a_state_creates_it_and_goes_on_from_its_version(
         assert not writer.exists
         writer.write(writer.state.with_job(make_record("a")))
         writer.write(writer.state.with_job(make_record("b")))
+        # Under the lock, the second change is a line of the journal.
+        assert store.read() == Snapshot(writer.state, writer.version)
+        assert store.journal_path.exists()
 
+    # Folded into the file when the lock is released: the same state, under a version of
+    # the new file.
+    assert not store.journal_path.exists()
     snapshot = store.read()
     assert snapshot is not None
-    assert (snapshot.state, snapshot.version) == (writer.state, writer.version)
+    assert snapshot.state == writer.state
     assert sorted(snapshot.state.jobs) == ["a", "b"]
     assert snapshot.state.serial == 2
 
