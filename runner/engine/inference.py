@@ -50,7 +50,7 @@ import numpy as np
 from runner.engine.errors import EngineError, JobFailed, LineError
 from runner.engine.expressions import ExpressionError, FilterExpression
 from runner.engine.filters import job_filter
-from runner.engine.inputs import num_results_of, read_job_input, s3_path
+from runner.engine.inputs import QueryLimit, job_request, read_job_input
 from runner.engine.item_filters import (
     FilterValues,
     allowed_items,
@@ -116,32 +116,26 @@ def run_inference_job(
             "theme generation is not available locally: its themes come from the service's "
             "generative model (Content Generator); use batchInferenceJobMode BATCH_INFERENCE"
         )
-    results = num_results_of(request, default=DEFAULT_NUM_RESULTS, maximum=MAX_NUM_RESULTS)
-    input_path = s3_path(request, "jobInput", "s3DataSource")
-    output_path = s3_path(request, "jobOutput", "s3DataDestination")
-    model = models.load_recommender(str(request.get("solutionVersionArn")))
+    job = job_request(
+        request, default_num_results=DEFAULT_NUM_RESULTS, max_num_results=MAX_NUM_RESULTS
+    )
+    model = models.load_recommender(job.solution_version_arn)
     expressions: tuple[FilterExpression, ...] = ()
-    if request.get("filterArn"):
-        filter_arn = str(request["filterArn"])
-        expression = models.load_filter(filter_arn).expression
+    if job.filter_arn is not None:
+        expression = models.load_filter(job.filter_arn).expression
         if not is_item_filter(expression):
             raise JobFailed(
-                f"filter {filter_arn} selects users (UserID); a batch inference job needs a "
-                "filter of items (INCLUDE or EXCLUDE ItemID)"
+                f"filter {job.filter_arn} selects users (UserID); a batch inference job needs "
+                "a filter of items (INCLUDE or EXCLUDE ItemID)"
             )
-        with job_filter(filter_arn):
+        with job_filter(job.filter_arn):
             expressions = parse_item_filter(expression)
             some_values = tuple((name, ("0",)) for name in sorted(placeholders(expressions)))
             allowed_items(model, substitute(expressions, some_values), np.zeros(0, np.int64))
-    read = read_job_input(input_path, s3_root=s3_root)
-    for item in read:
-        if len(item.queries) > MAX_LINES_PER_FILE:
-            raise JobFailed(
-                f"input file {item.file.key} has {len(item.queries):,} lines; a file may hold "
-                f"at most {MAX_LINES_PER_FILE:,}"
-            )
-    answer = partial(answer_lines, model=model, num_results=results, filter_=expressions)
-    return write_outputs(read, output_path, s3_root=s3_root, answer=answer)
+    limit = QueryLimit(MAX_LINES_PER_FILE, queries="lines")
+    read = read_job_input(job.input_path, s3_root=s3_root, limit=limit)
+    answer = partial(answer_lines, model=model, num_results=job.num_results, filter_=expressions)
+    return write_outputs(read, job.output_path, s3_root=s3_root, answer=answer)
 
 
 def answer_lines(

@@ -44,6 +44,30 @@ class InputQueries:
     queries: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class JobRequest:
+    """What a job's request asks of the local engine, checked as far as the request goes."""
+
+    num_results: int
+    input_path: str  # s3://bucket/key
+    output_path: str
+    solution_version_arn: str
+    filter_arn: str | None
+
+
+def job_request(
+    request: Mapping[str, Any], *, default_num_results: int, max_num_results: int
+) -> JobRequest:
+    """A job's `CreateBatch…Job` request; `JobFailed` with the reason it cannot run."""
+    return JobRequest(
+        num_results=num_results_of(request, default=default_num_results, maximum=max_num_results),
+        input_path=s3_path(request, "jobInput", "s3DataSource"),
+        output_path=s3_path(request, "jobOutput", "s3DataDestination"),
+        solution_version_arn=str(request.get("solutionVersionArn")),
+        filter_arn=str(request["filterArn"]) if request.get("filterArn") else None,
+    )
+
+
 def s3_path(request: Mapping[str, Any], field: str, source: str) -> str:
     """The request's `<field>.<source>.path`, an `s3://bucket/key` path; `JobFailed` if not."""
     try:
@@ -126,13 +150,31 @@ def read_queries(file: InputFile, *, bucket: str) -> InputQueries:
     return InputQueries(file, queries)
 
 
-def read_job_input(input_path: str, *, s3_root: Path) -> list[InputQueries]:
+@dataclass(frozen=True)
+class QueryLimit:
+    """How many queries a job reads from one input file, and how its failure says so."""
+
+    most: int
+    queries: str = "queries"  # what the failure calls them
+    rule: str = "a file may hold"  # the failure's "<rule> at most <most>"
+
+
+def read_job_input(
+    input_path: str, *, s3_root: Path, limit: QueryLimit | None = None
+) -> list[InputQueries]:
     """Every input file of a job with its queries; raises `JobFailed` with the job's
-    failure reason. Input without a single query fails too."""
+    failure reason. Input without a single query fails too, and a file with more queries
+    than `limit` allows."""
     bucket = input_path.removeprefix("s3://").partition("/")[0]
     read = [
         read_queries(file, bucket=bucket) for file in list_input_files(input_path, s3_root=s3_root)
     ]
     if not any(item.queries for item in read):
         raise JobFailed(f"Input data at {input_path} is empty: it has no JSON records.")
+    for item in read:
+        if limit is not None and len(item.queries) > limit.most:
+            raise JobFailed(
+                f"input file {item.file.key} has {len(item.queries):,} {limit.queries}; "
+                f"{limit.rule} at most {limit.most:,}"
+            )
     return read

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from runner.engine.errors import EngineError, JobFailed, LineError
+from runner.engine.errors import EngineError, LineError
 from runner.engine.expressions import ExpressionError, parse_filter, parse_item_attributes
 from runner.engine.filters import job_filter
 from runner.engine.inputs import (
@@ -37,10 +37,10 @@ from runner.engine.inputs import (
     MAX_INPUT_FILES,
     OUTPUT_SUFFIX,
     InputFile,
+    QueryLimit,
+    job_request,
     list_input_files,
-    num_results_of,
     read_job_input,
-    s3_path,
 )
 from runner.engine.model import ITEM_AFFINITY, SegmentModel
 from runner.engine.neighbors import Matrix
@@ -65,26 +65,21 @@ def execute_job(request: Mapping[str, Any], *, s3_root: Path, models: ModelStore
 
 def run_job(request: Mapping[str, Any], *, s3_root: Path, models: ModelStore) -> list[Path]:
     """Run a job; the output files written. Raises `EngineError` with the failure reason."""
-    results = num_results_of(request, default=DEFAULT_NUM_RESULTS, maximum=MAX_NUM_RESULTS)
-    input_path = s3_path(request, "jobInput", "s3DataSource")
-    output_path = s3_path(request, "jobOutput", "s3DataDestination")
-    model = models.load_model(str(request.get("solutionVersionArn")))
+    job = job_request(
+        request, default_num_results=DEFAULT_NUM_RESULTS, max_num_results=MAX_NUM_RESULTS
+    )
+    model = models.load_model(job.solution_version_arn)
     allowed = None
-    if request.get("filterArn"):
-        filter_arn = str(request["filterArn"])
-        expression = models.load_filter(filter_arn).expression
-        with job_filter(filter_arn):
+    if job.filter_arn is not None:
+        expression = models.load_filter(job.filter_arn).expression
+        with job_filter(job.filter_arn):
             allowed = model.allowed_users(parse_filter(expression))
-    read = read_job_input(input_path, s3_root=s3_root)
-    limit = MAX_QUERIES_PER_FILE[model.recipe]
-    for item in read:
-        if len(item.queries) > limit:
-            raise JobFailed(
-                f"input file {item.file.key} has {len(item.queries):,} queries; with "
-                f"{model.recipe} a file may hold at most {limit}"
-            )
-    answer = partial(answer_lines, model=model, num_results=results, allowed=allowed)
-    return write_outputs(read, output_path, s3_root=s3_root, answer=answer)
+    limit = QueryLimit(
+        MAX_QUERIES_PER_FILE[model.recipe], rule=f"with {model.recipe} a file may hold"
+    )
+    read = read_job_input(job.input_path, s3_root=s3_root, limit=limit)
+    answer = partial(answer_lines, model=model, num_results=job.num_results, allowed=allowed)
+    return write_outputs(read, job.output_path, s3_root=s3_root, answer=answer)
 
 
 def answer_lines(
