@@ -83,7 +83,9 @@ def _tokens(text: str) -> list[_Token]:
     return tokens
 
 
-class _Parser:
+class Parser:
+    """A reader of the tokens of one expression; item filters extend it with placeholders."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokens(text)
@@ -217,7 +219,7 @@ class _Parser:
 
 def parse_item_attributes(text: str) -> tuple[Condition, ...]:
     """`ITEMS.genres = "Comedy" AND ITEMS.year = "2001"` → its conditions."""
-    parser = _Parser(text)
+    parser = Parser(text)
     conditions = []
     while True:
         condition = parser.condition(("ITEMS",))
@@ -234,7 +236,7 @@ def parse_item_attributes(text: str) -> tuple[Condition, ...]:
 
 def parse_filter(text: str) -> tuple[FilterExpression, ...]:
     """A filter expression (or several chained with `|`) that selects users."""
-    parser = _Parser(text)
+    parser = Parser(text)
     return parser.expressions(
         "USERID",
         lambda: parser.condition(("USERS", "INTERACTIONS")),

@@ -40,7 +40,7 @@ from runner.engine.expressions import (
     Condition,
     ExpressionError,
     FilterExpression,
-    _Parser,
+    Parser,
 )
 from runner.engine.filters import (
     ANY_EVENT_TYPE,
@@ -62,7 +62,7 @@ _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 FilterValues = tuple[tuple[str, tuple[str, ...]], ...]  # (name, values), sorted by name
 
 
-class _ItemFilterParser(_Parser):
+class _ItemFilterParser(Parser):
     def value(self) -> str:
         token = self.peek()
         if token is not None and token.kind == "placeholder":
