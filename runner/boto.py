@@ -33,11 +33,14 @@ from botocore.credentials import (  # noqa: E402
     CredentialResolver,
     DeferredRefreshableCredentials,
 )
+from botocore.parsers import ResponseParserError  # noqa: E402
 
 from runner.backends import (  # noqa: E402
     SERVICE_ERRORS,
+    DeadlineExceeded,
     InvalidInput,
     LimitExceeded,
+    MalformedAnswer,
     ServiceError,
     Throttled,
     Unavailable,
@@ -76,12 +79,19 @@ def client_config(
 ) -> Config:
     """botocore's retries (`max_attempts` counts the first call) and timeouts (botocore's
     defaults: 60 s). One configuration per client: a client for describes alone with
-    `adaptive` retries (issue 11) is another `Clients` with its own."""
+    `adaptive` retries (issue 11) is `Clients.personalize(..., adaptive=True)`."""
     return Config(
         retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
+
+
+def _adaptive(config: Config) -> Any:
+    """`config`'s retries in botocore's adaptive mode (as many attempts)."""
+    retries = dict(getattr(config, "retries", None) or {})
+    retries["mode"] = "adaptive"
+    return retries
 
 
 class Clients:
@@ -103,6 +113,7 @@ class Clients:
         accounts: Mapping[str, AccountAccess] | None = None,
         verify_accounts: bool = True,
         refuse_at_once: Iterable[str] = (),
+        remaining: Callable[[], float | None] | None = None,
     ) -> None:
         self.config = config
         self.endpoint_url = endpoint_url
@@ -111,32 +122,92 @@ class Clients:
         self.verify_accounts = verify_accounts
         # Operations whose quota refusal is not retried (see `_quota_refusal_at_once`).
         self.refuse_at_once = tuple(refuse_at_once)
+        # The seconds left before the run's deadline (None: no deadline), that no call, and
+        # no retry, may outlast (`--timeout`, issue 10).
+        self.remaining = remaining
         self._session = session
         # The sessions of the accounts in `accounts`, and why the others were refused.
         self._account_sessions: dict[str, boto3.Session] = {}
         self._refused: dict[str, str] = {}
         self._clients: dict[tuple[str, str], PersonalizeClient] = {}
+        self._adaptive_clients: dict[tuple[str, str], PersonalizeClient] = {}
+        # Clients whose timeouts fit in what is left of the deadline, by whole seconds.
+        self._short_clients: dict[tuple[str, str, int], PersonalizeClient] = {}
         # The STS clients that assume roles, kept to refresh their credentials.
         self._sts_clients: list[STSClient] = []
         self._lock = threading.Lock()
 
-    def personalize(self, account: str, region: str) -> PersonalizeClient:
+    def personalize(
+        self, account: str, region: str, *, adaptive: bool = False
+    ) -> PersonalizeClient:
+        """The client of `account` and `region`; near the deadline, one whose connect and
+        read timeouts end before it (at the earliest `MIN_CALL_SECONDS` from now).
+
+        `adaptive`: a client of its own with botocore's adaptive retries, whose client-side
+        rate limiter slows its calls down while the service throttles them (issue 11: the
+        describes and tag listings of many jobs at once), for the same session."""
+        remaining = None if self.remaining is None else self.remaining()
+        longest = max(
+            float(getattr(self.config, "connect_timeout", 60)),
+            float(getattr(self.config, "read_timeout", 60)),
+        )
         with self._lock:
+            if remaining is not None and remaining < longest:
+                seconds = max(MIN_CALL_SECONDS, int(remaining))
+                client = self._short_clients.get((account, region, seconds))
+                if client is None:
+                    config = self.config.merge(
+                        Config(connect_timeout=seconds, read_timeout=seconds)
+                    )
+                    client = self._make(account, region, config)
+                    self._short_clients[account, region, seconds] = client
+                return client
+            if adaptive:
+                client = self._adaptive_clients.get((account, region))
+                if client is None:
+                    config = self.config.merge(Config(retries=_adaptive(self.config)))
+                    client = self._make(account, region, config)
+                    self._adaptive_clients[account, region] = client
+                return client
             client = self._clients.get((account, region))
             if client is None:
-                session = self._session_of(account, region)
-                client = session.client(
-                    "personalize",
-                    region_name=region,
-                    endpoint_url=self.endpoint_url,
-                    config=self.config,
-                )
-                for operation in self.refuse_at_once:
-                    client.meta.events.register_first(
-                        f"needs-retry.personalize.{operation}", _quota_refusal_at_once
-                    )
+                client = self._make(account, region, self.config)
                 self._clients[account, region] = client
             return client
+
+    def _make(self, account: str, region: str, config: Config) -> PersonalizeClient:
+        session = self._session_of(account, region)
+        client = session.client(
+            "personalize", region_name=region, endpoint_url=self.endpoint_url, config=config
+        )
+        for operation in self.refuse_at_once:
+            client.meta.events.register_first(
+                f"needs-retry.personalize.{operation}", _quota_refusal_at_once
+            )
+        if self.remaining is not None:
+            client.meta.events.register_first("needs-retry.personalize", self._no_retry_late)
+        return client
+
+    def _no_retry_late(
+        self,
+        attempts: int = 1,
+        response: Any = None,
+        caught_exception: Exception | None = None,
+        operation: Any = None,
+        **_: Any,
+    ) -> None:
+        """Raise `DeadlineExceeded` for a call that failed in a way botocore retries, when
+        the retry's backoff (at most 2^attempts s, 20 s) could outlast the deadline."""
+        remaining = None if self.remaining is None else self.remaining()
+        if remaining is None or not _retryable(response, caught_exception):
+            return
+        if remaining <= min(MAX_BACKOFF, 2.0**attempts):
+            name = getattr(operation, "name", "the call")
+            cause = caught_exception or _error_code(response) or "no answer"
+            raise DeadlineExceeded(
+                f"the run's deadline (--timeout) passed during {name} "
+                f"(after {attempts} attempt{'s' if attempts != 1 else ''}: {cause})"
+            )
 
     def opened(self) -> list[tuple[str, str]]:
         """The (account, region) of each client made so far."""
@@ -147,8 +218,10 @@ class Clients:
         """Close the clients' connections; a later call starts again (and checks again)."""
         with self._lock:
             clients: list[PersonalizeClient | STSClient] = [*self._clients.values()]
-            clients += self._sts_clients
+            clients += [*self._short_clients.values(), *self._sts_clients]
+            clients += self._adaptive_clients.values()
             self._clients, self._sts_clients, self._account_sessions = {}, [], {}
+            self._short_clients, self._adaptive_clients = {}, {}
         for client in clients:
             client.close()
 
@@ -252,6 +325,30 @@ def paginator(client: Any, name: str) -> Any:
     return client.get_paginator(xform_name(name))
 
 
+# The connect and read timeouts of a call made at or past the deadline: `--timeout 0` is one
+# pass that waits for nothing (a listing, one poll), not a run that cannot ask anything. No
+# retry is made past the deadline: a service that does not answer costs one such call.
+MIN_CALL_SECONDS = 1
+# botocore's longest backoff between attempts (standard and adaptive modes).
+MAX_BACKOFF = 20.0
+
+
+def _retryable(response: Any, caught_exception: Exception | None) -> bool:
+    """Whether botocore may retry this attempt: no answer, a 5xx, a 429 or throttling."""
+    if caught_exception is not None:
+        return True
+    if response is None:
+        return False
+    status = getattr(response[0], "status_code", 0)
+    return status >= 500 or status == 429 or _error_code(response) in THROTTLING_CODES
+
+
+def _error_code(response: Any) -> str:
+    body = response[1] if response is not None else None
+    error = body.get("Error", {}) if isinstance(body, dict) else {}
+    return str(error.get("Code", "")) if isinstance(error, dict) else ""
+
+
 def _quota_refusal_at_once(response: Any = None, **_: Any) -> None:
     """Raise `LimitExceeded` for a create that the quota refused, before botocore retries it.
 
@@ -323,6 +420,27 @@ def service_errors() -> Iterator[None]:
     except (exceptions.HTTPClientError, exceptions.ConnectionError) as error:
         # Connection errors, timeouts and closed connections that outlasted the retries.
         raise Unavailable(str(error)) from error
+    except _UNREADABLE as error:
+        # botocore's parsers on a body that is not what the API model says (issue 10):
+        # the call may have taken effect, its answer cannot be read.
+        raise MalformedAnswer(
+            f"the answer could not be read ({type(error).__name__}: {error})"
+        ) from error
+
+
+# What botocore's response parsers raise on a body they cannot read: not UTF-8 or not JSON
+# (an error answer), a list or a string where the model has a structure, a timestamp that
+# is none (`RuntimeError`), a number too long to convert.
+_UNREADABLE = (
+    ResponseParserError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    RuntimeError,
+)
 
 
 def service_error(error: ClientError) -> ServiceError:

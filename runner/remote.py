@@ -9,10 +9,20 @@ question (same solution version): comparing parameters needs the description.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from runner.backends import FINAL_STATUSES, Backend, ServiceError, normalize_status
+from runner.backends import (
+    IN_FLIGHT_STATUSES,
+    Backend,
+    DeadlineExceeded,
+    JobSummary,
+    MalformedAnswer,
+    ResourceNotFound,
+    ServiceError,
+    normalize_status,
+)
 from runner.errors import BackendError
+from runner.kinds import JobKind
 from runner.planner import Group, RemoteJob, RemoteView, Scope
 from runner.spec import JobSpec
 from runner.spec.latest import comparable
@@ -25,7 +35,7 @@ def fetch_remote_view(
     recorded = {} if state is None else state.jobs
     wanted: dict[Group, dict[str, JobSpec]] = {}
     for spec in specs:
-        if spec.job_name not in recorded:
+        if spec.key not in recorded:
             scope = (spec.partition, spec.region, spec.account)
             wanted.setdefault((spec.kind, scope), {})[spec.job_name] = spec
     jobs: dict[tuple[Scope, str], RemoteJob] = {}
@@ -35,10 +45,17 @@ def fetch_remote_view(
         partition, region, account = scope
         busy: set[str] = set()
         try:
-            for summary in backend.list_jobs(
-                kind, partition=partition, region=region, account=account
-            ):
-                if normalize_status(summary.status) not in FINAL_STATUSES:
+            try:
+                listed = list(
+                    backend.list_jobs(kind, partition=partition, region=region, account=account)
+                )
+            except MalformedAnswer:
+                # A listing that cannot be read tells nothing (issue 10): each job that an
+                # unrecorded spec asks for is described instead, and none counts as in
+                # flight (a create that the quota refuses waits for a slot).
+                listed = _described(backend, kind, wanted[group].values())
+            for summary in listed:
+                if normalize_status(summary.status) in IN_FLIGHT_STATUSES:
                     busy.add(summary.name)
                 if summary.name not in wanted[group]:
                     continue
@@ -46,24 +63,17 @@ def fetch_remote_view(
                 version = comparable(spec.request, summary.solution_version_arn).get(
                     "solutionVersionArn"
                 )
-                if summary.solution_version_arn not in (None, version):
-                    jobs[scope, summary.name] = RemoteJob(
-                        name=summary.name,
-                        arn=summary.arn,
-                        status=summary.status,
-                        solution_version_arn=summary.solution_version_arn,
-                    )
-                    continue
-                description = backend.describe_job(kind, summary.arn)
-                tags = backend.list_tags(summary.arn)
-                jobs[scope, summary.name] = RemoteJob(
+                found = RemoteJob(
                     name=summary.name,
                     arn=summary.arn,
-                    status=description.summary.status,
-                    solution_version_arn=description.summary.solution_version_arn,
-                    request=description.request,
-                    tags=tuple((tag["tagKey"], tag["tagValue"]) for tag in tags),
+                    status=summary.status,
+                    solution_version_arn=summary.solution_version_arn,
                 )
+                if summary.solution_version_arn in (None, version):
+                    found = _compared(backend, kind, summary) or found
+                jobs[scope, kind.key(summary.name)] = found
+        except DeadlineExceeded:
+            raise
         except ServiceError as error:
             raise BackendError(
                 f"cannot list the {kind.noun}s of account {account} in {region}: "
@@ -75,3 +85,34 @@ def fetch_remote_view(
     return RemoteView(
         scopes=frozenset(scope for _, scope in wanted), jobs=jobs, in_flight=in_flight
     )
+
+
+def _compared(backend: Backend, kind: JobKind, summary: JobSummary) -> RemoteJob | None:
+    """The listed job with its parameters and tags, to compare with its spec; None when
+    they cannot be had (an error, an answer that cannot be read): the job is then planned
+    for adoption, which describes it again and compares before it records anything."""
+    try:
+        description = backend.describe_job(kind, summary.arn)
+        tags = backend.list_tags(summary.arn)
+    except (MalformedAnswer, ResourceNotFound):
+        return None
+    return RemoteJob(
+        name=summary.name,
+        arn=summary.arn,
+        status=description.summary.status,
+        solution_version_arn=description.summary.solution_version_arn,
+        request=description.request,
+        tags=tuple((tag["tagKey"], tag["tagValue"]) for tag in tags),
+    )
+
+
+def _described(backend: Backend, kind: JobKind, specs: Iterable[JobSpec]) -> list[JobSummary]:
+    """The summaries of the jobs of `specs` that the service describes (those it does not
+    know are not there)."""
+    found = []
+    for spec in specs:
+        try:
+            found.append(backend.describe_job(kind, spec.job_arn).summary)
+        except ResourceNotFound:
+            continue
+    return found

@@ -18,6 +18,15 @@ CREATE_IN_PROGRESS = "CREATE IN_PROGRESS"
 ACTIVE = "ACTIVE"
 CREATE_FAILED = "CREATE FAILED"
 FINAL_STATUSES = frozenset({ACTIVE, CREATE_FAILED})
+IN_FLIGHT_STATUSES = frozenset({CREATE_PENDING, CREATE_IN_PROGRESS})
+# The statuses of a batch job, once normalized: any other is reported, never recorded, and
+# ends the following of that job (it holds no quota slot: the service's own refusal,
+# `LimitExceededException`, says when a slot is taken).
+KNOWN_STATUSES = FINAL_STATUSES | IN_FLIGHT_STATUSES
+# Not a status of the service: the runner's word for a job the service no longer knows
+# (`ResourceNotFoundException` on describe, absent from its listing). Reported, never
+# recorded; the next look asks again.
+VANISHED = "VANISHED"
 # The API model documents a batch job's unfinished statuses as `PENDING` and `IN PROGRESS`;
 # the developer guide, and the local stand-in, spell them `CREATE PENDING` and
 # `CREATE IN_PROGRESS`. Every spelling is read as the guide's.
@@ -72,6 +81,21 @@ class TooManyTags(ServiceError):
 
 class InvalidNextToken(ServiceError):
     code = "InvalidNextTokenException"
+
+
+class MalformedAnswer(ServiceError):
+    """An answer that is not what the API says it is: a body that is not JSON, a missing or
+    mistyped field, the ARN of another job. The call may have taken effect at the service
+    (a create): its outcome is unknown."""
+
+    code = "MalformedAnswer"
+
+
+class DeadlineExceeded(ServiceError):
+    """The run's deadline (`--timeout`) passed before the call was answered (and no retry
+    may outlast it): the call may or may not have taken effect."""
+
+    code = "DeadlineExceeded"
 
 
 class Throttled(ServiceError):

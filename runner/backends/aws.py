@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -20,14 +21,10 @@ from runner.backends import (
     InvalidInput,
     JobDescription,
     JobSummary,
+    MalformedAnswer,
     SolutionDescription,
     SolutionVersionSummary,
-)
-from runner.backends.wire import (
-    job_description,
-    job_summary,
-    solution_description,
-    solution_version_summary,
+    wire,
 )
 from runner.kinds import KINDS, JobKind
 
@@ -47,6 +44,9 @@ class AwsBackend:
     `retry_mode` and `max_attempts` (the first call included) configure botocore's
     retries; `endpoint_url` overrides boto3's endpoint resolution, and `profile` its
     default profile. A `session` given is used as it is (and `profile` ignored).
+    `deadline` (a `time.monotonic()` instant: `--timeout`) bounds every call: near it, the
+    connect and read timeouts are what is left, no retry may outlast it, and once it has
+    passed no call is sent (`DeadlineExceeded`).
 
     That default session serves the accounts that `accounts` does not name, and assumes
     the roles of those it names with a `role_arn`; `verify_accounts` checks the
@@ -67,6 +67,7 @@ class AwsBackend:
         session: Session | None = None,
         accounts: Mapping[str, AccountAccess] | None = None,
         verify_accounts: bool = True,
+        deadline: float | None = None,
     ) -> None:
         # Now rather than at the first call: without the aws extra, the command stops
         # before it does anything.
@@ -80,6 +81,8 @@ class AwsBackend:
         self.profile = profile
         self.accounts = dict(accounts or {})
         self.verify_accounts = verify_accounts
+        # The run's deadline (`time.monotonic`), that no call and no retry outlasts.
+        self.deadline = deadline
         self._session = session
         self._clients: Clients | None = None
         self._lock = threading.Lock()
@@ -89,35 +92,41 @@ class AwsBackend:
         """The clients of each account and region, made at the first call."""
         with self._lock:
             if self._clients is None:
-                from runner import boto
-
-                self._clients = boto.Clients(
-                    config=boto.client_config(
-                        retry_mode=self.retry_mode,
-                        max_attempts=self.max_attempts,
-                        connect_timeout=self.connect_timeout,
-                        read_timeout=self.read_timeout,
-                    ),
-                    endpoint_url=self.endpoint_url,
-                    profile=self.profile,
-                    session=self._session,
-                    accounts=self.accounts,
-                    verify_accounts=self.verify_accounts,
-                    refuse_at_once=[kind.create_operation for kind in KINDS.values()],
-                )
+                self._clients = self._make_clients()
             return self._clients
+
+    def _make_clients(self) -> Clients:
+        from runner import boto
+
+        return boto.Clients(
+            config=boto.client_config(
+                retry_mode=self.retry_mode,
+                max_attempts=self.max_attempts,
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+            ),
+            endpoint_url=self.endpoint_url,
+            profile=self.profile,
+            session=self._session,
+            accounts=self.accounts,
+            verify_accounts=self.verify_accounts,
+            refuse_at_once=[kind.create_operation for kind in KINDS.values()],
+            remaining=None if self.deadline is None else self._remaining,
+        )
 
     def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> str:
         client = self._client(*_account_and_region(request.get("solutionVersionArn")))
         with _service_errors():
             response = _operation(client, kind.create_operation)(**request)
-        return str(response[kind.arn_key])
+        return wire.created_arn(kind, request, response)
 
     def describe_job(self, kind: JobKind, arn: str) -> JobDescription:
-        client = self._client(*_account_and_region(arn))
+        # Adaptive retries (issue 11): many describes and tag listings at once (adoption,
+        # `plan --refresh`) slow down when the service throttles them.
+        client = self.clients.personalize(*_account_and_region(arn), adaptive=True)
         with _service_errors():
             response = _operation(client, kind.describe_operation)(**{kind.arn_key: arn})
-        return job_description(kind, response[kind.describe_key])
+        return wire.described_job(kind, response, arn)
 
     def list_jobs(
         self, kind: JobKind, *, partition: str, region: str, account: str
@@ -131,25 +140,27 @@ class AwsBackend:
         with _service_errors():
             pages = _paginator(client, kind.list_operation)
             for page in pages.paginate(PaginationConfig={"PageSize": PAGE_SIZE}):
-                for summary in page.get(kind.list_key, []):
-                    arn = Arn.parse(summary[kind.arn_key])
+                summaries, _ = wire.job_page(kind, page)
+                for summary in summaries:
+                    arn = Arn.parse(summary.arn)
                     if (arn.partition, arn.account) == (partition, account):
-                        yield job_summary(kind, summary)
+                        yield summary
 
     def list_tags(self, arn: str) -> list[dict[str, str]]:
-        client = self._client(*_account_and_region(arn))
+        # Adaptive retries (issue 11): many describes and tag listings at once (adoption,
+        # `plan --refresh`) slow down when the service throttles them.
+        client = self.clients.personalize(*_account_and_region(arn), adaptive=True)
         with _service_errors():
             response = client.list_tags_for_resource(resourceArn=arn)
-        return [
-            {"tagKey": tag["tagKey"], "tagValue": tag["tagValue"]}
-            for tag in response.get("tags", [])
-        ]
+        return wire.tags(response)
 
     def describe_solution(self, arn: str) -> SolutionDescription:
         client = self._client(*_account_and_region(arn))
         with _service_errors():
             response = _operation(client, "DescribeSolution")(solutionArn=arn)
-        return solution_description(response["solution"])
+        return wire.solution_description(
+            wire.member(response, "solution", "the DescribeSolution answer")
+        )
 
     def list_solution_versions(self, solution_arn: str) -> Iterator[SolutionVersionSummary]:
         client = self._client(*_account_and_region(solution_arn))
@@ -157,8 +168,11 @@ class AwsBackend:
             pages = _paginator(client, "ListSolutionVersions")
             config = {"PageSize": PAGE_SIZE}
             for page in pages.paginate(solutionArn=solution_arn, PaginationConfig=config):
-                for summary in page.get("solutionVersions", []):
-                    yield solution_version_summary(summary)
+                versions = page.get("solutionVersions", [])
+                if not isinstance(versions, list):
+                    raise MalformedAnswer("the ListSolutionVersions answer has no list")
+                for summary in versions:
+                    yield wire.solution_version_summary(summary)
 
     def close(self) -> None:
         """Close the clients' connections; a later call starts again (and checks again)."""
@@ -178,6 +192,9 @@ class AwsBackend:
 
     def _client(self, account: str, region: str) -> PersonalizeClient:
         return self.clients.personalize(account, region)
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 def _account_and_region(arn: object) -> tuple[str, str]:

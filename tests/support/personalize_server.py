@@ -1,7 +1,10 @@
 """A real HTTP server speaking Amazon Personalize's JSON 1.1 protocol, for boto3 to call.
 
 It serves an in-memory `PersonalizeService` on 127.0.0.1 and can misbehave on request:
-throttle, answer 5xx, apply a call and lose its answer, or answer late. Every request is
+throttle, answer 5xx, apply a call and lose its answer, answer late (or never), refuse a
+call with any error code, or answer with something else than the service's answer (bytes
+that are not JSON, `{}`, the answer rewritten: another job's ARN, a summary without its
+status). Every request is
 logged (operation, body and the signing access key id), so tests can count the attempts
 botocore made and see whose credentials signed them. Signatures are not checked; the
 region is read from the request's credential scope.
@@ -17,7 +20,7 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
@@ -45,13 +48,19 @@ class Call:
 
 @dataclass
 class _Fault:
-    kind: Literal["throttle", "fail", "lose", "delay"]
+    kind: Literal["throttle", "fail", "lose", "delay", "answer"]
     times: int
     operation: str | None
     status: int = 400
     code: str = ""
     seconds: float = 0.0
     how: LoseHow = "error"
+    message: str = "Rate exceeded"
+    # "answer": the body sent in place of the service's (bytes as they are), or how the
+    # service's answer is rewritten; whether the call is made first.
+    body: bytes | None = None
+    change: Callable[[dict[str, Any]], object] | None = None
+    apply: bool = True
 
     def applies_to(self, operation: str) -> bool:
         return self.times > 0 and self.operation in (None, operation)
@@ -60,8 +69,10 @@ class _Fault:
 @dataclass
 class _Answer:
     status: int
-    body: dict[str, Any] = field(default_factory=dict)
+    body: object = field(default_factory=dict)
     close: bool = False
+    # Sent as they are, in place of `body` as JSON.
+    raw: bytes | None = None
 
 
 class PersonalizeServer:
@@ -149,6 +160,38 @@ class PersonalizeServer:
         """Answer HTTP 400 `code` without calling the service."""
         self._add(_Fault("throttle", times, operation, status=400, code=code))
 
+    def refuse(
+        self, code: str, times: int = 1, *, operation: str | None = None, message: str = ""
+    ) -> None:
+        """Answer HTTP 400 `code` (`ResourceNotFoundException`) without calling the service."""
+        self._add(_Fault("throttle", times, operation, code=code, message=message or code))
+
+    def hang(self, times: int = 1, *, operation: str | None = None) -> None:
+        """Never answer (until the server stops): a call that hangs."""
+        self.delay(24 * 3600.0, times, operation=operation)
+
+    def answer(
+        self,
+        body: bytes | object,
+        times: int = 1,
+        *,
+        operation: str,
+        apply: bool = True,
+        status: int = 200,
+    ) -> None:
+        """Answer HTTP `status` with `body` (bytes as they are, anything else as JSON) in
+        place of the service's answer; with `apply` the call is made first (a create whose
+        answer is garbage may have created the job)."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self._add(_Fault("answer", times, operation, status=status, body=raw, apply=apply))
+
+    def rewrite(
+        self, change: Callable[[dict[str, Any]], object], times: int = 1, *, operation: str
+    ) -> None:
+        """Make the call, then answer `change(the service's answer)` in its place (bytes as
+        they are, anything else as JSON)."""
+        self._add(_Fault("answer", times, operation, status=200, change=change))
+
     def fail(self, times: int = 1, *, status: int = 500, operation: str | None = None) -> None:
         """Answer HTTP `status` (a 5xx) without calling the service."""
         self._add(_Fault("fail", times, operation, status=status))
@@ -207,14 +250,24 @@ class PersonalizeServer:
             self._stopping.wait(delay.seconds)
         fault = self._take(operation, ("throttle", "fail"))
         if fault is not None and fault.kind == "throttle":
-            return _error(fault.status, fault.code, "Rate exceeded")
+            return _error(fault.status, fault.code, fault.message)
         if fault is not None:
             return _error(fault.status, _ERROR_TYPES.get(fault.status, "InternalFailure"), "")
 
+        answer = self._take(operation, ("answer",))
+        if answer is not None and not answer.apply:
+            return _Answer(answer.status, raw=answer.body)
         try:
             result = self.service.call(operation, body, region=scope.group(2) if scope else None)
         except ServiceError as error:
             return _error(400, error.code, error.message)
+        if answer is not None and answer.change is not None:
+            changed = answer.change(result)
+            if isinstance(changed, bytes):
+                return _Answer(answer.status, raw=changed)
+            return _Answer(answer.status, changed)
+        if answer is not None:
+            return _Answer(answer.status, raw=answer.body)
         lost = self._take(operation, ("lose",))
         if lost is not None and lost.how == "close":
             return _Answer(0, close=True)
@@ -281,7 +334,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        data = json.dumps(answer.body).encode()
+        data = answer.raw if answer.raw is not None else json.dumps(answer.body).encode()
         self.send_response(answer.status)
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(data)))
