@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from runner.kinds import BATCH_INFERENCE_JOB
 from runner.output.plan import render_text
 from runner.planner import (
     Change,
@@ -170,3 +173,46 @@ def test_a_recorded_job_is_never_compared_with_the_service() -> None:
     (job,) = make_plan([spec], snapshot, remote_of(remote_job("holiday-promo", numResults=7))).jobs
 
     assert job.change is Change.UNCHANGED
+
+
+@pytest.mark.parametrize(
+    ("spec_config", "service_config", "differences"),
+    [
+        # The service may fill in a recipe's exploration settings: left out, they match.
+        (None, {"itemExplorationConfig": {"explorationWeight": "0.3"}}, []),
+        (
+            {"rankingInfluence": {"POPULARITY": 1}},
+            {"rankingInfluence": {"POPULARITY": 1.0, "FRESHNESS": 0.0}},
+            [],
+        ),
+        (
+            {"rankingInfluence": {"POPULARITY": 0.5}},
+            {"rankingInfluence": {"POPULARITY": 0.2}},
+            [
+                'batchInferenceJobConfig: the spec has {"rankingInfluence":{"POPULARITY":0.5}}, '
+                'the service {"rankingInfluence":{"POPULARITY":0.2}}'
+            ],
+        ),
+    ],
+    ids=["left-out", "part-given", "other-value"],
+)
+def test_an_inference_jobs_configuration_is_the_service_s_to_complete(
+    spec_config: dict[str, object] | None,
+    service_config: dict[str, object],
+    differences: list[str],
+) -> None:
+    fields: dict[str, Any] = {} if spec_config is None else {"batchInferenceJobConfig": spec_config}
+    spec = make_spec("recs", kind=BATCH_INFERENCE_JOB, **fields)
+    remote = {
+        **spec.request,
+        "numResults": 25,
+        "batchInferenceJobMode": "BATCH_INFERENCE",
+        "batchInferenceJobConfig": service_config,
+    }
+
+    assert request_differences(spec.kind, spec.request, remote, []) == differences
+    # The mode is compared with the service's default.
+    themed = {**remote, "batchInferenceJobMode": "THEME_GENERATION"}
+    assert request_differences(spec.kind, spec.request, themed, [])[-1] == (
+        'batchInferenceJobMode: the spec has "BATCH_INFERENCE", the service "THEME_GENERATION"'
+    )

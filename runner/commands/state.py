@@ -205,7 +205,9 @@ def _find_spec(settings: Settings, job: str) -> JobSpec:
 
     result = load(settings)
     for spec in result.specs:
-        if spec.job_name == job:
+        # A job of another kind than batch segment jobs is named by its key:
+        # `batch-inference-job/<jobName>` (`JobKind.key`).
+        if spec.key == job:
             return spec
     problems = ""
     if result.findings:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from runner.backends import JobSummary
+from runner.kinds import kind_of_arn
 from runner.output.plan import render_text
 from runner.output.report import render_outcome
 from runner.output.terminal import live_progress, wants_color
@@ -36,7 +37,7 @@ class ConsoleListener:
             self._progress = False
 
     def planned(self, plan: Plan) -> None:
-        self._width = max((len(job.name) for job in plan.jobs), default=0)
+        self._width = max((len(job.kind.display(job.name)) for job in plan.jobs), default=0)
         if self.show_plan:
             self._line(render_text(plan, color=self.color, next_step=False))
 
@@ -48,7 +49,8 @@ class ConsoleListener:
 
     def status_changed(self, summary: JobSummary) -> None:
         reason = f": {summary.failure_reason}" if summary.failure_reason else ""
-        self._line(f"{summary.name + ':':<{self._width + 1}} {summary.status}{reason}")
+        name = kind_of_arn(summary.arn).display(summary.name)
+        self._line(f"{name + ':':<{self._width + 1}} {summary.status}{reason}")
 
     def polled(self, *, final: int, total: int) -> None:
         if not self.live:

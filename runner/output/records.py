@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from runner.state import JobRecord
-from runner.state.codec import OPTIONAL_FIELDS, record_to_json
+from runner.state.codec import KIND_FIELD, OPTIONAL_FIELDS, record_to_json
 
 FIRST = ("arn", "status", "recorded_by")
 
@@ -15,8 +15,10 @@ def record_fields(record: JobRecord) -> dict[str, Any]:
     """The record as the state writes it, its name first: the fields the state leaves out
     when they are not set (`period`, say) are left out here too."""
     fields = record_to_json(record)
+    fields.pop(KIND_FIELD, None)
     first = {key: fields.pop(key) for key in FIRST}
-    return {"name": record.name, **first, **fields}
+    # The kind of every record, of the first kind too (the state writes it for the others).
+    return {"name": record.name, "kind": record.kind, **first, **fields}
 
 
 def record_json(record: JobRecord) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.kinds import KINDS, job_order
 from runner.output.columns import columns
 from runner.output.documents import dumps, header
 from runner.output.records import record_fields, record_json
@@ -27,13 +28,13 @@ def render_list_text(store: StateStore, state: State | None, *, color: bool = Fa
     ]
     rows = [("JOB", "STATUS", "RECORDED", "SUBMITTED", "SPEC")] + [
         (
-            record.name,
+            KINDS[record.kind].display(record.name),
             record.status,
             record.recorded_by,
             format_time(record.submitted_at),
             record.spec_file,
         )
-        for record in (state.jobs[name] for name in sorted(state.jobs))
+        for record in _records(state)
     ]
     lines += ["  ".join(cells) for cells in columns(rows)]
     return "\n".join(lines) + "\n"
@@ -45,9 +46,14 @@ def render_list_json(store: StateStore, state: State | None, *, color: bool = Fa
         "state": store.location,
         "serial": None if state is None else state.serial,
         "lineage": None if state is None else state.lineage,
-        "jobs": [] if state is None else [record_json(state.jobs[n]) for n in sorted(state.jobs)],
+        "jobs": [] if state is None else [record_json(record) for record in _records(state)],
     }
     return dumps(document)
+
+
+def _records(state: State) -> list[JobRecord]:
+    """By name, both kinds side by side: the jobs of one name are neighbours."""
+    return sorted(state.jobs.values(), key=lambda record: job_order(record.name, record.kind))
 
 
 def render_record_text(record: JobRecord, *, color: bool = False) -> str:

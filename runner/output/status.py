@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from runner.backends import ACTIVE, CREATE_FAILED
+from runner.kinds import KINDS, job_order
 from runner.output.columns import columns
 from runner.output.documents import dumps, header
 from runner.output.records import record_json
@@ -21,7 +22,10 @@ PENDING_COLOR = "33"
 
 
 def _records(state: State | None) -> list[JobRecord]:
-    return [] if state is None else sorted(state.jobs.values(), key=lambda record: record.name)
+    if state is None:
+        return []
+    # Both kinds side by side: the jobs of one name are neighbours.
+    return sorted(state.jobs.values(), key=lambda record: job_order(record.name, record.kind))
 
 
 def render_status_text(state: State | None, *, color: bool = False) -> str:
@@ -31,7 +35,7 @@ def render_status_text(state: State | None, *, color: bool = False) -> str:
     header = ("JOB", "STATUS", "REGION", "ACCOUNT", "SUBMITTED", "RECORDED")
     rows = [
         (
-            record.name,
+            KINDS[record.kind].display(record.name),
             record.status,
             record.region,
             record.account,

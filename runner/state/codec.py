@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, cast
 
 from runner.errors import StateError
 from runner.jsonread import JsonLimitError, Limits, parse
+from runner.kinds import DEFAULT_KIND, KINDS, kind_of_arn
 from runner.state.record import RECORDED_BY, JobRecord, RecordedBy
 from runner.times import UTC, format_optional_time, format_time
 
@@ -35,6 +36,10 @@ DOCUMENTS_VERSION = 2
 RECURRING_VERSION = 3
 # Fields of a record written only when they have a value (from RECURRING_VERSION on).
 OPTIONAL_FIELDS = ("period", "solution_version_arn")
+# A record's kind, written for kinds other than batch segment jobs (whose records keep the
+# form they had before there were other kinds); such a record's key is `<resource
+# type>/<name>` (`JobKind.key`), so that jobs of two kinds may share a name.
+KIND_FIELD = "kind"
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _LINE_ENCODER = json.JSONEncoder(sort_keys=True, separators=(", ", ": "))
@@ -81,6 +86,8 @@ def record_to_json(record: JobRecord, *, documents: bool = True) -> dict[str, An
         value = getattr(record, field)
         if value is not None:
             fields[field] = value
+    if record.kind != DEFAULT_KIND.name:
+        fields[KIND_FIELD] = record.kind
     return fields
 
 
@@ -101,8 +108,8 @@ def encode_state(
         documents = format_version >= DOCUMENTS_VERSION
         lines.append(
             ",\n".join(
-                f"    {encode(name)}: " + encode(record_to_json(jobs[name], documents=documents))
-                for name in sorted(jobs)
+                f"    {encode(key)}: " + encode(record_to_json(jobs[key], documents=documents))
+                for key in sorted(jobs)
             )
         )
         lines.append("  },")
@@ -326,15 +333,44 @@ def _record_from_json(name: str, obj: object, version: int) -> JobRecord:
     return _record_from_json_checked(name, obj, version)
 
 
-def _record_with_optional(name: str, obj: object, version: int) -> JobRecord:
-    """A record with the fields written only when they have a value (`OPTIONAL_FIELDS`)."""
+def _record_with_optional(key: str, obj: object, version: int) -> JobRecord:
+    """A record with the fields written only when they have a value (`OPTIONAL_FIELDS`,
+    and the kind of a job of another kind than batch segment jobs)."""
+    if type(obj) is dict and KIND_FIELD in obj:
+        return _record_of_kind(key, obj, version)
     if version < RECURRING_VERSION or type(obj) is not dict:
-        return _record_from_json(name, obj, version)
+        return _record_from_json(key, obj, version)
+    name = key
     optional = {field: obj.pop(field) for field in OPTIONAL_FIELDS if field in obj}
     for field, value in optional.items():
         _str(value, name, field)
     record = _record_from_json(name, obj, version)
     record.__dict__.update(optional)
+    return record
+
+
+def _record_of_kind(key: str, obj: object, version: int) -> JobRecord:
+    """A record keyed `<resource type>/<name>` (`JobKind.key`), whose `kind` says which."""
+    if version < RECURRING_VERSION or type(obj) is not dict:
+        raise _Invalid(
+            f"{_job(key)}: only a state of format version {RECURRING_VERSION} or "
+            "later holds jobs of kinds other than batch segment jobs"
+        )
+    kind_name = obj.pop(KIND_FIELD, None)
+    kind = KINDS.get(kind_name) if isinstance(kind_name, str) else None
+    if kind is None:
+        known = ", ".join(name for name in KINDS if name != DEFAULT_KIND.name)
+        raise _Invalid(
+            f"{_job(key)}.kind must be one of {known}, not "
+            f"{'missing' if kind_name is None else json.dumps(kind_name)}"
+        )
+    name = key.rpartition("/")[2]
+    if kind.key(name) != key:
+        raise _Invalid(f"{_job(key)}: the key of a {kind.noun} is {json.dumps(kind.key(name))}")
+    record = _record_with_optional(name, obj, version)
+    if kind_of_arn(record.arn) is not kind:
+        raise _Invalid(f"{_job(key)}.arn is not the ARN of a {kind.noun}: {record.arn!r}")
+    record.__dict__["kind"] = kind.name
     return record
 
 

@@ -1,4 +1,4 @@
-"""The state: every batch segment job the runner submitted or adopted, as one frozen value.
+"""The state: every batch job the runner submitted or adopted, as one frozen value.
 
 Every change makes a new `State` with the next serial; its JSON is `runner.state.codec`'s.
 A changed state remembers which records it changed from the state it was made from
@@ -42,9 +42,9 @@ class State:
 
     def __post_init__(self) -> None:
         jobs = dict(self.jobs)
-        for name, record in jobs.items():
-            if name != record.name:
-                raise ValueError(f"job key {name!r} differs from its record's name {record.name!r}")
+        for key, record in jobs.items():
+            if key != record.key:
+                raise ValueError(f"job key {key!r} differs from its record's key {record.key!r}")
         if self.format_version < DOCUMENTS_VERSION and any(
             record.spec_index is not None or record.spec_documents is not None
             for record in jobs.values()
@@ -69,25 +69,26 @@ class State:
         return cls(format_version=FORMAT_VERSION, lineage=str(uuid.uuid4()), serial=0, jobs={})
 
     def with_job(self, record: JobRecord) -> State:
-        """This state with `record` added, or replacing the record of the same name."""
-        return self._changed({**self.jobs, record.name: record}, (record.name,))
+        """This state with `record` added, or replacing the record of the same key (the
+        same name and kind)."""
+        return self._changed({**self.jobs, record.key: record}, (record.key,))
 
     def with_jobs(self, records: Iterable[JobRecord]) -> State:
         """This state with all of `records` added or replaced, as one change."""
         new = {}
         for record in records:
-            if record.name in new:
-                raise ValueError(f"two records for the job {record.name!r}")
-            new[record.name] = record
+            if record.key in new:
+                raise ValueError(f"two records for the job {record.key!r}")
+            new[record.key] = record
         if not new:
             return self
         return self._changed({**self.jobs, **new}, new)
 
-    def without_job(self, name: str) -> State:
-        """This state without the record `name` (a `KeyError` if there is none)."""
+    def without_job(self, key: str) -> State:
+        """This state without the record of `key` (a `KeyError` if there is none)."""
         jobs = dict(self.jobs)
-        del jobs[name]
-        return self._changed(jobs, (name,))
+        del jobs[key]
+        return self._changed(jobs, (key,))
 
     def _changed(self, jobs: dict[str, JobRecord], keys: Iterable[str]) -> State:
         """The next state: `jobs`, which differ from this state's in `keys` only. Only the
@@ -96,8 +97,8 @@ class State:
         keys = frozenset(keys)
         for key in keys:
             record = jobs.get(key)
-            if record is not None and key != record.name:
-                raise ValueError(f"job key {key!r} differs from its record's name {record.name!r}")
+            if record is not None and key != record.key:
+                raise ValueError(f"job key {key!r} differs from its record's key {record.key!r}")
         changed = object.__new__(State)
         for name, value in (
             ("format_version", FORMAT_VERSION),

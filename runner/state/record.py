@@ -1,4 +1,4 @@
-"""A job record: one batch segment job the runner submitted, adopted or imported.
+"""A job record: one batch job (of any kind) the runner submitted, adopted or imported.
 
 `new_record` is the one way to make the record of a spec's job, for `reconcile` and for
 `state import` alike.
@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
+from runner.kinds import DEFAULT_KIND, KINDS
 from runner.times import UTC
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def _utc(value: datetime.datetime, field: str) -> datetime.datetime:
 
 @dataclass(frozen=True)
 class JobRecord:
-    """One batch segment job, keyed by its `jobName` (unique per account and region)."""
+    """One batch job, keyed by `key`: its `jobName` (unique per kind, account and region)
+    and its kind."""
 
     name: str
     arn: str
@@ -62,6 +64,15 @@ class JobRecord:
     # The solution version the job was submitted with, when its spec asked for the newest
     # one (`latestOf`, resolved at submission); None when the spec names the version.
     solution_version_arn: str | None = None
+    # The kind of job (`runner.kinds`): records written before there were other kinds are
+    # batch segment jobs.
+    kind: str = DEFAULT_KIND.name
+
+    @property
+    def key(self) -> str:
+        """The record's key in the state: its name, with its kind's prefix for a kind other
+        than batch segment jobs (`JobKind.key`)."""
+        return self.name if self.kind == DEFAULT_KIND.name else KINDS[self.kind].key(self.name)
 
     def __post_init__(self) -> None:
         for field in _TIME_FIELDS:
@@ -109,4 +120,5 @@ def new_record(
         spec_documents=spec.documents,
         period=spec.period,
         solution_version_arn=solution_version_arn,
+        kind=spec.kind.name,
     )

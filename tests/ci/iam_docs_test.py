@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from runner.kinds import KINDS, JobKind
 from tests.ci.support import REPO
 
 IAM = REPO / "docs" / "iam"
@@ -68,9 +69,12 @@ def test_the_ci_role_has_what_reconcile_calls_and_nothing_more() -> None:
 
     assert sorted(set(granted)) == [
         "iam:PassRole",
+        "personalize:CreateBatchInferenceJob",
         "personalize:CreateBatchSegmentJob",
+        "personalize:DescribeBatchInferenceJob",
         "personalize:DescribeBatchSegmentJob",
         "personalize:DescribeSolution",
+        "personalize:ListBatchInferenceJobs",
         "personalize:ListBatchSegmentJobs",
         "personalize:ListSolutionVersions",
         "personalize:ListTagsForResource",
@@ -82,6 +86,33 @@ def test_the_ci_role_has_what_reconcile_calls_and_nothing_more() -> None:
         "s3:PutObject",
     ]
     assert not any("*" in action for action in granted)
+
+
+@pytest.mark.parametrize("kind", list(KINDS.values()), ids=list(KINDS))
+def test_the_ci_role_may_call_each_kinds_operations_on_its_jobs(kind: JobKind) -> None:
+    """Every call the backends make for a kind (`runner.kinds`), on that kind's jobs."""
+    policy = statements("ci-role-policy.json")
+
+    def allowed(action: str, resource: str) -> bool:
+        return any(
+            action in actions(statement)
+            and any(
+                fnmatch.fnmatchcase(resource, pattern)
+                for pattern in (
+                    [statement["Resource"]]
+                    if isinstance(statement["Resource"], str)
+                    else statement["Resource"]
+                )
+            )
+            for statement in policy
+        )
+
+    job = kind.job_arn("aws", "us-east-1", "123456789012", "nightly")
+    for operation in (kind.create_operation, kind.describe_operation):
+        assert allowed(f"personalize:{operation}", job)
+    assert allowed("personalize:TagResource", job)
+    assert allowed("personalize:ListTagsForResource", job)
+    assert allowed(f"personalize:{kind.list_operation}", "*")
 
 
 def _allowed(policy: list[dict[str, Any]], action: str, resource: str) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from runner.__main__ import main
 from runner.backends.local import FOLDER_NAME, LocalBackend
 from runner.backends.local.service import PersonalizeService
-from runner.kinds import BATCH_SEGMENT_JOB
+from runner.kinds import BATCH_INFERENCE_JOB, BATCH_SEGMENT_JOB
 from runner.state import LockHolder, open_store
 from runner.state.file import FileStateStore
 from runner.state.s3 import S3StateStore
@@ -112,8 +112,9 @@ def test_import_list_show_forget(
     assert shown["job"]["submitted_at"] == submitted
     assert run("state", "show", JOB, monkeypatch=monkeypatch) == 0
     text = capsys.readouterr().out.splitlines()
-    assert text[:3] == [
+    assert text[:4] == [
         f"name               {JOB}",
+        "kind               BatchSegmentJob",
         f"arn                {arn}",
         "status             CREATE PENDING",
     ]
@@ -330,3 +331,35 @@ def test_a_local_state_has_no_lock_to_remove(
         f"error: state file {state_file(repo)} is locked with flock, which the system releases "
         "as soon as the run holding it exits, however it exits: there is no lock to remove.\n"
     )
+
+
+def test_an_inference_job_is_imported_shown_and_forgotten_by_its_key(
+    repo: Path,
+    service: PersonalizeService,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A segment spec and an inference spec of one name; both jobs exist at the service.
+    inference = SPEC.replace("kind: BatchSegmentJob", "kind: BatchInferenceJob")
+    (repo / "specs" / f"{JOB}-recs.yaml").write_text(inference, encoding="utf-8")
+    LocalBackend(service).create_job(BATCH_SEGMENT_JOB, job_request(JOB))
+    LocalBackend(service).create_job(BATCH_INFERENCE_JOB, job_request(JOB))
+    key = BATCH_INFERENCE_JOB.key(JOB)
+    arn = job_arn(JOB, kind=BATCH_INFERENCE_JOB)
+
+    assert run("state", "import", key, "--backend", "local", monkeypatch=monkeypatch) == 0
+    assert capsys.readouterr().out == (
+        f"Imported {key} ({arn}, CREATE PENDING) into state file {state_file(repo)}.\n"
+    )
+    assert run("state", "import", JOB, "--backend", "local", monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+    assert run("state", "show", key, "--format", "json", monkeypatch=monkeypatch) == 0
+    shown = json.loads(capsys.readouterr().out)["job"]
+    assert (shown["name"], shown["kind"], shown["arn"]) == (JOB, "BatchInferenceJob", arn)
+    assert (
+        run("state", "forget", key, "--yes", monkeypatch=monkeypatch),
+        capsys.readouterr().err,
+    )[0] == 0
+    snapshot = FileStateStore(state_file(repo)).read()
+    assert snapshot is not None
+    assert list(snapshot.state.jobs) == [JOB]

@@ -76,6 +76,7 @@ def test_status_shows_the_recorded_jobs(repo: Path, server: PersonalizeServer) -
     # The shape of a record in every output (`state show` too).
     assert list(job) == [
         "name",
+        "kind",
         "arn",
         "status",
         "recorded_by",

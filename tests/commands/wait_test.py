@@ -156,3 +156,26 @@ def test_wait_for_a_job_that_is_not_recorded(repo: Path, server: PersonalizeServ
     assert ran.status == 1
     assert ran.err.startswith("error: no job named 'nope' is recorded in state file ")
     assert ran.err.endswith("; `personalize-runner status` lists the recorded jobs\n")
+
+
+def test_wait_for_a_name_follows_the_jobs_of_every_kind_that_have_it(
+    repo: Path, server: PersonalizeServer, manual_clock: ManualClock
+) -> None:
+    write_specs(repo / "specs", ["alpha"])
+    write_specs(repo / "specs", ["alpha", "beta"], kind="BatchInferenceJob")
+    assert run_cli("reconcile").status == 0
+
+    ran = run_cli("wait", "alpha", "--timeout", "0")
+
+    assert ran.status == 1
+    assert ran.out == (
+        "alpha: CREATE PENDING\n"
+        "alpha [inference]: CREATE PENDING\n"
+        "0 ACTIVE; 2 still running after 0s (alpha, alpha [inference]).\n"
+    )
+    manual_clock.advance(100)
+    # A key names one job of one kind.
+    one = run_cli("wait", "batch-inference-job/alpha")
+    assert (one.status, one.out) == (0, "alpha [inference]: ACTIVE\n1 ACTIVE.\n")
+    assert read_state(repo).jobs["batch-inference-job/alpha"].status == "ACTIVE"
+    assert read_state(repo).jobs["alpha"].status == "CREATE PENDING"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from tests.support.job_specs import make_spec, write_specs
 from tests.support.personalize_server import PersonalizeServer
 
 
-def outcome(name: str, result: Result, reason: str, **fields: str | None) -> Outcome:
+def outcome(name: str, result: Result, reason: str, **fields: Any) -> Outcome:
     return Outcome(
         name=name,
         result=result,
@@ -97,6 +98,7 @@ def test_markdown_lists_the_jobs_that_failed_and_why_then_every_job_and_the_plan
     assert failures == [
         {
             "name": "winback-2026-11",
+            "kind": "BatchSegmentJob",
             "message": "CREATE FAILED: Input file s3://acme/in/items.jsonl | has no rows",
         }
     ]

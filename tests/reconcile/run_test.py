@@ -21,7 +21,7 @@ from runner.backends.local import LocalBackend
 from runner.backends.local.service import PersonalizeService
 from runner.errors import ExitStatus, PlanError
 from runner.findings import file_finding
-from runner.kinds import JobKind
+from runner.kinds import BATCH_INFERENCE_JOB, BATCH_SEGMENT_JOB, KINDS, JobKind
 from runner.planner import Change, make_plan
 from runner.reconcile.report import Outcome, Result, RunReport, SilentListener
 from runner.reconcile.run import Options, reconcile
@@ -153,9 +153,16 @@ def recorded(store: FileStateStore) -> State:
 
 
 def test_new_jobs_are_submitted_and_recorded(
-    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
+    kind: JobKind,
+    backend: Backend,
+    store: FileStateStore,
+    timer: ManualTimer,
+    service: PersonalizeService,
 ) -> None:
-    specs = [make_spec("a"), make_spec("b", tags=[{"tagKey": "team", "tagValue": "growth"}])]
+    specs = [
+        make_spec("a", kind=kind),
+        make_spec("b", kind=kind, tags=[{"tagKey": "team", "tagValue": "growth"}]),
+    ]
 
     report = run(specs, backend=backend, store=store, timer=timer)
 
@@ -164,8 +171,8 @@ def test_new_jobs_are_submitted_and_recorded(
     state = recorded(store)
     # One write per create: a crash loses at most the job being submitted.
     assert state.serial == 2
-    record = state.jobs["b"]
-    assert record.arn == job_arn("b")
+    record = state.jobs[kind.key("b")]
+    assert (record.arn, record.kind) == (job_arn("b", kind=kind), kind.name)
     assert record.request_digest == specs[1].request_digest
     assert record.spec_digest == specs[1].file_digest
     assert (record.recorded_by, record.status) == ("created", CREATE_PENDING)
@@ -175,9 +182,13 @@ def test_new_jobs_are_submitted_and_recorded(
 
 
 def test_a_second_run_submits_nothing(
-    server: PersonalizeServer, aws: AwsBackend, store: FileStateStore, timer: ManualTimer
+    kind: JobKind,
+    server: PersonalizeServer,
+    aws: AwsBackend,
+    store: FileStateStore,
+    timer: ManualTimer,
 ) -> None:
-    specs = [make_spec("a"), make_spec("b")]
+    specs = [make_spec("a", kind=kind), make_spec("b", kind=kind)]
     run(specs, backend=aws, store=store, timer=timer)
     before = store.read()
     server.clear_calls()
@@ -209,6 +220,7 @@ def test_throttling_and_5xx_answers_are_retried(
 
 @pytest.mark.parametrize("how", ["error", "close"])
 def test_a_lost_create_response_is_adopted_not_duplicated(
+    kind: JobKind,
     how: Any,
     server: PersonalizeServer,
     aws: AwsBackend,
@@ -216,9 +228,14 @@ def test_a_lost_create_response_is_adopted_not_duplicated(
     timer: ManualTimer,
     service: PersonalizeService,
 ) -> None:
-    server.lose_response(1, how=how)
+    server.lose_response(1, how=how, operation=kind.create_operation)
 
-    report = run([make_spec("a"), make_spec("b")], backend=aws, store=store, timer=timer)
+    report = run(
+        [make_spec("a", kind=kind), make_spec("b", kind=kind)],
+        backend=aws,
+        store=store,
+        timer=timer,
+    )
 
     assert report.exit_status == ExitStatus.OK
     assert results(report) == {"a": Result.ADOPTED, "b": Result.CREATED}
@@ -227,24 +244,25 @@ def test_a_lost_create_response_is_adopted_not_duplicated(
         "recorded, not submitted again"
     )
     # Two attempts for `a` (the second refused as existing), one for `b`.
-    assert server.count("CreateBatchSegmentJob") == 3
+    assert server.count(kind.create_operation) == 3
     assert sorted(service_jobs(service)) == ["a", "b"]
     state = recorded(store)
-    assert state.jobs["a"].recorded_by == "adopted"
-    assert state.jobs["a"].arn == job_arn("a")
+    assert state.jobs[kind.key("a")].recorded_by == "adopted"
+    assert state.jobs[kind.key("a")].arn == job_arn("a", kind=kind)
 
 
 def test_a_create_without_an_answer_is_unknown_and_the_next_run_adopts_it(
+    kind: JobKind,
     server: PersonalizeServer,
     store: FileStateStore,
     timer: ManualTimer,
     fast_retries: None,
     boto3_session: boto3.Session,
 ) -> None:
-    server.lose_response(1)
+    server.lose_response(1, operation=kind.create_operation)
     with aws_backend_for(server, boto3_session, max_attempts=1) as backend:
-        first = run([make_spec("a")], backend=backend, store=store, timer=timer)
-        second = run([make_spec("a")], backend=backend, store=store, timer=timer)
+        first = run([make_spec("a", kind=kind)], backend=backend, store=store, timer=timer)
+        second = run([make_spec("a", kind=kind)], backend=backend, store=store, timer=timer)
 
     assert results(first) == {"a": Result.UNKNOWN}
     assert first.exit_status == ExitStatus.ERROR
@@ -253,8 +271,8 @@ def test_a_create_without_an_answer_is_unknown_and_the_next_run_adopts_it(
     assert second.plan is not None
     assert [job.change for job in second.plan.jobs] == [Change.ADOPT]
     assert second.exit_status == ExitStatus.OK
-    assert server.count("CreateBatchSegmentJob") == 1
-    assert recorded(store).jobs["a"].recorded_by == "adopted"
+    assert server.count(kind.create_operation) == 1
+    assert recorded(store).jobs[kind.key("a")].recorded_by == "adopted"
 
 
 def test_a_job_refused_by_the_service_does_not_stop_the_others(
@@ -274,11 +292,20 @@ def test_a_job_refused_by_the_service_does_not_stop_the_others(
 
 
 def test_a_job_of_the_same_name_with_other_parameters_stops_the_run(
-    backend: Backend, store: FileStateStore, timer: ManualTimer, service: PersonalizeService
+    kind: JobKind,
+    backend: Backend,
+    store: FileStateStore,
+    timer: ManualTimer,
+    service: PersonalizeService,
 ) -> None:
-    service.create_batch_segment_job(make_spec("a", numResults=10).request)
+    service.create_job(kind, make_spec("a", kind=kind, numResults=10).request)
 
-    report = run([make_spec("a"), make_spec("b")], backend=backend, store=store, timer=timer)
+    report = run(
+        [make_spec("a", kind=kind), make_spec("b", kind=kind)],
+        backend=backend,
+        store=store,
+        timer=timer,
+    )
 
     assert report.exit_status == ExitStatus.ERROR
     assert report.plan is not None
@@ -325,11 +352,16 @@ class RacingBackend:
 
 
 def test_an_existing_job_with_other_parameters_found_at_create_is_a_conflict(
-    service: PersonalizeService, store: FileStateStore, timer: ManualTimer
+    kind: JobKind, service: PersonalizeService, store: FileStateStore, timer: ManualTimer
 ) -> None:
-    racing = RacingBackend(LocalBackend(service), make_spec("a", numResults=10).request)
+    racing = RacingBackend(LocalBackend(service), make_spec("a", kind=kind, numResults=10).request)
 
-    report = run([make_spec("a"), make_spec("b")], backend=racing, store=store, timer=timer)
+    report = run(
+        [make_spec("a", kind=kind), make_spec("b", kind=kind)],
+        backend=racing,
+        store=store,
+        timer=timer,
+    )
 
     assert results(report) == {"a": Result.CONFLICT, "b": Result.CREATED}
     assert report.outcomes[0].reason == (
@@ -337,7 +369,7 @@ def test_an_existing_job_with_other_parameters_found_at_create_is_a_conflict(
         "spec has 25, the service 10); give this spec another jobName"
     )
     assert report.exit_status == ExitStatus.ERROR
-    assert sorted(recorded(store).jobs) == ["b"]
+    assert sorted(recorded(store).jobs) == [kind.key("b")]
 
 
 def test_a_spec_changed_after_its_job_was_submitted_stops_the_run(
@@ -431,13 +463,14 @@ def in_flight_peak(service: PersonalizeService) -> int:
 
 
 def test_twelve_jobs_go_through_five_slots(
+    kind: JobKind,
     server: PersonalizeServer,
     aws: AwsBackend,
     store: FileStateStore,
     timer: ManualTimer,
     service: PersonalizeService,
 ) -> None:
-    specs = [make_spec(f"job-{i:02d}") for i in range(12)]
+    specs = [make_spec(f"job-{i:02d}", kind=kind) for i in range(12)]
 
     report = run(specs, backend=aws, store=store, timer=timer, wait=True)
 
@@ -445,14 +478,15 @@ def test_twelve_jobs_go_through_five_slots(
     assert set(results(report).values()) == {Result.CREATED}
     assert {outcome.status for outcome in report.outcomes} == {ACTIVE}
     # The run kept within the quota by itself: the service never had to refuse a create.
-    assert server.count("CreateBatchSegmentJob") == 12
+    assert server.count(kind.create_operation) == 12
     assert in_flight_peak(service) == 5
     state = recorded(store)
-    assert sorted(state.jobs) == [spec.job_name for spec in specs]
+    assert sorted(state.jobs) == [spec.key for spec in specs]
     assert {record.status for record in state.jobs.values()} == {ACTIVE}
 
 
 def test_slots_taken_by_other_jobs_are_waited_for(
+    kind: JobKind,
     server: PersonalizeServer,
     aws: AwsBackend,
     store: FileStateStore,
@@ -460,11 +494,11 @@ def test_slots_taken_by_other_jobs_are_waited_for(
     service: PersonalizeService,
 ) -> None:
     for i in range(4):
-        service.create_batch_segment_job(make_spec(f"other-{i}").request)
+        service.create_job(kind, make_spec(f"other-{i}", kind=kind).request)
     listener = Recorder()
 
     report = run(
-        [make_spec(f"job-{i}") for i in range(3)],
+        [make_spec(f"job-{i}", kind=kind) for i in range(3)],
         backend=aws,
         store=store,
         timer=timer,
@@ -474,18 +508,22 @@ def test_slots_taken_by_other_jobs_are_waited_for(
     assert report.exit_status == ExitStatus.OK
     assert set(results(report).values()) == {Result.CREATED}
     # The listing showed the others' jobs: no create was sent into a full quota.
-    assert server.count("CreateBatchSegmentJob") == 3
+    assert server.count(kind.create_operation) == 3
     assert in_flight_peak(service) == 5
     assert listener.notes[0] == (
-        "waiting for quota slots in us-east-1 (123456789012): at most 5 batch segment jobs "
+        f"waiting for quota slots in us-east-1 (123456789012): at most 5 {kind.noun}s "
         "may be pending or in progress per region"
     )
 
 
 def test_what_the_deadline_leaves_is_deferred_to_the_next_run(
-    backend: Backend, store: FileStateStore, timer: ManualTimer, manual_clock: ManualClock
+    kind: JobKind,
+    backend: Backend,
+    store: FileStateStore,
+    timer: ManualTimer,
+    manual_clock: ManualClock,
 ) -> None:
-    specs = [make_spec(f"job-{i}") for i in range(7)]
+    specs = [make_spec(f"job-{i}", kind=kind) for i in range(7)]
 
     first = run(specs, backend=backend, store=store, timer=timer, timeout=30)
 
@@ -633,3 +671,101 @@ def test_a_recorded_job_in_a_final_status_costs_no_call(
 
     assert again.exit_status == ExitStatus.OK
     assert server.count() == 0
+
+
+def _peaks(service: PersonalizeService) -> dict[str, int]:
+    """The most jobs of each kind pending or in progress at once."""
+    with service.store.transaction() as state:
+        jobs = [dict(record["job"]) for record in state["jobs"]]
+    peaks = {}
+    for kind in KINDS.values():
+        events = sorted(
+            [(job["creationDateTime"], 1) for job in jobs if kind.arn_key in job]
+            + [(job["lastUpdatedDateTime"], -1) for job in jobs if kind.arn_key in job]
+        )
+        peak = current = 0
+        for _, step in events:
+            current += step
+            peak = max(peak, current)
+        peaks[kind.name] = peak
+    return peaks
+
+
+def test_both_kinds_fill_their_own_slots_at_once(
+    server: PersonalizeServer,
+    aws: AwsBackend,
+    store: FileStateStore,
+    timer: ManualTimer,
+    service: PersonalizeService,
+) -> None:
+    specs = [make_spec(f"seg-{i}") for i in range(7)] + [
+        make_spec(f"inf-{i}", kind=BATCH_INFERENCE_JOB) for i in range(7)
+    ]
+
+    report = run(specs, backend=aws, store=store, timer=timer, wait=True)
+
+    assert report.exit_status == ExitStatus.OK
+    assert {outcome.status for outcome in report.outcomes} == {ACTIVE}
+    # Five of each in flight together: one kind's queue never waits for the other's slots.
+    assert _peaks(service) == {"BatchSegmentJob": 5, "BatchInferenceJob": 5}
+    assert in_flight_peak(service) == 10
+    first_jobs = sorted(job["creationDateTime"] for job in service_jobs(service).values())[:10]
+    assert set(first_jobs) == {first_jobs[0]}
+    assert server.count("CreateBatchSegmentJob") == server.count("CreateBatchInferenceJob") == 7
+
+
+def test_the_inference_quota_is_the_one_set(
+    s3_root: Path, manual_clock: ManualClock, store: FileStateStore, timer: ManualTimer
+) -> None:
+    # An account whose inference quota was raised to 8 (`quotas: {batch_inference_jobs: 8}`).
+    service = PersonalizeService.in_memory(
+        s3_root=s3_root,
+        clock=manual_clock,
+        pending_seconds=10,
+        running_seconds=60,
+        run_job=succeed,
+        quotas={"BatchInferenceJob": 8},
+    )
+    specs = [make_spec(f"seg-{i}") for i in range(9)] + [
+        make_spec(f"inf-{i}", kind=BATCH_INFERENCE_JOB) for i in range(9)
+    ]
+
+    report = run(
+        specs,
+        backend=LocalBackend(service),
+        store=store,
+        timer=timer,
+        wait=True,
+        quotas={"BatchInferenceJob": 8},
+    )
+
+    assert report.exit_status == ExitStatus.OK
+    assert _peaks(service) == {"BatchSegmentJob": 5, "BatchInferenceJob": 8}
+
+
+def test_a_segment_and_an_inference_job_of_one_name_are_two_jobs(
+    backend: Backend, store: FileStateStore, timer: ManualTimer
+) -> None:
+    specs = [
+        make_spec("promo", file="specs/promo.yaml"),
+        make_spec("promo", file="specs/promo-recs.yaml", kind=BATCH_INFERENCE_JOB),
+    ]
+
+    report = run(specs, backend=backend, store=store, timer=timer)
+
+    assert [(outcome.name, outcome.kind, outcome.result) for outcome in report.outcomes] == [
+        ("promo", BATCH_SEGMENT_JOB, Result.CREATED),
+        ("promo", BATCH_INFERENCE_JOB, Result.CREATED),
+    ]
+    state = recorded(store)
+    assert {key: record.arn for key, record in state.jobs.items()} == {
+        "promo": job_arn("promo"),
+        "batch-inference-job/promo": job_arn("promo", kind=BATCH_INFERENCE_JOB),
+    }
+    again = run(specs, backend=backend, store=store, timer=timer)
+    assert again.outcomes == ()
+    assert again.plan is not None
+    assert [(job.name, job.kind, job.change) for job in again.plan.jobs] == [
+        ("promo", BATCH_SEGMENT_JOB, Change.UNCHANGED),
+        ("promo", BATCH_INFERENCE_JOB, Change.UNCHANGED),
+    ]

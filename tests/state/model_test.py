@@ -131,7 +131,7 @@ def test_jobs_cannot_be_changed_in_place() -> None:
 
 
 def test_job_key_must_be_its_name() -> None:
-    with pytest.raises(ValueError, match=r"^job key 'x' differs from its record's name 'y'$"):
+    with pytest.raises(ValueError, match=r"^job key 'x' differs from its record's key 'y'$"):
         State(format_version=1, lineage=LINEAGE, serial=1, jobs={"x": make_record("y")})
 
 

@@ -16,8 +16,17 @@ from botocore.retries import standard
 from runner.backends.aws import AwsBackend
 from runner.backends.local import LocalBackend
 from runner.backends.local.service import PersonalizeService
+from runner.kinds import KINDS, JobKind
 from tests.support.clock import ManualClock
 from tests.support.personalize_server import PersonalizeServer
+
+
+@pytest.fixture(params=list(KINDS.values()), ids=list(KINDS))
+def kind(request: pytest.FixtureRequest) -> JobKind:
+    """Each kind of job, for the tests of what every kind guarantees alike (exactly once,
+    crashes, lost answers, quotas, conflicts, adoption)."""
+    job_kind: JobKind = request.param
+    return job_kind
 
 
 @pytest.fixture

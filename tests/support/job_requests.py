@@ -1,4 +1,5 @@
-"""`CreateBatchSegmentJob` requests and input files for tests."""
+"""`CreateBatchSegmentJob` requests (valid `CreateBatchInferenceJob` requests too) and input
+files for tests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from runner.kinds import BATCH_SEGMENT_JOB, JobKind
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -44,9 +47,14 @@ def job_request(
 
 
 def job_arn(
-    name: str, *, region: str = REGION, account: str = ACCOUNT, partition: str = "aws"
+    name: str,
+    *,
+    region: str = REGION,
+    account: str = ACCOUNT,
+    partition: str = "aws",
+    kind: JobKind = BATCH_SEGMENT_JOB,
 ) -> str:
-    return f"arn:{partition}:personalize:{region}:{account}:batch-segment-job/{name}"
+    return f"arn:{partition}:personalize:{region}:{account}:{kind.resource_type}/{name}"
 
 
 def write_object(s3_root: Path, s3_path: str, content: str | bytes) -> Path:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from runner.engine.errors import JobFailed
 from runner.engine.inputs import read_job_input
-from runner.kinds import BATCH_SEGMENT_JOB
+from runner.kinds import BATCH_INFERENCE_JOB, BATCH_SEGMENT_JOB
 
 
 class JobRunner(Protocol):
@@ -76,6 +76,40 @@ def run_with_engine(request: Mapping[str, Any], *, s3_root: Path) -> str | None:
     return execute_job(request, s3_root=s3_root, models=ModelStore(s3_root.parent / "engine"))
 
 
+THEME_GENERATION_REFUSED = (
+    "theme generation is not available locally: its themes come from the service's "
+    "generative model (Content Generator); use batchInferenceJobMode BATCH_INFERENCE"
+)
+
+
+def run_batch_inference_job(request: Mapping[str, Any], *, s3_root: Path) -> str | None:
+    """Check the input of a `CreateBatchInferenceJob` body as the service does before it
+    computes. A theme generation job fails: no local model makes themes."""
+    if request.get("batchInferenceJobMode") == "THEME_GENERATION":
+        return THEME_GENERATION_REFUSED
+    return run_batch_segment_job(request, s3_root=s3_root)
+
+
+def run_inference_with_engine(request: Mapping[str, Any], *, s3_root: Path) -> str | None:
+    """The service's checks of the input, then the local engine computes the
+    recommendations (`runner.engine.inference`), on the models in `<root>/engine`."""
+    problem = _path_problem(request)
+    if problem is not None:
+        return problem
+    from runner.engine.inference import execute_inference_job
+    from runner.engine.store import ModelStore
+
+    return execute_inference_job(
+        request, s3_root=s3_root, models=ModelStore(s3_root.parent / "engine")
+    )
+
+
 # Each kind's runner, by kind name.
-CHECKS: Mapping[str, JobRunner] = {BATCH_SEGMENT_JOB.name: run_batch_segment_job}
-WITH_ENGINE: Mapping[str, JobRunner] = {BATCH_SEGMENT_JOB.name: run_with_engine}
+CHECKS: Mapping[str, JobRunner] = {
+    BATCH_SEGMENT_JOB.name: run_batch_segment_job,
+    BATCH_INFERENCE_JOB.name: run_batch_inference_job,
+}
+WITH_ENGINE: Mapping[str, JobRunner] = {
+    BATCH_SEGMENT_JOB.name: run_with_engine,
+    BATCH_INFERENCE_JOB.name: run_inference_with_engine,
+}

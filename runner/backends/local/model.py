@@ -149,6 +149,15 @@ def _check(name: str, value: object, path: str, errors: list[str]) -> None:
             errors.append(_violation(value, shape, path, "Member must be a string"))
             return
         _check_length(len(value), value, shape, path, errors)
+        if "enum" in shape and value not in shape["enum"]:
+            errors.append(
+                _violation(
+                    value,
+                    shape,
+                    path,
+                    f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]",
+                )
+            )
         pattern = shape.get("pattern")
         if pattern is not None and not _matches(pattern, value):
             errors.append(
@@ -174,7 +183,30 @@ def _check(name: str, value: object, path: str, errors: list[str]) -> None:
     elif kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, int | float):
             errors.append(_violation(value, shape, path, "Member must be a timestamp"))
-    else:  # pragma: no cover - the batch segment job operations use no other types
+    elif kind in ("double", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append(_violation(value, shape, path, "Member must be a number"))
+            return
+        for bound, constraint, out in (
+            ("min", _AT_LEAST, value < shape.get("min", value)),
+            ("max", _AT_MOST, value > shape.get("max", value)),
+        ):
+            if out:
+                errors.append(
+                    _violation(
+                        value, shape, path, f"Member must have value {constraint} {shape[bound]}"
+                    )
+                )
+    elif kind == "map":
+        # `HyperParameters` (item exploration), `RankingInfluence` of batch inference jobs.
+        if not isinstance(value, Mapping):
+            errors.append(_violation(value, shape, path, "Member must be a map"))
+            return
+        _check_length(len(value), value, shape, path, errors)
+        for key, item in value.items():
+            _check(shape["key"]["shape"], key, path, errors)
+            _check(shape["value"]["shape"], item, f"{path}.{key}", errors)
+    else:  # pragma: no cover - the batch job operations use no other types
         raise NotImplementedError(f"shape type {kind!r} ({name})")
 
 

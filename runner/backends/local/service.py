@@ -95,7 +95,8 @@ class PersonalizeService:
     given, says which solution version ARNs exist; without it any well-formed one does;
     `filters` says the same of filter ARNs. `solutions` holds the solutions' versions
     that `DescribeSolution` and `ListSolutionVersions` answer with (default: in memory,
-    or in the service's folder for `in_folder`).
+    or in the service's folder for `in_folder`). `quotas` raises a kind's quota (by kind
+    name), as Service Quotas does for batch inference jobs.
     """
 
     def __init__(
@@ -111,6 +112,7 @@ class PersonalizeService:
         solution_versions: KnownSolutionVersions | None = None,
         filters: KnownFilters | None = None,
         solutions: SolutionRegistry | None = None,
+        quotas: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.s3_root = s3_root
@@ -122,6 +124,8 @@ class PersonalizeService:
         self.solution_versions = solution_versions
         self.filters = filters
         self.solutions = solutions if solutions is not None else SolutionRegistry()
+        # Quotas raised for this account (`quotas:` of `personalize-runner.yaml`), by kind.
+        self.quotas = dict(quotas or {})
 
     @classmethod
     def in_folder(cls, root: Path, **options: Any) -> PersonalizeService:
@@ -206,9 +210,10 @@ class PersonalizeService:
                 and _kind(record) is kind
                 and _scope(_arn(record)) == scope
             ]
-            if len(busy) >= kind.quota:
+            limit = self.quotas.get(kind.name, kind.quota)
+            if len(busy) >= limit:
                 raise LimitExceeded(
-                    f"You have reached the limit of {kind.quota} {kind.noun}s in CREATE "
+                    f"You have reached the limit of {limit} {kind.noun}s in CREATE "
                     f"PENDING or CREATE IN_PROGRESS status in {scope[1]}. "
                     "Wait for a job to finish and try again."
                 )
