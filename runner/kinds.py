@@ -45,6 +45,10 @@ class JobKind:
     """The summaries in a list answer: `batchSegmentJobs`."""
     request_defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)
     """What the service fills in for request fields a create leaves out."""
+    open_fields: tuple[str, ...] = ()
+    """Request fields (mappings) that the service may fill in with defaults the runner does
+    not know (a recipe's exploration settings): a job matches a spec that leaves one out,
+    and one that gives part of it when the job has that part."""
     quota: int = DEFAULT_QUOTA
     label: str = ""
     """For people, after the name of a job of a kind other than batch segment jobs (the
@@ -121,6 +125,7 @@ BATCH_INFERENCE_JOB = JobKind(
     describe_key="batchInferenceJob",
     list_key="batchInferenceJobs",
     request_defaults={"numResults": 25, "batchInferenceJobMode": "BATCH_INFERENCE"},
+    open_fields=("batchInferenceJobConfig",),
     label="inference",
     # Adjustable at the service (Service Quotas): `quotas: {batch_inference_jobs: N}`.
     quota_setting="batch_inference_jobs",

@@ -57,6 +57,16 @@ def test_accounts_by_profile_and_by_role(tmp_path: Path) -> None:
     )
 
 
+def test_the_inference_quota_is_a_setting(tmp_path: Path) -> None:
+    (tmp_path / "personalize-runner.yaml").write_text(
+        "quotas:\n  batch_inference_jobs: 20\n", encoding="utf-8"
+    )
+    assert load_settings(cwd=tmp_path).quotas == {"BatchInferenceJob": 20}
+    (tmp_path / "personalize-runner.yaml").write_text("backend: local\n", encoding="utf-8")
+    # The kinds' own quotas (5 each) apply.
+    assert load_settings(cwd=tmp_path).quotas == {}
+
+
 def test_no_configuration_means_no_accounts(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
 
@@ -82,7 +92,7 @@ def test_an_unquoted_twelve_digit_account_id_is_read_as_written(tmp_path: Path) 
         pytest.param(
             "regions: {}\n",
             "personalize-runner.yaml:1:1: unknown setting 'regions'; "
-            "known: accounts, backend, specs, state",
+            "known: accounts, backend, concurrency, lint, quotas, specs, state",
             id="unknown-setting",
         ),
         pytest.param(
@@ -207,6 +217,30 @@ def test_an_unquoted_twelve_digit_account_id_is_read_as_written(tmp_path: Path) 
             "    duration_seconds: 600\n",
             "personalize-runner.yaml:4:23: 'duration_seconds' must be from 900 to 43200, not 600",
             id="duration-too-short",
+        ),
+        pytest.param(
+            "quotas:\n  batch_segment_jobs: 10\n",
+            "personalize-runner.yaml:2:3: the quota of batch segment jobs is fixed at 5 per "
+            "region by the service: it cannot be set",
+            id="segment-quota-fixed",
+        ),
+        pytest.param(
+            "quotas:\n  batch_inference_job: 10\n",
+            "personalize-runner.yaml:2:3: unknown quota 'batch_inference_job': did you mean "
+            "'batch_inference_jobs'?",
+            id="unknown-quota",
+        ),
+        pytest.param(
+            "quotas:\n  batch_inference_jobs: 0\n",
+            "personalize-runner.yaml:2:25: quotas.batch_inference_jobs is the number of batch "
+            "inference jobs pending or in progress per account and region: 1 to 1000 (the "
+            "service's default is 5, raised through Service Quotas), not 0",
+            id="quota-zero",
+        ),
+        pytest.param(
+            "quotas: 10\n",
+            "personalize-runner.yaml:1:9: 'quotas' maps batch_inference_jobs to a number of jobs",
+            id="quotas-not-a-mapping",
         ),
     ],
 )
