@@ -224,7 +224,7 @@ def _find_spec(settings: Settings, job: str) -> JobSpec:
 
 def _check_job(backend: Backend, spec: JobSpec) -> tuple[JobDescription, list[str]]:
     """The job at the service, and how it differs from `spec` (as `reconcile` adopts)."""
-    from runner.backends import ResourceNotFound, ServiceError
+    from runner.backends import KNOWN_STATUSES, ResourceNotFound, ServiceError
     from runner.planner import request_differences
 
     arn = spec.job_arn
@@ -241,6 +241,13 @@ def _check_job(backend: Backend, spec: JobSpec) -> tuple[JobDescription, list[st
         raise StateError(
             f"cannot import {spec.job_name}: describing {arn} failed: {error}"
         ) from None
+    status = description.summary.status
+    if status not in KNOWN_STATUSES:
+        # Never recorded as if it were right (issue 10).
+        raise StateError(
+            f"cannot import {spec.job_name}: the service reports its status as {status!r}, "
+            "which no batch job has; try again later"
+        )
     differences = request_differences(
         spec.kind,
         spec.request,
