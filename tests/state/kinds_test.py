@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runner.errors import StateError
-from runner.kinds import BATCH_INFERENCE_JOB, BATCH_SEGMENT_JOB
+from runner.kinds import BATCH_INFERENCE_JOB, BATCH_SEGMENT_JOB, JobKind
 from runner.state import JobRecord, State
 from tests.state.support import LINEAGE, make_record
 
@@ -118,3 +120,31 @@ def test_a_segment_record_without_a_kind_under_an_inference_key_is_refused() -> 
 
     with pytest.raises(StateError, match="is the ARN of another job"):
         State.from_json(_state_with("batch-inference-job/promo", record), source="state.json")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    jobs=st.lists(
+        st.tuples(
+            st.sampled_from([BATCH_SEGMENT_JOB, BATCH_INFERENCE_JOB]),
+            st.text(alphabet="ab-_1", min_size=1, max_size=4).filter(lambda n: n[0] not in "-_"),
+        ),
+        max_size=6,
+        unique=True,
+    )
+)
+def test_any_mix_of_kinds_round_trips(jobs: list[tuple[JobKind, str]]) -> None:
+    records = [
+        make_record(
+            name,
+            arn=kind.job_arn("aws", "us-east-1", "123456789012", name),
+            kind=kind.name,
+        )
+        for kind, name in jobs
+    ]
+    state = State.new().with_jobs(records)
+
+    read = State.from_json(state.to_json(), source="test")
+
+    assert read == state
+    assert sorted(read.jobs) == sorted(kind.key(name) for kind, name in jobs)
