@@ -189,6 +189,32 @@ def github(tmp_path: Path) -> GitHub:
     return GitHub(workspace, home)
 
 
+def cli_json(workspace: Path, *args: str) -> dict[str, Any]:
+    """A command's JSON document (docs/json.md) in `workspace`: what the action's step
+    shows must agree with it, whatever example specs the repository ships."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "runner", *args, "--format", "json"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    document: dict[str, Any] = json.loads(ran.stdout)
+    return document
+
+
+def linted(workspace: Path, *paths: str) -> str:
+    document = cli_json(workspace, "lint", *paths)
+    assert document["findings"] == []
+    return f"personalize-runner lint: {document['files']} files, {document['specs']} specs"
+
+
+def to_create(workspace: Path) -> int:
+    count: int = cli_json(workspace, "plan")["summary"]["create"]
+    return count
+
+
 def pull_request(number: int = 7) -> dict[str, Any]:
     return {
         "number": number,
@@ -207,13 +233,13 @@ def test_the_run_step_passes_every_variable_the_script_reads() -> None:
 
 
 def test_lint_of_clean_specs(github: GitHub) -> None:
+    counted = linted(github.workspace)
+
     step = github.run(command="lint")
 
     assert step.status == 0, step.stderr
-    assert step.stdout == "personalize-runner lint: 4 files, 5 specs: no findings\n"
-    assert step.summary == (
-        "### personalize-runner lint\n\npersonalize-runner lint: 4 files, 5 specs: no findings\n\n"
-    )
+    assert step.stdout == f"{counted}: no findings\n"
+    assert step.summary == f"### personalize-runner lint\n\n{counted}: no findings\n\n"
     assert step.outputs == {"exit-code": "0"}
 
 
@@ -238,10 +264,12 @@ def test_lint_annotates_the_lines_of_a_broken_spec(github: GitHub) -> None:
 def test_lint_passes_args_as_paths(github: GitHub) -> None:
     (github.workspace / "specs" / "broken.yaml").write_text(BROKEN_SPEC, encoding="utf-8")
 
+    counted = linted(github.workspace, "specs/growth")
+
     step = github.run(command="lint", args="specs/growth")
 
     assert step.status == 0, step.stdout
-    assert step.stdout == "personalize-runner lint: 2 files, 3 specs: no findings\n"
+    assert step.stdout == f"{counted}: no findings\n"
 
 
 def test_an_unknown_command_fails_the_step(github: GitHub) -> None:
@@ -258,10 +286,14 @@ def test_an_unknown_command_fails_the_step(github: GitHub) -> None:
 
 
 def test_plan_on_a_pull_request_writes_the_summary_and_one_new_comment(github: GitHub) -> None:
+    creates = to_create(github.workspace)
+
     step = github.run(command="plan", event_name="pull_request", event=pull_request())
 
     assert step.status == 0, step.stderr
-    assert step.summary.startswith("### personalize-runner plan\n\n**5 to create** (offline")
+    assert step.summary.startswith(
+        f"### personalize-runner plan\n\n**{creates} to create** (offline"
+    )
     assert "| `+` | `holiday-promo-2026-11` | create |" in step.summary
     plan = github.home / "temp" / "personalize-runner" / "plan.json"
     assert step.outputs == {"exit-code": "2", "has-changes": "true", "plan": str(plan)}
@@ -277,7 +309,7 @@ def test_plan_on_a_pull_request_writes_the_summary_and_one_new_comment(github: G
     ]
     assert create["token"] == "fake-token"
     body = create["input"]["body"]
-    assert body.startswith(MARKER + "\n### personalize-runner plan\n\n**5 to create**")
+    assert body.startswith(MARKER + f"\n### personalize-runner plan\n\n**{creates} to create**")
     assert body.endswith(
         "\n\n<sub>Updated for 0123456 by "
         "[this run](https://github.com/acme/segments/actions/runs/4242).</sub>\n"
@@ -321,11 +353,13 @@ def test_plans_of_two_specs_folders_keep_two_comments(github: GitHub) -> None:
 
 
 def test_plan_on_a_push_comments_nothing(github: GitHub) -> None:
+    creates = to_create(github.workspace)
+
     step = github.run(command="plan", event_name="push")
 
     assert step.status == 0, step.stderr
     assert step.gh_calls == []
-    assert "**5 to create**" in step.summary
+    assert f"**{creates} to create**" in step.summary
 
 
 def test_plan_with_comments_off(github: GitHub) -> None:
@@ -339,12 +373,13 @@ def test_plan_with_comments_off(github: GitHub) -> None:
 
 def test_a_comment_that_cannot_be_written_is_a_warning(github: GitHub) -> None:
     """A pull request from a fork gets a read-only token; its plan is in the summary."""
+    creates = to_create(github.workspace)
     step = github.run(
         command="plan", event_name="pull_request", event=pull_request(), gh_fails=True
     )
 
     assert step.status == 0, step.stderr
-    assert "**5 to create**" in step.summary
+    assert f"**{creates} to create**" in step.summary
     assert step.stdout.splitlines()[-1] == (
         "::warning title=personalize-runner::the plan was not commented: gh api "
         "repos/acme/segments/issues/7/comments: gh: Resource not accessible by integration "
@@ -394,6 +429,8 @@ def test_reconcile_keeps_the_report_and_lists_the_job_that_failed(github: GitHub
     (github.workspace / "specs" / "growth" / "missing-version.yaml").write_text(
         missing, encoding="utf-8"
     )
+    # Every job of the examples is created but the one whose solution version is missing.
+    creates = to_create(github.workspace)
 
     step = github.run(command="reconcile")
 
@@ -407,7 +444,7 @@ def test_reconcile_keeps_the_report_and_lists_the_job_that_failed(github: GitHub
         "deferred": "false",
     }
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-    assert report["summary"]["created"] == 5
+    assert report["summary"]["created"] == creates - 1
     assert report["summary"]["failed"] == 1
     # The files behind the outputs are the documents docs/json.md describes.
     for name, path in (("report", folder / "report.json"), ("plan", folder / "plan.json")):
@@ -419,7 +456,7 @@ def test_reconcile_keeps_the_report_and_lists_the_job_that_failed(github: GitHub
     )
     assert step.summary.startswith(
         "### personalize-runner reconcile\n\n"
-        "**Failed (exit status 1)**: 5 created, 1 failed (state serial"
+        f"**Failed (exit status 1)**: {creates - 1} created, 1 failed (state serial"
     )
     assert (
         "#### Jobs that failed (1)\n\n"
@@ -428,7 +465,13 @@ def test_reconcile_keeps_the_report_and_lists_the_job_that_failed(github: GitHub
         "| `missing-version-2026-11` | specs/growth/missing-version.yaml "
         f"| us-east-1 123456789012 | {refusal} |\n"
     ) in step.summary
-    assert "| `holiday-promo-2026-11` | created | CREATE PENDING | arn:aws:personalize:" in (
+    # The summary's row of a job says what the report says of it.
+    (job,) = [
+        job
+        for job in report["jobs"]
+        if job["name"] == "holiday-promo-2026-11" and job["kind"] == "BatchSegmentJob"
+    ]
+    assert f"| `holiday-promo-2026-11` | created | {job['status']} | {job['arn']} |" in (
         step.summary
     )
     assert f"::error title=personalize-runner::missing-version-2026-11: {refusal}" in (
@@ -436,25 +479,28 @@ def test_reconcile_keeps_the_report_and_lists_the_job_that_failed(github: GitHub
     )
     # The summary is `reconcile --format markdown`, the plan it carried out at its end.
     assert (
-        "\n\n### personalize-runner plan\n\n**6 to create** (the service consulted, no state yet)"
+        f"\n\n### personalize-runner plan\n\n**{creates} to create** (the service consulted, "
+        "no state yet)"
     ) in step.summary
 
 
 def test_reconcile_of_the_demo_then_nothing_to_do(github: GitHub) -> None:
     local_demo(github.workspace)
+    creates = to_create(github.workspace)
 
     first = github.run(command="reconcile", args="--wait")
     again = github.run(command="reconcile")
 
     assert first.status == 0, first.stderr
     assert first.summary.startswith(
-        "### personalize-runner reconcile\n\n**Done**: 5 created (state serial"
+        f"### personalize-runner reconcile\n\n**Done**: {creates} created (state serial"
     )
     assert "Jobs that failed" not in first.summary
     assert first.outputs["has-changes"] == "true"
     assert again.status == 0, again.stderr
     assert again.summary.startswith(
-        "### personalize-runner reconcile\n\n**Done**: nothing to do, 5 unchanged (state serial"
+        f"### personalize-runner reconcile\n\n**Done**: nothing to do, {creates} unchanged "
+        "(state serial"
     )
     assert again.outputs["has-changes"] == "false"
 
