@@ -19,7 +19,7 @@ CONFIG_FILE = "personalize-runner.yaml"
 DEFAULT_SPECS = "specs"
 DEFAULT_STATE = ".personalize-runner/state.json"
 DEFAULT_BACKEND = "local"
-SETTINGS = ("accounts", "backend", "specs", "state")
+SETTINGS = ("accounts", "backend", "lint", "specs", "state")
 ACCOUNT_SETTINGS = ("profile", "role_arn", "external_id", "session_name", "duration_seconds")
 DEFAULT_SESSION_NAME = "personalize-runner"
 # AssumeRole's limits: 15 minutes to 12 hours (the role's maximum session duration).
@@ -65,6 +65,8 @@ class Settings:
     accounts: Mapping[str, AccountAccess] = field(default_factory=dict)
     """How the `aws` backend reaches each account, by account id."""
     config_file: Path | None = None
+    lint_ignore: frozenset[str] = frozenset()
+    """Rules that `lint.ignore` silences in every spec (runner/rules/: ignorable ones)."""
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -109,10 +111,33 @@ def _read_config(path: Path) -> dict[str, Any]:
                 for account, entry in value.items()
             }
             continue
+        if key == "lint":
+            settings[key] = _lint_ignore(path, document, value)
+            continue
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key!r} must be a string")
         settings[key] = value
     return settings
+
+
+def _lint_ignore(path: Path, document: Document, value: object) -> frozenset[str]:
+    """`lint: {ignore: [rule-id, ...]}`: rules silenced in every spec (ignorable ones)."""
+    from runner.rules import ignore_problem
+
+    def where(*keys: str | int, key: bool = False) -> str:
+        span = document.locate(("lint", *keys), key=key)
+        return f"{path}:{span.line}:{span.col}"
+
+    if not isinstance(value, dict) or set(value) - {"ignore"}:
+        raise ConfigError(f"{where()}: 'lint' takes one setting, 'ignore': a list of rule ids")
+    rules = value.get("ignore") or []
+    if not isinstance(rules, list):
+        raise ConfigError(f"{where('ignore')}: 'lint.ignore' must be a list of rule ids")
+    for index, rule in enumerate(rules):
+        problem = ignore_problem(rule) if isinstance(rule, str) else "a rule id is a string"
+        if problem is not None:
+            raise ConfigError(f"{where('ignore', index)}: lint.ignore: {problem}")
+    return frozenset(rules)
 
 
 def _account_access(path: Path, document: Document, account: str, entry: object) -> AccountAccess:
@@ -226,4 +251,5 @@ def load_settings(
         backend=backend,
         accounts=config.get("accounts", {}),
         config_file=config_path if config_path.is_file() else None,
+        lint_ignore=config.get("lint", frozenset()),
     )
