@@ -473,7 +473,7 @@ def test_the_inference_quota_of_personalize_runner_yaml_is_the_one_kept(
 
     # The jobs never finish (the service's clock stands still): what finds no slot within
     # the timeout is deferred.
-    ran = run_cli("reconcile", "--timeout", "1")
+    ran = run_cli("reconcile", "--timeout", "5")
 
     report = json.loads(run_cli("status", "--format", "json").out)["jobs"]
     assert len(report) == created
