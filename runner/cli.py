@@ -375,10 +375,7 @@ def status(
         bool, typer.Option("--refresh", help="Ask the service about unfinished jobs.")
     ] = False,
     timeout: Annotated[
-        float,
-        typer.Option(
-            "--timeout", help="Seconds --refresh may spend asking the service, calls included."
-        ),
+        float, typer.Option("--timeout", help="Seconds --refresh may take, calls included.")
     ] = 60.0,
     output_format: Annotated[StatusFormat, _format("status")] = FORMATS["status"][0],
     color: ColorOption = COLOR_CHOICES[0],
@@ -386,14 +383,8 @@ def status(
     """The recorded jobs and their last known status."""
     from runner.commands import status as command
 
-    _exit(
-        command.run(
-            _settings(specs, state, backend),
-            refresh=refresh,
-            output_format=str(output_format),
-            timeout=timeout,
-        )
-    )
+    settings = _settings(specs, state, backend)
+    _exit(command.run(settings, refresh=refresh, output_format=str(output_format), timeout=timeout))
 
 
 @app.command()
@@ -406,8 +397,7 @@ def wait(
     state: StateOption = None,
     backend: BackendOption = None,
     timeout: Annotated[
-        float,
-        typer.Option("--timeout", help="Give up after this many seconds, calls included."),
+        float, typer.Option("--timeout", help="Give up after this many seconds, calls included.")
     ] = 3600.0,
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
