@@ -24,6 +24,7 @@ from runner.schedule import Schedule
 from runner.spec import API_VERSION_V1, ENVELOPE_FIELDS, JobSpec, LoadResult, RecordedFile
 from runner.spec.checks import check_document, check_job_names
 from runner.spec.comments import Comments
+from runner.spec.fingerprints import Digests, now_ns
 from runner.spec.latest import model_arn
 from runner.spec.limits import cap_per_file
 from runner.spec.recurring import SCHEDULE, check_period_names, check_recurring, schedule_of
@@ -47,6 +48,8 @@ def load_specs(
     `ignore` (`lint.ignore`, ignorable ones only) are silenced."""
     files, findings = discover(paths, root=os.path.abspath(root))
     recorded = recorded or {}
+    # The recorded files' digests, taken unread where their fingerprints allow (issue 11).
+    digests = Digests(root) if recorded else None
     specs: list[JobSpec] = []
     unchanged: list[str] = []
     seen: set[str] = set()
@@ -55,18 +58,35 @@ def load_specs(
         if name in seen:
             continue
         seen.add(name)
+        known = recorded.get(name)
+        status = None
+        hashed_at = 0
+        if known is not None and digests is not None:
+            hashed_at = now_ns()
+            try:
+                status = os.stat(path)
+            except OSError:
+                status = None
+            if status is not None and digests.cached(name, status) == known.digest:
+                unchanged.append(name)
+                continue
         data = read_file(path, name)
         if isinstance(data, Finding):
             findings.append(data)
             continue
-        known = recorded.get(name)
-        if known is not None and sha256_hex(data) == known.digest:
-            unchanged.append(name)
-            continue
+        if known is not None:
+            digest = sha256_hex(data)
+            if status is not None and digests is not None:
+                digests.remember(name, status, digest, hashed_at=hashed_at)
+            if digest == known.digest:
+                unchanged.append(name)
+                continue
         parsed = parse_file(data, name, ignore)
         specs += parsed.specs
         findings += parsed.findings
         documents += parsed.documents
+    if digests is not None:
+        digests.save()
     findings += check_job_names([spec for spec in specs if spec.schedule is None])
     findings += check_period_names(specs)
     if unchanged:

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from runner.__main__ import LINT_CHOICES, LINT_FLAGS, LINT_OPTIONS, parse_lint
+from runner.__main__ import (
+    LINT_CHOICES,
+    LINT_FLAGS,
+    LINT_OPTIONS,
+    PLAN_CHOICES,
+    PLAN_FLAGS,
+    PLAN_OPTIONS,
+    parse_lint,
+    parse_plan,
+)
 from tests.cli.support import entries, help_of, sections
 from tests.support.cli import PROJECT_ROOT, run_cli
 from tests.support.job_specs import spec_yaml
@@ -26,6 +35,32 @@ def test_the_fast_path_knows_every_option_of_lint() -> None:
         assert options[option][0] == f"<{'|'.join(choices)}>"
     # A flag takes no value: the fast path must not take the next word for one.
     assert {option for option in options if not options[option][0]} - {"-h, --help"} == (LINT_FLAGS)
+
+
+def test_the_fast_path_knows_every_option_of_plan() -> None:
+    """A plain `plan` is parsed without typer too (issue 11: start-up is most of it)."""
+    options = entries(sections(help_of("plan"))["Options"])
+
+    assert set(options) - {"-h, --help"} == PLAN_OPTIONS | PLAN_FLAGS
+    for option, choices in PLAN_CHOICES.items():
+        assert options[option][0] == f"<{'|'.join(choices)}>"
+    assert {option for option in options if not options[option][0]} - {"-h, --help"} == (PLAN_FLAGS)
+
+
+def test_the_plan_fast_path_reads_options_and_leaves_the_rest() -> None:
+    args = parse_plan(["--refresh", "--format=json", "--out", "plan.json", "--now", "2026-12-01"])
+
+    assert args is not None
+    assert (args.refresh, args.output_format, args.out, args.now, args.detailed_exitcode) == (
+        True,
+        "json",
+        "plan.json",
+        "2026-12-01",
+        False,
+    )
+    # An argument, an unknown option, a bad choice: the full command line says what is wrong.
+    for rest in (["specs"], ["--refesh"], ["--format", "sarif"], ["--refresh", "--refresh"]):
+        assert parse_plan(rest) is None
 
 
 def test_the_fast_path_reads_flags() -> None:

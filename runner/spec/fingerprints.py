@@ -1,0 +1,89 @@
+"""Spec files' digests without reading the files that cannot have changed (issue 11).
+
+`plan` and `reconcile` skip parsing a file whose bytes still have the digest the state
+records (`load_specs(recorded=...)`); telling that took reading and hashing every file
+(0.15 s of 10,000). A cache of this machine's, in the user's cache folder
+(`$XDG_CACHE_HOME/personalize-runner/digests/`, one file per repository root; never in the
+repository), keeps for each file the digest it had and the file's fingerprint then:
+device, inode, size, modification and change times in nanoseconds.
+
+The rule: a cached digest is taken for the file's without reading it only if the file's
+fingerprint now is the one cached, and the file's modification time was older, when its
+digest was computed, than that moment by more than `GRANULARITY` (2 s, the coarsest
+timestamps of a file system a repository may be on). A write in the same tick as the
+hashing could leave the times as they were; any later write moves the modification time
+(or, if a tool sets that back, the change time, which no tool can) past the cached one.
+A fingerprint alone is never trusted: a file is read and hashed whenever anything differs,
+and a file modified within `GRANULARITY` of its hashing is not cached at all. A cache that
+cannot be read or written is no cache: the digests are computed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from runner.digest import sha256_hex
+from runner.fs import write_atomically
+
+GRANULARITY_NS = 2_000_000_000
+_VERSION = 1
+
+Fingerprint = tuple[int, int, int, int, int]
+
+
+def fingerprint(status: os.stat_result) -> Fingerprint:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+class Digests:
+    """The cache of one repository, read when made, written by `save` if it changed."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = cache_folder() / f"{sha256_hex(os.fsencode(os.path.abspath(root)))[:32]}.json"
+        self.entries: dict[str, list[object]] = {}
+        self.changed = False
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            document = json.loads(self.path.read_bytes())
+            if document.get("version") == _VERSION and isinstance(document["files"], dict):
+                self.entries = document["files"]
+
+    def cached(self, name: str, status: os.stat_result) -> str | None:
+        """The digest of `name` if the rule (see the module) lets it be taken unread."""
+        entry = self.entries.get(name)
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str)):
+            return None
+        return entry[1] if entry[0] == list(fingerprint(status)) else None
+
+    def remember(self, name: str, status: os.stat_result, digest: str, *, hashed_at: int) -> None:
+        """`digest` of `name`, read after `status` was taken at `hashed_at` (ns, the clock
+        of the file system's times): cached only if the file was not modified shortly
+        before."""
+        if hashed_at - status.st_mtime_ns <= GRANULARITY_NS:
+            if self.entries.pop(name, None) is not None:
+                self.changed = True
+            return
+        entry: list[object] = [list(fingerprint(status)), digest]
+        if self.entries.get(name) != entry:
+            self.entries[name] = entry
+            self.changed = True
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        with contextlib.suppress(OSError):
+            data = json.dumps({"version": _VERSION, "files": self.entries}, sort_keys=True)
+            write_atomically(self.path, data.encode())
+        self.changed = False
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "personalize-runner" / "digests"
