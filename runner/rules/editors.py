@@ -37,6 +37,20 @@ RULES = (
         ignorable=True,
     ),
     Rule(
+        "schema-modeline-kind",
+        "A modeline naming the schema of another kind of job than its document's.",
+        "Each kind of job has its schema (`batch-segment-job.v1.json`, "
+        "`batch-inference-job.v1.json`): a `# yaml-language-server: $schema=…` line that "
+        "names another kind's makes the editor flag the document's own fields and complete "
+        "the other kind's. Name the schema of the document's `kind`.",
+        "# yaml-language-server: $schema=../schemas/batch-segment-job.v1.json\n"
+        + _SPEC.replace("kind: BatchSegmentJob", "kind: BatchInferenceJob")
+        + "jobName: nightly-recs\njobOutput:\n  s3DataDestination:\n"
+        "    path: s3://acme-personalize/batch/out/recs/\n",
+        level=Severity.WARNING,
+        ignorable=True,
+    ),
+    Rule(
         "ignore-comment",
         "An ignore comment that names no rule, or one that cannot be ignored.",
         "`# personalize-runner: ignore[rule-id, …]` silences the named rules on its line "

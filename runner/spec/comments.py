@@ -13,6 +13,9 @@ file's text, and only when a marker occurs in it: a file without
 - `schema-modeline`: in a file whose first document has a `# yaml-language-server:
   $schema=` comment, a later document (after `---`) without one. yaml-language-server reads
   the modeline per document, so the others get no completion or diagnostics.
+- `schema-modeline-kind`: a modeline that names the schema of another kind of job than its
+  document's (`batch-segment-job.v1.json` above a `kind: BatchInferenceJob`): the editor
+  would check the document against the wrong fields.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ _RULE_ID = re.compile(r"[^,\s]+")
 MODELINE = "yaml-language-server"
 _MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server:[ \t]*\$schema=", re.MULTILINE)
 _SEPARATOR = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+_MODELINE_SCHEMA = re.compile(
+    r"^[ \t]*#[ \t]*yaml-language-server:[ \t]*\$schema=([^\s#]+)", re.MULTILINE
+)
 
 
 class Comments:
@@ -98,7 +104,13 @@ class Comments:
 
     def findings(self, documents: Sequence[Document]) -> list[Finding]:
         """The file's own findings: modelines missing, ignore comments that silence nothing."""
-        return self.silence(modeline_findings(self.name, self.text, documents)) + self.problems
+        return (
+            self.silence(
+                modeline_findings(self.name, self.text, documents)
+                + modeline_kind_findings(self.name, self.text, documents)
+            )
+            + self.problems
+        )
 
 
 def _line_numbers(text: str, pattern: re.Pattern[str]) -> list[int]:
@@ -148,6 +160,46 @@ def modeline_findings(name: str, text: str, documents: Sequence[Document]) -> li
                 "which the first document has: editors check and complete only the documents "
                 "that have one; copy it below this `---` (or map the folder to the schema in "
                 "`yaml.schemas` and ignore this rule)",
+            )
+        )
+    return findings
+
+
+def modeline_kind_findings(name: str, text: str, documents: Sequence[Document]) -> list[Finding]:
+    """`schema-modeline-kind`: a modeline naming the schema of another kind than the one of
+    the document it heads (a schema file of this release's, by its name)."""
+    if MODELINE not in text or not documents:
+        return []
+    from runner.spec.schema import KIND_SCHEMA_FILES
+
+    kind_of_file = {file: kind for (_, kind), file in KIND_SCHEMA_FILES.items()}
+    separators = _line_numbers(text, _SEPARATOR)
+    # The first line of each document: after the `---` that precedes its first node.
+    starts = [1]
+    for document in documents[1:]:
+        line = document.locate(()).line
+        before = bisect_right(separators, line)
+        starts.append(separators[before - 1] if before else line)
+    findings = []
+    line, counted = 1, 0
+    for match in _MODELINE_SCHEMA.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        named = kind_of_file.get(match.group(1).rsplit("/", 1)[-1])
+        data = documents[max(0, bisect_right(starts, line) - 1)].data
+        kind = data.get("kind") if isinstance(data, dict) else None
+        if named is None or kind not in kind_of_file.values() or kind == named:
+            continue
+        col = match.start(1) - text.rfind("\n", 0, match.start(1))
+        wanted = next(file for file, of in kind_of_file.items() if of == kind)
+        findings.append(
+            Finding(
+                name,
+                Span(line, col, line, col + len(match.group(1))),
+                "schema-modeline-kind",
+                f"the modeline names {match.group(1)}, the schema of {named} specs, above a "
+                f"document of kind {kind}: editors would check it against the wrong fields; "
+                f"name {wanted}",
             )
         )
     return findings
