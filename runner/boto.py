@@ -15,6 +15,7 @@ be the account's.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,6 +35,7 @@ from botocore.credentials import (  # noqa: E402
     DeferredRefreshableCredentials,
 )
 from botocore.parsers import ResponseParserError  # noqa: E402
+from botocore.utils import parse_timestamp as botocore_parse_timestamp  # noqa: E402
 
 from runner.backends import (  # noqa: E402
     SERVICE_ERRORS,
@@ -85,6 +87,16 @@ def client_config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
+
+
+def _timestamp(value: Any) -> Any:
+    """A timestamp of an answer: epoch seconds (Personalize's JSON) straight to an aware
+    UTC datetime. botocore's default parser goes through dateutil's local zone, 34 us a
+    timestamp: most of the cost of reading a list page of 100 jobs. Any other form is left
+    to botocore's parser; what neither reads raises, as botocore's does."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(value, datetime.UTC)
+    return botocore_parse_timestamp(value)
 
 
 def _adaptive(config: Config) -> Any:
@@ -177,6 +189,10 @@ class Clients:
 
     def _make(self, account: str, region: str, config: Config) -> PersonalizeClient:
         session = self._session_of(account, region)
+        # Before the client is made, which takes its parsers from the session (issue 11).
+        session._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=_timestamp
+        )
         client = session.client(
             "personalize", region_name=region, endpoint_url=self.endpoint_url, config=config
         )

@@ -15,7 +15,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -40,6 +39,9 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object]) 
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = _NEW_FILE_MODE
+    # Imported here: `tempfile` costs 8 ms of the start-up of commands that write nothing.
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=temporary_prefix(path), suffix=TEMPORARY_SUFFIX
     )

@@ -11,8 +11,10 @@ rate limiter slows them down when the service throttles them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # Calls at once per account and region, unless `concurrency: {describe: N}` says otherwise.
 DESCRIBE_CONCURRENCY = 8
@@ -29,6 +31,9 @@ def bounded_map(
     not begun yet are not made."""
     if workers <= 1 or len(items) <= 1:
         return [call(item) for item in items]
+    # Imported here: `concurrent.futures` (and `logging`) cost 15 ms of a plan's start-up.
+    from concurrent.futures import ThreadPoolExecutor
+
     pool = ThreadPoolExecutor(max_workers=min(workers, len(items)))
     futures: list[Future[Result]] = []
     try:

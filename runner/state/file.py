@@ -30,7 +30,6 @@ import contextlib
 import datetime
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +45,11 @@ from runner.fs import (
     temporary_prefix,
     write_atomically,
 )
-from runner.state import journal
 from runner.state.delta import Delta, apply
+from runner.state.journal import Header
+from runner.state.journal import append as append_line
+from runner.state.journal import read as read_journal
+from runner.state.journal import remove as remove_journal
 from runner.state.model import State
 from runner.state.record import JobRecord
 from runner.state.store import (
@@ -131,7 +133,7 @@ class FileStateStore:
             return None
         sha = sha256_hex(data)
         snapshot = self._parse(data)
-        found = journal.read(self.journal_path, where=self._journal_where())
+        found = read_journal(self.journal_path, where=self._journal_where())
         state, journal_bytes = snapshot, None
         if found is not None and found.header is not None:
             header = found.header
@@ -248,7 +250,7 @@ class FileStateStore:
                 self._write_snapshot(known.state, previous=previous)
             else:
                 # Folded already: a compaction stopped before it removed the journal.
-                journal.remove(self.journal_path)
+                remove_journal(self.journal_path)
         except (StateError, LockError, OSError) as error:
             self._warn(
                 f"warning: the journal {self.journal_path} was not folded into "
@@ -283,6 +285,8 @@ class FileStateStore:
             )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile
+
             fd, probe = tempfile.mkstemp(
                 dir=self.path.parent,
                 prefix=temporary_prefix(self.path),
@@ -448,11 +452,9 @@ class FileStateStore:
         """Record the change from `known.state` to `state` as a line of the journal."""
         live = known.journal_bytes is not None
         header = (
-            None
-            if live
-            else journal.Header(state.lineage, known.snapshot_serial, known.snapshot_sha256)
+            None if live else Header(state.lineage, known.snapshot_serial, known.snapshot_sha256)
         )
-        size = journal.append(
+        size = append_line(
             self.journal_path,
             header=header,
             delta=Delta.of(state, changes),
@@ -478,7 +480,7 @@ class FileStateStore:
         write_atomically(self.path, data)
         faults.crash_at("snapshot-written")
         if self.journal_path.exists():
-            journal.remove(self.journal_path)
+            remove_journal(self.journal_path)
         sha = sha256_hex(data)
         version = str(Version.of(state, sha))
         self._known = _Known(version, state, self._identity(), sha, state.serial, None)

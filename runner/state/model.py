@@ -8,7 +8,6 @@ line, a delta object) rather than to the state's (issue 11).
 
 from __future__ import annotations
 
-import uuid
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -66,6 +65,8 @@ class State:
 
     @classmethod
     def new(cls) -> State:
+        import uuid
+
         return cls(format_version=FORMAT_VERSION, lineage=str(uuid.uuid4()), serial=0, jobs={})
 
     def with_job(self, record: JobRecord) -> State:

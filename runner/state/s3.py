@@ -28,10 +28,17 @@ from typing import TYPE_CHECKING
 from runner import faults
 from runner.boto import S3Error, S3Unreachable, s3_client, s3_errors
 from runner.errors import ConfigError, LockError, StateError
-from runner.state import s3deltas
 from runner.state.delta import Delta, apply
 from runner.state.model import State
 from runner.state.record import JobRecord
+from runner.state.s3deltas import (
+    Listed,
+    delta_key,
+    put_delta,
+    read_deltas,
+    remove_deltas,
+    stored_etag,
+)
 from runner.state.s3lock import LockInfo, S3Lock, lease_seconds
 from runner.state.s3objects import S3Objects
 from runner.state.store import (
@@ -64,7 +71,7 @@ class _Known:
     state: State
     snapshot_etag: str
     snapshot_serial: int
-    deltas: tuple[s3deltas.Listed, ...]
+    deltas: tuple[Listed, ...]
 
 
 def parse_location(location: str) -> tuple[str, str]:
@@ -140,7 +147,7 @@ class S3StateStore:
                 self._known = None
                 return None
             snapshot = self._parse(current.data)
-            found = s3deltas.read_deltas(self.objects, self.key, snapshot.lineage, snapshot.serial)
+            found = read_deltas(self.objects, self.key, snapshot.lineage, snapshot.serial)
             if found is None:
                 continue
             deltas, listed, last_etag = found
@@ -224,7 +231,7 @@ class S3StateStore:
         known: Version,
     ) -> str:
         delta = Delta.of(state, changes)
-        etag, written = s3deltas.put_delta(self.objects, self.key, delta)
+        etag, written = put_delta(self.objects, self.key, delta)
         if not written:
             # Another run extended the same serial first.
             self._known = None
@@ -239,7 +246,7 @@ class S3StateStore:
             )
         faults.crash_at("delta-written")
         snapshot_etag = ours.snapshot_etag
-        now = s3deltas.snapshot_etag(self.objects, self.key, what=self.describe())
+        now = stored_etag(self.objects, self.key, what=self.describe())
         if now != snapshot_etag:
             # A compaction ran: the delta still follows the new snapshot only if that one
             # is at an older serial than the delta's.
@@ -258,9 +265,7 @@ class S3StateStore:
             snapshot_etag = moved.etag
         listed = (
             *ours.deltas,
-            s3deltas.Listed(
-                state.serial, s3deltas.delta_key(self.key, state.lineage, state.serial)
-            ),
+            Listed(state.serial, delta_key(self.key, state.lineage, state.serial)),
         )
         version = str(Version.of(state, f"{snapshot_etag}+{etag}"))
         self._known = _Known(version, state, snapshot_etag, ours.snapshot_serial, listed)
@@ -277,7 +282,7 @@ class S3StateStore:
                 return ""
         if ours.state.serial == ours.snapshot_serial:
             if ours.deltas:
-                s3deltas.remove(self.objects, list(ours.deltas), upto=ours.snapshot_serial)
+                remove_deltas(self.objects, list(ours.deltas), upto=ours.snapshot_serial)
                 self._known = _Known(
                     ours.version, ours.state, ours.snapshot_etag, ours.snapshot_serial, ()
                 )
@@ -304,7 +309,7 @@ class S3StateStore:
         etag = response["ETag"]
         version = str(Version.of(ours.state, etag))
         self._known = _Known(version, ours.state, etag, ours.state.serial, ())
-        s3deltas.remove(self.objects, list(ours.deltas), upto=ours.state.serial)
+        remove_deltas(self.objects, list(ours.deltas), upto=ours.state.serial)
         return version
 
     def _lost_race(self, state: State, data: bytes, known: Version | None) -> str:

@@ -145,7 +145,7 @@ def put_delta(objects: S3Objects, key: str, delta: Delta) -> tuple[str, bool]:
     return response["ETag"], True
 
 
-def snapshot_etag(objects: S3Objects, key: str, *, what: str) -> str | None:
+def stored_etag(objects: S3Objects, key: str, *, what: str) -> str | None:
     """The snapshot's ETag now (None: there is none), from a HEAD request."""
     try:
         with s3_errors():
@@ -160,7 +160,7 @@ def snapshot_etag(objects: S3Objects, key: str, *, what: str) -> str | None:
     return etag
 
 
-def remove(objects: S3Objects, deltas: list[Listed], *, upto: int) -> None:
+def remove_deltas(objects: S3Objects, deltas: list[Listed], *, upto: int) -> None:
     """Remove the deltas of serial `upto` or lower (folded into the snapshot)."""
     for entry in deltas:
         if entry.serial <= upto:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import shlex
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -84,6 +82,9 @@ class LockHolder:
         cls, *, command: str | None = None, environ: Mapping[str, str] | None = None
     ) -> LockHolder:
         """This process; `command` defaults to its command line."""
+        import shlex
+        import socket
+
         return cls(
             pid=os.getpid(),
             host=socket.gethostname(),
@@ -131,6 +132,8 @@ class LockHolder:
     def alive(self) -> bool | None:
         """Whether the holder still runs: None when this process cannot tell (another
         host, another pid namespace, no /proc)."""
+        import socket
+
         if self.host != socket.gethostname():
             return None
         ours = process_identity(os.getpid())
