@@ -134,3 +134,55 @@ def test_a_command_without_its_extra_names_it(
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error: "), done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+def _readme_commands() -> list[str]:
+    """The README's two commands, in the order it gives them."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Two commands", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    blocks = section.split("```sh\n")[1:]
+    return [block.split("```", 1)[0].strip() for block in blocks]
+
+
+def test_the_readme_gives_two_commands() -> None:
+    first, second = _readme_commands()
+    assert "personalize-runner reconcile" in first
+    assert "pytest" in second
+
+
+def test_the_readmes_first_command_runs_the_demo_on_a_fresh_machine(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Verbatim, in a fresh copy of the checkout: it installs what the demo needs."""
+    first, _ = _readme_commands()
+    repo = tmp_path_factory.mktemp("readme") / "repo"
+    repo.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".personalize-*")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, repo / name)
+    (repo / ".git").mkdir()
+    done = subprocess.run(
+        ["sh", "-c", first],
+        cwd=repo,
+        env=_outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    again = subprocess.run(
+        [str(repo / ".venv" / "bin" / "personalize-runner"), "plan", "--detailed-exitcode"],
+        cwd=repo,
+        env=_outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr

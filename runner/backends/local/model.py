@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from runner.extras import require_extra
+
 API_VERSION = "2018-05-22"
 
 _AT_LEAST = "greater than or equal to"
@@ -26,9 +28,9 @@ _UNICODE_PROPERTY = re.compile(r"\\p\{(\w+)\}")
 
 
 def _botocore_data() -> Path:
+    require_extra("local", "botocore")
     spec = importlib.util.find_spec("botocore")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("botocore is not installed: the local service needs its API model")
+    assert spec is not None and spec.submodule_search_locations, "botocore is a package"
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
