@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner.errors import StateError
+from runner.kinds import kind_of_arn
 from runner.state.model import State
 from runner.state.record import JobRecord
 from runner.state.store import LockBusy, LockHolder, Snapshot, StateStore
@@ -112,7 +113,7 @@ def with_statuses(
     """`state` with what the service said of its jobs (the same state if nothing changed)."""
     changed = []
     for summary in summaries:
-        record = state.jobs.get(summary.name)
+        record = state.jobs.get(kind_of_arn(summary.arn).key(summary.name))
         if record is None or record.arn != summary.arn:
             continue
         updated = replace(
