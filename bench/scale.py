@@ -34,8 +34,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.__main__ import (
     MIB,
@@ -51,8 +52,13 @@ from bench.__main__ import (
 )
 from bench.lint import compile_bytecode, write_specs
 
-# The commit before issue 11's work.
+if TYPE_CHECKING:
+    from runner.state import JobRecord
+
+# The commit before issue 11's work, and the repository that has it (this one, unless the
+# benchmark runs from a copy of the working tree: `BENCH_REPOSITORY`).
 PREVIOUS = "eaf9b54"
+REPOSITORY = Path(os.environ.get("BENCH_REPOSITORY", REPO))
 
 
 @contextlib.contextmanager
@@ -61,7 +67,7 @@ def previous_version() -> Iterator[Path]:
     temp = Path(tempfile.mkdtemp(prefix="bench-previous-"))
     tree = temp / "personalize-runner"
     subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), PREVIOUS],
+        ["git", "-C", str(REPOSITORY), "worktree", "add", "--detach", str(tree), PREVIOUS],
         check=True,
         capture_output=True,
     )
@@ -69,7 +75,7 @@ def previous_version() -> Iterator[Path]:
         yield tree
     finally:
         subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+            ["git", "-C", str(REPOSITORY), "worktree", "remove", "--force", str(tree)],
             check=False,
             capture_output=True,
         )
@@ -157,7 +163,7 @@ def cpu_rows(previous: Path | None) -> list[Row]:
 # Bytes written to the state per created job
 
 
-def _records(count: int, *, start: int = 0) -> list[object]:
+def _records(count: int, *, start: int = 0) -> list[JobRecord]:
     from runner.state import JobRecord
     from runner.times import UTC
 
@@ -196,11 +202,11 @@ def file_bytes(held: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory(prefix="bench-") as temp:
         path = Path(temp) / "state.json"
         store = FileStateStore(path)
-        store.write(State.new().with_jobs(_records(held)), expected=None)  # type: ignore[arg-type]
+        store.write(State.new().with_jobs(_records(held)), expected=None)
         holder = LockHolder.current(command="bench")
         with changing(store, holder=holder, timeout=5) as writer:
             for record in _records(ADDED, start=held):
-                writer.write(writer.state.with_job(record))  # type: ignore[arg-type]
+                writer.write(writer.state.with_job(record))
             journal = store.journal_path.stat().st_size
         return journal / ADDED, path.stat().st_size
 
@@ -239,12 +245,12 @@ def s3_bytes(held: int) -> tuple[float, int]:
                 sent["state"] += size
 
         store = S3StateStore("bench", key, client=client, warn=lambda _: None)
-        store.write(State.new().with_jobs(_records(held)), expected=None)  # type: ignore[arg-type]
+        store.write(State.new().with_jobs(_records(held)), expected=None)
         client.meta.events.register("before-parameter-build.s3.PutObject", count)
         holder = LockHolder.current(command="bench")
         with changing(store, holder=holder, timeout=5) as writer:
             for record in _records(ADDED, start=held):
-                writer.write(writer.state.with_job(record))  # type: ignore[arg-type]
+                writer.write(writer.state.with_job(record))
             deltas = sent["deltas"]
     return deltas / ADDED, sent["state"]
 
@@ -367,11 +373,20 @@ def main(argv: list[str] | None = None) -> int:
         previous = None if args.quick else stack.enter_context(previous_version())
         if previous is not None:
             print(f"previous version: {PREVIOUS}")
-        rows = plan_rows(previous, runs=args.runs)
-        rows += cpu_rows(previous)
-        rows += bytes_rows()
-        rows += adoption_rows(previous, quick=args.quick)
-        rows += wait_rows()
+        rows: list[Row] = []
+        measures: tuple[Callable[[], list[Row]], ...] = (
+            lambda: plan_rows(previous, runs=args.runs),
+            lambda: cpu_rows(previous),
+            bytes_rows,
+            lambda: adoption_rows(previous, quick=args.quick),
+            wait_rows,
+        )
+        for measure in measures:
+            measured = measure()
+            for row in measured:
+                # As they come: a run takes minutes.
+                print(f"  {row.what.strip()}: {row.figure} ({row.target})", flush=True)
+            rows += measured
     print(table(rows))
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"load average after: {load}")
