@@ -252,6 +252,41 @@ def test_plan_without_a_state_and_the_saved_plan_read_back(
     assert valid("report", applied.out)["summary"]["created"] == 1
 
 
+RECURRING = """\
+apiVersion: personalize-runner/v1
+kind: BatchSegmentJob
+jobName: weekly-{week}
+schedule:
+  cron: "0 6 * * MON"
+  timezone: Europe/Berlin
+  start: 2026-11-02
+solutionVersionArn:
+  latestOf: arn:aws:personalize:us-east-1:123456789012:solution/item-affinity
+jobInput:
+  s3DataSource:
+    path: s3://acme-personalize/batch/in/items.jsonl
+jobOutput:
+  s3DataDestination:
+    path: s3://acme-personalize/batch/out/weekly/{week}/
+roleArn: arn:aws:iam::123456789012:role/PersonalizeBatchRole
+"""
+
+
+def test_plan_of_a_recurring_spec(repo: Path) -> None:
+    (repo / "specs" / "weekly.yaml").write_text(RECURRING, encoding="utf-8")
+
+    ran = run_cli("plan", "--now", "2026-11-10T12:00:00Z", "--format", "json")
+
+    assert ran.status == 0, ran.err
+    document = valid("plan", ran.out)
+    (recurring,) = document["recurring"]
+    assert (recurring["job_name"], recurring["recorded"]) == ("weekly-{week}", [])
+    assert recurring["due"] == [job["name"] for job in document["jobs"]] != []
+    solution = "arn:aws:personalize:us-east-1:123456789012:solution/item-affinity"
+    assert {job["latest_of"] for job in document["jobs"]} == {solution}
+    assert None not in {job["period"] for job in document["jobs"]}
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
