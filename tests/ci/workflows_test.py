@@ -41,6 +41,9 @@ def test_merges_reconcile_one_at_a_time_with_oidc_credentials() -> None:
     workflow = read_yaml(WORKFLOWS / "reconcile.yml")
 
     assert workflow["on"]["push"] == {"branches": ["main"]}
+    # Recurring specs' periods: on a schedule too, in the same concurrency group as merges.
+    assert [entry["cron"] for entry in workflow["on"]["schedule"]] == ["10 4,5 * * 1"]
+    assert workflow["concurrency"]["group"] == "personalize-runner-reconcile"
     assert workflow["permissions"] == {}
     assert workflow["jobs"]["reconcile"]["permissions"] == {
         "contents": "read",
