@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from runner import signals
 from runner.backends import BACKEND_NAMES
 from runner.errors import ExitStatus, UserError
-from runner.output import formats
 from runner.output.terminal import COLOR_CHOICES, choose_color
+from runner.output.writers import formats
 
 # `lint` runs in a pre-commit hook on every commit, where start-up time is most of its time:
 # a plain `lint` invocation is parsed here, without importing typer (half of the start-up).

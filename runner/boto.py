@@ -2,7 +2,7 @@
 
 Sessions, the clients of each account and region, their retry configuration, and the
 decoding of botocore's errors into the runner's own: `ServiceError`s of
-`runner.backends` for Personalize, `S3Error` for the state store. Importing this module
+`runner.service` for Personalize, `S3Error` for the state store. Importing this module
 needs the `[aws]` extra; the aws backend and the S3 store import it only when they are
 used, so that `lint` and `plan` never load boto3.
 
@@ -37,7 +37,7 @@ from botocore.credentials import (  # noqa: E402
 from botocore.parsers import ResponseParserError  # noqa: E402
 from botocore.utils import parse_timestamp as botocore_parse_timestamp  # noqa: E402
 
-from runner.backends import (  # noqa: E402
+from runner.service import (  # noqa: E402
     SERVICE_ERRORS,
     DeadlineExceeded,
     InvalidInput,

@@ -21,8 +21,8 @@ from runner.backends import BACKEND_NAMES
 from runner.config import CONFIG_FILE, DEFAULT_BACKEND, DEFAULT_SPECS, DEFAULT_STATE
 from runner.errors import ConfigError
 from runner.kinds import DEFAULT_KIND, KINDS
-from runner.output import formats
 from runner.output.terminal import COLOR_CHOICES, choose_color
+from runner.output.writers import formats
 
 if TYPE_CHECKING:
     from runner.config import Settings
@@ -515,7 +515,7 @@ def _engine() -> Path:
 def local_demo() -> None:
     """Set up what the example specs in specs/ need: a demo dataset, its solution versions,
     filters and input files, all in .personalize-local/."""
-    from runner.engine import commands
+    from runner.commands import local as commands
 
     _exit(commands.setup_demo(root=_local_root()))
 
@@ -536,7 +536,7 @@ def local_import(
     ] = None,
 ) -> None:
     """Import interactions (and items, users) CSV files as a local dataset."""
-    from runner.engine import commands
+    from runner.commands import local as commands
 
     _exit(
         commands.import_dataset(
@@ -557,7 +557,7 @@ def local_train(
     training_time: Annotated[float, typer.Option(help="Seconds it stays CREATE IN_PROGRESS.")] = 0,
 ) -> None:
     """Train a solution version (a new one of --solution); print its ARN."""
-    from runner.engine import commands
+    from runner.commands import local as commands
 
     _exit(
         commands.train(
@@ -582,7 +582,7 @@ def local_filter(
     account: Annotated[str, typer.Option("--account", help="Its ARN's account.")] = "123456789012",
 ) -> None:
     """Create or replace a filter; print its ARN (for a spec's filterArn)."""
-    from runner.engine import commands
+    from runner.commands import local as commands
 
     _exit(
         commands.create_filter(
@@ -594,6 +594,6 @@ def local_filter(
 @local_app.command("list")
 def local_list() -> None:
     """The local solution versions and filters."""
-    from runner.engine import commands
+    from runner.commands import local as commands
 
     _exit(commands.list_resources(store=_engine()))

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.backends import BACKEND_NAMES
 from runner.errors import ConfigError
+from runner.service import BACKEND_NAMES
 
 if TYPE_CHECKING:
     from runner.yaml.document import Document

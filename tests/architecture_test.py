@@ -1,13 +1,17 @@
 """The layout's rules, read from the source of `runner/` (issue 9).
 
 No module over 600 lines; imports point one way (no cycle among `runner` modules, imports
-inside functions and under `TYPE_CHECKING` included); each wrapped library is imported by
-the one module that wraps it.
+inside functions and under `TYPE_CHECKING` included, and imports by name: a module that calls
+`importlib.import_module` imports every `runner` module its string constants name, as
+`runner.output.writers.WRITERS` does); imports point down the layers of
+docs/architecture.md, never up; each wrapped library is imported by the one module that
+wraps it.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from functools import cache
@@ -25,6 +29,43 @@ WRAPPED = {
     "ruamel": "runner.yaml.events",
     "typer": "runner.cli",
 }
+# docs/architecture.md's layers, top to bottom: each `runner` module is in one (a prefix
+# names a package and its modules); a module imports only from its layer or those below.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("runner.cli", "runner.__main__"),
+    ("runner.commands",),
+    ("runner.output",),
+    ("runner.reconcile",),
+    ("runner.planner", "runner.saved_plan", "runner.recurring", "runner.remote"),
+    ("runner.spec",),
+    ("runner.schedule",),
+    ("runner.state",),
+    ("runner.backends",),
+    ("runner.engine",),
+    ("runner.boto",),
+    ("runner.config",),
+    (
+        "runner",
+        "runner.kinds",
+        "runner.service",
+        "runner.rules",
+        "runner.findings",
+        "runner.errors",
+        "runner.yaml",
+        "runner.fs",
+        "runner.jsonread",
+        "runner.times",
+        "runner.arn",
+        "runner.digest",
+        "runner.extras",
+        "runner.faults",
+        "runner.parallel",
+        "runner.signals",
+    ),
+)
+DOCS = ROOT / "docs" / "architecture.md"
+# A string constant that names a module to import: `runner.output.plan:render_text`.
+_MODULE_NAME = re.compile(r"(runner(?:\.\w+)+)(?::\w+)?")
 
 
 def _module_name(path: Path) -> str:
@@ -50,8 +91,15 @@ def _imported(module: str) -> Iterator[str]:
 def _imports_of(tree: ast.Module, module: str, *, is_package: bool) -> Iterator[str]:
     """Every module name a module imports, anywhere in it, relative imports resolved.
 
-    `from a import b` names `a` and `a.b`: `a.b` counts when it is a module.
+    `from a import b` names `a` and `a.b`: `a.b` counts when it is a module. A module that
+    imports by name (`importlib.import_module`) imports what its string constants name.
     """
+    if _imports_by_name(tree):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                match = _MODULE_NAME.fullmatch(node.value)
+                if match:
+                    yield match.group(1)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -67,6 +115,44 @@ def _imports_of(tree: ast.Module, module: str, *, is_package: bool) -> Iterator[
             yield target
             for alias in node.names:
                 yield f"{target}.{alias.name}"
+
+
+def _name_imports(tree: ast.Module) -> Iterator[ast.Call]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("import_module", "__import__"):
+                yield node
+
+
+def _imports_by_name(tree: ast.Module) -> bool:
+    return any(True for _ in _name_imports(tree))
+
+
+def _unreadable(tree: ast.Module) -> list[int]:
+    """The lines that import by a name neither literal nor in a table of the module's."""
+    table = any(
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and _MODULE_NAME.fullmatch(node.value)
+        for node in ast.walk(tree)
+    )
+    return [
+        call.lineno
+        for call in _name_imports(tree)
+        if not table and not (call.args and isinstance(call.args[0], ast.Constant))
+    ]
+
+
+def unreadable_imports() -> list[str]:
+    """Imports by a name this test cannot read, so cannot count."""
+    return [
+        f"{module}:{line}: imports a module by a name not written in the module (the "
+        "architecture test cannot see that import)"
+        for module in _modules()
+        for line in _unreadable(_tree(module))
+    ]
 
 
 def _dependencies() -> dict[str, set[str]]:
@@ -154,6 +240,52 @@ def import_cycles() -> list[str]:
     ]
 
 
+def _layer(module: str) -> int | None:
+    for depth, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            # `runner` names the package's own `__init__` only, not all of it.
+            if module == prefix or (prefix != "runner" and module.startswith(f"{prefix}.")):
+                return depth
+    return None
+
+
+def upward_imports(graph: dict[str, set[str]] | None = None) -> list[str]:
+    """Imports from a layer up to one above it, and modules in no layer."""
+    found = []
+    graph = _dependencies() if graph is None else graph
+    for module in sorted(graph):
+        depth = _layer(module)
+        if depth is None:
+            found.append(f"{module} is in no layer: add it to LAYERS and docs/architecture.md")
+            continue
+        for target in sorted(graph[module]):
+            above = _layer(target)
+            if above is not None and above < depth:
+                found.append(
+                    f"{module} (layer {depth + 1}) imports {target} (layer {above + 1}, above it)"
+                )
+    return found
+
+
+def documented_layers() -> tuple[tuple[str, ...], ...]:
+    """The layers docs/architecture.md lists under "Layers", as module prefixes."""
+    text = DOCS.read_text(encoding="utf-8")
+    block = text.split("## Layers", 1)[1].split("```", 2)[1]
+    layers: list[list[str]] = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        paths = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        if not line.startswith(" "):
+            layers.append([])
+        for path in (part.strip() for part in paths.split(",")):
+            if path:
+                name = path.removeprefix("runner/").removesuffix("/").removesuffix(".py")
+                dotted = name.replace("/", ".")
+                layers[-1].append("runner" if dotted == "__init__" else f"runner.{dotted}")
+    return tuple(tuple(layer) for layer in layers)
+
+
 def wrapped_imports(library: str) -> list[str]:
     importers = sorted(
         module
@@ -174,12 +306,25 @@ def test_no_import_cycle_among_runner_modules() -> None:
     assert import_cycles() == []
 
 
+def test_imports_point_down_the_layers() -> None:
+    assert upward_imports() == []
+
+
+def test_the_layers_are_those_of_the_architecture_page() -> None:
+    assert documented_layers() == LAYERS
+
+
+def test_every_import_by_name_is_written_in_its_module() -> None:
+    assert unreadable_imports() == []
+
+
 @pytest.mark.parametrize("library", sorted(WRAPPED))
 def test_a_wrapped_library_is_imported_by_one_module(library: str) -> None:
     assert wrapped_imports(library) == []
 
 
 _SOURCE = """
+import importlib
 import runner.a
 from runner import b
 from . import c
@@ -189,6 +334,11 @@ def f():
     from ..g import h
     if True:
         import boto3.session
+
+TABLE = {"text": "runner.k:render", "title": "runner k"}
+
+def by_name():
+    return importlib.import_module("runner.m")
 """
 
 
@@ -209,6 +359,9 @@ def f():
                 "runner.g",
                 "runner.g.h",
                 "boto3.session",
+                "importlib",
+                "runner.k",
+                "runner.m",
             },
         ),
         (
@@ -225,6 +378,9 @@ def f():
                 "runner.g",
                 "runner.g.h",
                 "boto3.session",
+                "importlib",
+                "runner.k",
+                "runner.m",
             },
         ),
     ],
@@ -232,8 +388,8 @@ def f():
 def test_the_import_reader_sees_every_kind_of_import(
     module: str, is_package: bool, expected: set[str]
 ) -> None:
-    # The rules above are only as good as this reader: absolute, relative, submodule and
-    # function-level imports.
+    # The rules above are only as good as this reader: absolute, relative, submodule,
+    # function-level imports, and imports by a name written in the module.
     found = set(_imports_of(ast.parse(_SOURCE), module, is_package=is_package))
     assert found == expected
 
@@ -254,6 +410,32 @@ def test_cycles_are_found_through_every_member() -> None:
     ]
     # Function-level imports count: runner.yaml imports its events only inside decode().
     assert "runner.yaml.events" in _dependencies()["runner.yaml"]
+    # So do imports by name: the writers' table imports each writer when it is used.
+    assert "runner.output.plan" in _dependencies()["runner.output.writers"]
+
+
+def test_an_import_by_a_name_not_written_in_the_module_is_unreadable() -> None:
+    source = "import importlib\n\ndef f(name):\n    return importlib.import_module(name)\n"
+    assert _unreadable(ast.parse(source)) == [4]
+    assert _unreadable(ast.parse(source + "TABLE = ('runner.a:f',)\n")) == []
+    assert _unreadable(ast.parse(source.replace("module(name)", "module('runner.a')"))) == []
+
+
+def test_an_import_up_the_layers_is_found() -> None:
+    graph: dict[str, set[str]] = {module: set() for module in _modules()}
+    # Without runner.service, the aws errors would be the backends' (layer 9) in boto (11).
+    graph["runner.boto"] = {"runner.backends", "runner.errors"}
+    graph["runner.errors"] = {"runner.boto"}
+    assert upward_imports(graph) == [
+        f"runner.boto (layer {LAYERS.index(('runner.boto',)) + 1}) imports runner.backends "
+        f"(layer {LAYERS.index(('runner.backends',)) + 1}, above it)",
+        f"runner.errors (layer {len(LAYERS)}) imports runner.boto "
+        f"(layer {LAYERS.index(('runner.boto',)) + 1}, above it)",
+    ]
+    assert upward_imports({**graph, "runner.newcomer": set()}) == [
+        *upward_imports(graph),
+        "runner.newcomer is in no layer: add it to LAYERS and docs/architecture.md",
+    ]
 
 
 if __name__ == "__main__":
@@ -261,6 +443,13 @@ if __name__ == "__main__":
     violations = [
         *long_modules(),
         *import_cycles(),
+        *unreadable_imports(),
+        *upward_imports(),
+        *(
+            []
+            if documented_layers() == LAYERS
+            else ["docs/architecture.md's layers are not LAYERS in tests/architecture_test.py"]
+        ),
         *(line for library in sorted(WRAPPED) for line in wrapped_imports(library)),
     ]
     print("\n".join(violations) or "no violations")

@@ -10,7 +10,8 @@ from pathlib import Path
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus
 from runner.findings import Finding
-from runner.output.lint import LintRun, reporter
+from runner.output.lint import LintRun
+from runner.output.writers import reporter
 from runner.spec import JobSpec
 from runner.spec.loader import load_specs
 

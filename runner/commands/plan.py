@@ -8,8 +8,9 @@ from pathlib import Path
 from runner.commands.common import load, opened_backend
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus
-from runner.output.plan import render, render_json
+from runner.output.plan import render_json
 from runner.output.terminal import wants_color
+from runner.output.writers import render_plan
 from runner.planner import RemoteView, make_plan
 from runner.state import open_store
 
@@ -39,7 +40,7 @@ def run(
                 backend, loaded.specs, None if snapshot is None else snapshot.state
             )
     plan = make_plan(loaded.specs, snapshot, remote, unchanged_files=loaded.unchanged_files)
-    sys.stdout.write(render(plan, output_format, color=wants_color(sys.stdout)))
+    sys.stdout.write(render_plan(plan, output_format, color=wants_color(sys.stdout)))
     if out is not None:
         try:
             out.write_text(render_json(plan), encoding="utf-8")

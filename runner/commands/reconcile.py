@@ -17,9 +17,9 @@ from runner import jsonread
 from runner.commands.common import git_commit, load, opened_backend
 from runner.config import Settings
 from runner.errors import ConfigError, PlanError
-from runner.output import writer
 from runner.output.progress import ConsoleListener
 from runner.output.report import render_report_json, render_report_text
+from runner.output.writers import writer
 from runner.planner import Plan
 from runner.reconcile.run import Options, reconcile
 from runner.saved_plan import read_plan

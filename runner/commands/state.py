@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from runner.config import Settings
 from runner.errors import ConfigError, ExitStatus, LockError, StateError, UserError
-from runner.output import writer
+from runner.output.writers import writer
 from runner.state import JobRecord, LockHolder, Snapshot, State, StateStore, open_store
 from runner.state.writer import StateWriter, changing
 from runner.times import UTC

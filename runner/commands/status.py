@@ -14,8 +14,8 @@ import sys
 from runner.commands.common import opened_backend
 from runner.config import Settings
 from runner.errors import ExitStatus
-from runner.output import writer
 from runner.output.terminal import wants_color
+from runner.output.writers import writer
 from runner.reconcile.poller import listing_failed, poll_all, unfinished
 from runner.state import LockHolder, open_store
 from runner.state.writer import record_statuses

@@ -1,7 +1,7 @@
 """The local engine: datasets, solution versions and batch segment jobs computed offline.
 
 The `local` backend calls `execute_job` when a job runs; the `personalize-runner local`
-commands (`runner.engine.commands`) import datasets, train solution versions and create
+commands (`runner.commands.local`) import datasets, train solution versions and create
 filters. See `runner.engine.model` for what a segment is here, and docs/local-engine.md.
 """
 

@@ -8,9 +8,7 @@ Computing a plan is `runner.planner`'s business; this module only writes one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
-from runner.output import writer
 from runner.output.documents import dumps
 from runner.output.markdown import cell, code, table
 from runner.output.terminal import paint
@@ -156,12 +154,3 @@ def _note(job: PlannedJob) -> str:
     if job.change is Change.CREATE:
         return ""
     return job.reason if job.change is not Change.UNCHANGED else (job.status or "")
-
-
-class PlanRenderer(Protocol):
-    def __call__(self, plan: Plan, *, color: bool = False) -> str: ...
-
-
-def render(plan: Plan, output_format: str, *, color: bool = False) -> str:
-    renderer: PlanRenderer = writer("plan", output_format)
-    return renderer(plan, color=color)

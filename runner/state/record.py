@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 from runner.kinds import DEFAULT_KIND, KINDS
 from runner.times import UTC
 
 if TYPE_CHECKING:
     from runner.backends import JobDescription
-    from runner.spec import JobSpec
+    from runner.kinds import JobKind
 
 RecordedBy = Literal["created", "adopted", "imported"]
 RECORDED_BY: tuple[str, ...] = get_args(RecordedBy)
@@ -84,8 +84,36 @@ class JobRecord:
 _TIME_FIELDS = ("submitted_at", "created_at", "updated_at", "status_checked_at")
 
 
+class RecordedSpec(Protocol):
+    """What a record is made of: a spec's job (`runner.spec.JobSpec`, a layer above the
+    state, which it is not imported from)."""
+
+    @property
+    def job_name(self) -> str: ...
+    @property
+    def partition(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def file_digest(self) -> str: ...
+    @property
+    def request_digest(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def documents(self) -> int: ...
+    @property
+    def period(self) -> str | None: ...
+    @property
+    def kind(self) -> JobKind: ...
+
+
 def new_record(
-    spec: JobSpec,
+    spec: RecordedSpec,
     arn: str,
     *,
     recorded_by: RecordedBy,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from runner.findings import Finding, Related
-from runner.output import formats
-from runner.output.lint import LintRun, reporter
+from runner.output.lint import LintRun
 from runner.output.lint.github import escape_data, escape_property
+from runner.output.writers import formats, reporter
 from runner.rules import RULES
 from runner.rules.docs import rule_markdown, rule_text
 from runner.yaml.span import Span

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from runner.findings import Finding
-from runner.output import WRITERS, formats, writer
 from runner.output.report import render_report_json, render_report_markdown
+from runner.output.writers import WRITERS, formats, writer
 from runner.planner import make_plan
 from runner.reconcile.report import Outcome, Result, RunReport
 from runner.yaml.span import Span

@@ -1,4 +1,4 @@
-"""Lint's writers, one module per format (`runner.output.WRITERS["lint"]` names them).
+"""Lint's writers, one module per format (`runner.output.writers.WRITERS["lint"]` names them).
 
 A lint writer writes the findings of a whole run to the stream it is given.
 """
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from runner.findings import Finding
-from runner.output import writer
 
 
 @dataclass(frozen=True)
@@ -25,8 +24,3 @@ class LintRun:
 
 class Reporter(Protocol):
     def __call__(self, run: LintRun, stream: TextIO) -> None: ...
-
-
-def reporter(name: str) -> Reporter:
-    report: Reporter = writer("lint", name)
-    return report

@@ -19,7 +19,7 @@ from runner.backends import (
 from runner.backends.local import LocalBackend, default_root
 from runner.backends.local.jobs import run_with_engine
 from runner.backends.local.service import PersonalizeService
-from runner.engine.commands import setup_demo
+from runner.commands.local import setup_demo
 from runner.engine.store import ModelStore
 from runner.kinds import BATCH_SEGMENT_JOB
 from tests.support.clock import EPOCH, ManualClock

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.engine import commands
+from runner.commands import local as commands
 from runner.engine.demo import generate_demo_dataset
 from runner.engine.errors import EngineError
 from runner.engine.inference import execute_inference_job

@@ -1,0 +1,130 @@
+"""The service the backends stand for, as the lower layers need it: a batch job's statuses,
+the service's error answers (`ServiceError` by AWS error code), and the backends' names.
+
+Below `runner.backends` so that `runner.boto` (which turns botocore's errors into these),
+`runner.config` (which checks a backend's name) and the local engine need not import the
+backends; `runner.backends` re-exports every name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+CREATE_PENDING = "CREATE PENDING"
+CREATE_IN_PROGRESS = "CREATE IN_PROGRESS"
+ACTIVE = "ACTIVE"
+CREATE_FAILED = "CREATE FAILED"
+FINAL_STATUSES = frozenset({ACTIVE, CREATE_FAILED})
+IN_FLIGHT_STATUSES = frozenset({CREATE_PENDING, CREATE_IN_PROGRESS})
+# The statuses of a batch job, once normalized: any other is reported, never recorded, and
+# ends the following of that job (it holds no quota slot: the service's own refusal,
+# `LimitExceededException`, says when a slot is taken).
+KNOWN_STATUSES = FINAL_STATUSES | IN_FLIGHT_STATUSES
+# Not a status of the service: the runner's word for a job the service no longer knows
+# (`ResourceNotFoundException` on describe, absent from its listing). Reported, never
+# recorded; the next look asks again.
+VANISHED = "VANISHED"
+# The API model documents a batch job's unfinished statuses as `PENDING` and `IN PROGRESS`;
+# the developer guide, and the local stand-in, spell them `CREATE PENDING` and
+# `CREATE IN_PROGRESS`. Every spelling is read as the guide's.
+_STATUS_ALIASES = {
+    "PENDING": CREATE_PENDING,
+    "IN PROGRESS": CREATE_IN_PROGRESS,
+    "IN_PROGRESS": CREATE_IN_PROGRESS,
+    "CREATE IN PROGRESS": CREATE_IN_PROGRESS,
+}
+
+
+def normalize_status(status: str) -> str:
+    return _STATUS_ALIASES.get(status, status)
+
+
+class ServiceError(Exception):
+    """An error answer of the service, by its AWS error code."""
+
+    code: ClassVar[str] = "ServiceException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidInput(ServiceError):
+    code = "InvalidInputException"
+
+
+class ResourceAlreadyExists(ServiceError):
+    code = "ResourceAlreadyExistsException"
+
+
+class LimitExceeded(ServiceError):
+    code = "LimitExceededException"
+
+
+class ResourceNotFound(ServiceError):
+    code = "ResourceNotFoundException"
+
+
+class ResourceInUse(ServiceError):
+    code = "ResourceInUseException"
+
+
+class TooManyTags(ServiceError):
+    code = "TooManyTagsException"
+
+
+class InvalidNextToken(ServiceError):
+    code = "InvalidNextTokenException"
+
+
+class MalformedAnswer(ServiceError):
+    """An answer that is not what the API says it is: a body that is not JSON, a missing or
+    mistyped field, the ARN of another job. The call may have taken effect at the service
+    (a create): its outcome is unknown."""
+
+    code = "MalformedAnswer"
+
+
+class DeadlineExceeded(ServiceError):
+    """The run's deadline (`--timeout`) passed before the call was answered (and no retry
+    may outlast it): the call may or may not have taken effect."""
+
+    code = "DeadlineExceeded"
+
+
+class Throttled(ServiceError):
+    """Throttling that outlasted the retries."""
+
+    code = "ThrottlingException"
+
+
+class Unavailable(ServiceError):
+    """A 5xx answer, a timeout or a lost connection that outlasted the retries.
+
+    The call may or may not have taken effect at the service.
+    """
+
+    code = "ServiceUnavailable"
+
+
+SERVICE_ERRORS: Mapping[str, type[ServiceError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidInput,
+        ResourceAlreadyExists,
+        LimitExceeded,
+        ResourceNotFound,
+        ResourceInUse,
+        TooManyTags,
+        InvalidNextToken,
+        Throttled,
+    )
+}
+
+
+# The backends, by name; `runner.backends.registry.open_backend` opens one.
+BACKEND_NAMES = ("aws", "local")
