@@ -30,7 +30,8 @@ _UNICODE_PROPERTY = re.compile(r"\\p\{(\w+)\}")
 def _botocore_data() -> Path:
     require_extra("local", "botocore")
     spec = importlib.util.find_spec("botocore")
-    assert spec is not None and spec.submodule_search_locations, "botocore is a package"
+    assert spec is not None, "require_extra found botocore"
+    assert spec.submodule_search_locations, "botocore is a package"
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
