@@ -132,9 +132,10 @@ RULES = (
     ),
     Rule(
         "yaml-too-large",
-        "Nesting or alias expansion far beyond any spec.",
-        "Aliases that repeat one another (a 'billion laughs' document) or nesting hundreds "
-        "deep are refused as soon as they are seen, before they cost time or memory.",
+        "Nesting, alias expansion or an integer far beyond any spec.",
+        "Aliases that repeat one another (a 'billion laughs' document), nesting hundreds "
+        "deep or an integer written in more than 1,000 characters are refused as soon as "
+        "they are seen, before they cost time or memory.",
         "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
         "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"

@@ -199,6 +199,11 @@ def parse_file(data: bytes, name: str, ignore: frozenset[str] = frozenset()) -> 
         ):
             specs.append(spec)
     findings += comments.findings(documents)
+    late = documents[0].syntax_error
+    if late is not None:
+        # Finding a position met an error the decoding did not: the file is not YAML after
+        # all, and that is its one finding, as if the decoding had said so.
+        return ParsedFile([], [Finding(name, late.span, late.rule, late.message)], 0)
     if any(finding.rule == "duplicate-key" for finding in findings):
         specs = []
     return ParsedFile(specs, findings, len(documents))

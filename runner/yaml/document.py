@@ -17,6 +17,10 @@ MAX_NODES = 10_000
 # Documents in one file: a spec takes a few hundred bytes, so a file of the largest size
 # loaded (1 MiB) holds far fewer.
 MAX_DOCUMENTS = 10_000
+# libyaml takes `key:` for a mapping's key only if the key, from its first character to the
+# `:`, is at most this long (the YAML spec's limit on implicit keys); a longer one is an
+# error there, which the fast path leaves to libyaml to report.
+MAX_IMPLICIT_KEY = 1024
 
 # Finds the position of every node, and the start, of each document of a text, again.
 Locator: TypeAlias = Callable[[str], list[tuple[dict[Path_, Marks], Span]]]
@@ -27,18 +31,28 @@ class Positions:
 
     The documents of one decoding share it: the first that needs a position finds those of
     the whole text (one more decoding, linear in its size), the others then read theirs.
+    Finding them cannot fail for a text that decoded, since both decoders accept the same
+    YAML; if it does anyway (a bug in the fast path), the error is kept in `error` for the
+    loader to report as the file's finding, and every node is placed at the error.
     """
 
-    __slots__ = ("_found", "_locate", "_text")
+    __slots__ = ("_found", "_locate", "_text", "error")
 
     def __init__(self, text: str, locate: Locator) -> None:
         self._text = text
         self._locate = locate
         self._found: list[tuple[dict[Path_, Marks], Span]] | None = None
+        self.error: YamlSyntaxError | None = None
 
     def of(self, index: int) -> tuple[dict[Path_, Marks], Span]:
+        if self.error is not None:
+            return {}, self.error.span
         if self._found is None:
-            self._found = self._locate(self._text)
+            try:
+                self._found = self._locate(self._text)
+            except YamlSyntaxError as error:
+                self.error = error
+                return {}, error.span
             self._text = ""
         return self._found[index]
 
@@ -67,6 +81,11 @@ class Document:
         self.start = start
         self._positions = positions
         self._shared = shared
+
+    @property
+    def syntax_error(self) -> YamlSyntaxError | None:
+        """The error met finding this document's positions again, if any."""
+        return None if self._shared is None else self._shared.error
 
     @property
     def positions(self) -> dict[Path_, Marks]:

@@ -9,6 +9,7 @@ without the cost of ruamel's resolver.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from ruamel.yaml.reader import ReaderError
 from runner.yaml.document import (
     MAX_DEPTH,
     MAX_DOCUMENTS,
+    MAX_IMPLICIT_KEY,
     MAX_NODES,
     Decoded,
     Document,
@@ -30,7 +32,7 @@ from runner.yaml.document import (
     Positions,
     YamlSyntaxError,
 )
-from runner.yaml.scalars import resolve_plain
+from runner.yaml.scalars import MAX_INT_CHARS, IntegerTooLong, resolve_plain
 from runner.yaml.span import Marks, Span, marks_span
 
 _TAGS = {
@@ -41,12 +43,20 @@ _TAGS = {
 
 def _scalar(event: Any) -> Any:
     tag = event.tag
-    if tag is None or tag == "!":
-        return resolve_plain(event.value) if event.implicit[0] else event.value
-    if tag in _TAGS:
-        return event.value
-    if tag in ("tag:yaml.org,2002:int", "!!int") and type(resolve_plain(event.value)) is int:
-        return resolve_plain(event.value)
+    try:
+        if tag is None or tag == "!":
+            return resolve_plain(event.value) if event.implicit[0] else event.value
+        if tag in _TAGS:
+            return event.value
+        if tag in ("tag:yaml.org,2002:int", "!!int") and type(resolve_plain(event.value)) is int:
+            return resolve_plain(event.value)
+    except IntegerTooLong:
+        raise YamlSyntaxError(
+            f"an integer of {len(event.value):,} characters (at most {MAX_INT_CHARS:,}): "
+            "a spec's numbers are far shorter",
+            marks_span(event.start_mark, event.end_mark),
+            rule="yaml-too-large",
+        ) from None
     raise _bad_tag(event)
 
 
@@ -257,6 +267,9 @@ def _reader_error(error: ReaderError, text: str) -> YamlSyntaxError:
     )
 
 
+_LINE_START = re.compile(r" *(?:- +)*")
+
+
 def _syntax_error(error: YAMLError, text: str) -> YamlSyntaxError:
     if isinstance(error, ReaderError):
         return _reader_error(error, text)
@@ -271,6 +284,13 @@ def _syntax_error(error: YAMLError, text: str) -> YamlSyntaxError:
             "a tab character where YAML allows only spaces: indent with spaces",
             Span(span.line, col, span.line, col + 1),
             rule="yaml-tab",
+        )
+    key = _LINE_START.sub("", line[: span.col - 1], count=1)
+    if line[span.col - 1 : span.col] == ":" and len(key) > MAX_IMPLICIT_KEY:
+        return YamlSyntaxError(
+            f"invalid YAML: a key of {len(key):,} characters; YAML allows at most "
+            f"{MAX_IMPLICIT_KEY:,} before the `:`: shorten it",
+            Span(span.line, span.col - len(key), span.line, span.col),
         )
     context = getattr(error, "context", None)
     message = problem

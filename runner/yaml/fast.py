@@ -11,8 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runner.yaml.document import MAX_DEPTH, MAX_DOCUMENTS, Document, Path_, Positions
-from runner.yaml.scalars import FALSE, NULL, TRUE, resolve_plain
+from runner.yaml.document import (
+    MAX_DEPTH,
+    MAX_DOCUMENTS,
+    MAX_IMPLICIT_KEY,
+    Document,
+    Path_,
+    Positions,
+)
+from runner.yaml.scalars import FALSE, NULL, TRUE, IntegerTooLong, resolve_plain
 from runner.yaml.span import Marks, Span
 
 # The fast path. Specs are nearly always block mappings and sequences of `key: value`
@@ -94,7 +101,7 @@ def _lines(text: str) -> list[list[_Line]]:
         if match is not None:
             # The usual line, `[- ]key: plain value [# comment]`, in one regular expression.
             spaces, dash_text, key, plain = match.groups()
-            if key in _NOT_KEYS:
+            if key in _NOT_KEYS or len(key) > MAX_IMPLICIT_KEY:
                 raise _NotPlain
             if plain is not None:
                 plain = plain.rstrip(" ")
@@ -132,7 +139,7 @@ def _lines(text: str) -> list[list[_Line]]:
         match = _KEY.match(stripped)
         if match is not None:
             key = match.group(1)
-            if key in _NOT_KEYS:
+            if key in _NOT_KEYS or len(key) > MAX_IMPLICIT_KEY:
                 raise _NotPlain
             value = _scalar_text(stripped[match.end() :])
         else:
@@ -236,7 +243,7 @@ def decode_plain_blocks(text: str) -> list[Document] | None:
                 first = lines[0]
                 start = Span(first.number, first.indent + 1, first.number, first.indent + 1)
             documents.append(Document(index, data, start, shared=shared))
-    except _NotPlain:
+    except (_NotPlain, IntegerTooLong):
         return None
     return documents
 

@@ -14,6 +14,14 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _INF = frozenset({".inf", ".Inf", ".INF"})
 _NAN = frozenset({".nan", ".NaN", ".NAN"})
 _RESOLVABLE_START = frozenset("0123456789+-.~nNtTfF")
+# An integer is written in at most this many characters: a spec's numbers are far shorter,
+# and Python refuses to convert one of more than 4,300 decimal digits (or to print one,
+# however it was written: 0x and 1,000 hex digits are 1,205 decimal ones).
+MAX_INT_CHARS = 1_000
+
+
+class IntegerTooLong(ValueError):
+    """A plain scalar that is an integer of more than MAX_INT_CHARS characters."""
 
 
 def resolve_plain(text: str) -> Any:
@@ -25,6 +33,8 @@ def resolve_plain(text: str) -> Any:
         if text in FALSE:
             return False
         if _INT.fullmatch(text):
+            if len(text) > MAX_INT_CHARS:
+                raise IntegerTooLong(text)
             if text.startswith("0o"):
                 return int(text[2:], 8)
             if text.startswith("0x"):

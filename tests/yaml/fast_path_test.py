@@ -9,9 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner.yaml import Span, YamlSyntaxError, decode
+from runner.yaml import Document, Path_, Span, YamlSyntaxError, decode
+from runner.yaml.document import MAX_DEPTH, MAX_DOCUMENTS, Positions
 from runner.yaml.events import decode_events
 from runner.yaml.fast import decode_plain_blocks
+from runner.yaml.span import Marks
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted([*REPO.glob("specs/**/*.yaml"), *REPO.glob("tests/lint/**/*.yaml")], key=str)
@@ -82,13 +84,89 @@ def test_every_example_file_reads_the_same(path: Path) -> None:
         # Characters YAML does not allow, even in a comment: libyaml says where they are.
         ("a: 1  # \x00\n", False),
         ("# \x07\na: 1\n", False),
+        # libyaml's limit on a key: at most 1,024 characters up to its `:`.
+        ("k" * 1024 + ": 1\n", True),
+        ("k" * 1025 + ": 1\n", False),
+        ("- " + "k" * 1024 + ": 1\n", True),
+        ("- " + "k" * 1025 + ": 1\n", False),
+        ("a:\n  " + "k" * 1025 + ":\n    b: 1\n", False),
+        ("a: 1\n" + "k" * 1025 + ": 1\n", False),
+        ("'" + "k" * 1022 + "': 1\n", False),
+        ("'" + "k" * 1023 + "': 1\n", False),
+        ("k" * 1024 + " : 1\n", False),
+        # The runner's limit on an integer: 1,000 characters.
+        ("a: " + "1" * 1000 + "\n", True),
+        ("a: " + "1" * 1001 + "\n", False),
+        ("a: -" + "1" * 999 + "\n", True),
+        ("a: 0x" + "f" * 998 + "\n", True),
+        ("a: 0x" + "f" * 999 + "\n", False),
+        ("a: " + "1" * 5000 + ".5\n", True),
+        ("- " + "1" * 1001 + "\n", False),
+        ("a: !!int " + "1" * 1001 + "\n", False),
     ],
+    ids=lambda value: repr(value)[:40] if isinstance(value, str) else str(value),
 )
 def test_what_takes_the_fast_path(text: str, fast: bool) -> None:
     assert _assert_same(text) is fast
 
 
-_KEYS = st.sampled_from(["a", "b", "jobName", "tags", "tagKey", "x_1", "a.b", "null", "true"])
+def _nested(depth: int) -> str:
+    return "".join(f"{'  ' * level}a:\n" for level in range(depth - 1)) + "  " * depth + "a: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "fast", "rule"),
+    [
+        ("k" * 1025 + ": 1\n", False, "yaml-syntax"),
+        ("a: " + "1" * 1001 + "\n", False, "yaml-too-large"),
+        (_nested(MAX_DEPTH), True, None),
+        (_nested(MAX_DEPTH + 1), False, "yaml-too-large"),
+        ("---\na: 1\n" * MAX_DOCUMENTS, True, None),
+        ("---\na: 1\n" * (MAX_DOCUMENTS + 1), False, "yaml-too-large"),
+    ],
+    ids=["key", "integer", "depth", "deeper", "documents", "more-documents"],
+)
+def test_at_a_limit_both_read_it_and_past_it_libyaml_refuses_it(
+    text: str, fast: bool, rule: str | None
+) -> None:
+    assert _assert_same(text) is fast
+    if rule is None:
+        decode_events(text, positions=False)
+    else:
+        with pytest.raises(YamlSyntaxError) as raised:
+            decode(text)
+        assert raised.value.rule == rule
+
+
+def test_a_key_over_the_limit_is_reported_from_its_first_character() -> None:
+    with pytest.raises(YamlSyntaxError) as raised:
+        decode("a:\n- " + "k" * 1030 + ": 1\n")
+    assert raised.value.span == Span(2, 3, 2, 1033)
+    assert raised.value.message == (
+        "invalid YAML: a key of 1,030 characters; YAML allows at most 1,024 before the `:`: "
+        "shorten it"
+    )
+
+
+def test_an_error_finding_positions_is_kept_not_raised() -> None:
+    # Both decoders accept the same texts, so this cannot happen but through a bug: then
+    # the documents are placed at the error, which the loader reports as the file's finding.
+    error = YamlSyntaxError("invalid YAML: found later", Span(3, 4, 3, 4))
+
+    def refuse(text: str) -> list[tuple[dict[Path_, Marks], Span]]:
+        raise error
+
+    shared = Positions("a: 1\n", refuse)
+    document = Document(0, {"a": 1}, Span(1, 1, 1, 1), shared=shared)
+    before = document.syntax_error
+    assert document.locate(("a",)) == Span(3, 4, 3, 4)
+    assert (before, document.syntax_error) == (None, error)
+    assert Document(1, None, Span(1, 1, 1, 1), shared=shared).locate(()) == Span(3, 4, 3, 4)
+
+
+_KEYS = st.sampled_from(
+    ["a", "b", "jobName", "tags", "tagKey", "x_1", "a.b", "null", "true", "k" * 1024, "k" * 1025]
+)
 _VALUES = st.sampled_from(
     [
         "",
@@ -138,6 +216,9 @@ _VALUES = st.sampled_from(
         "a&b",
         "*",
         "& x",
+        "1" * 1000,
+        "1" * 1001,
+        "0x" + "f" * 999,
     ]
 )
 
