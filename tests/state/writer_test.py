@@ -33,7 +33,9 @@ def test_a_writer_without_a_state_creates_it_and_goes_on_from_its_version(
         assert not writer.exists
         writer.write(writer.state.with_job(make_record("a")))
         writer.write(writer.state.with_job(make_record("b")))
-        # Under the lock, the second change is a line of the journal.
+        # Under the lock, the second change is a line of the journal; the writer goes on
+        # from the version it wrote, which is the store's.
+        assert writer.version is not None
         assert store.read() == Snapshot(writer.state, writer.version)
         assert store.journal_path.exists()
 
