@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from runner.state.file import FileStateStore
+from tests.state.support import make_state
+
 ROOT = Path(__file__).resolve().parent.parent
 MAX_SITE_PACKAGES = 60 * 1000 * 1000
 EXTRA_ONLY = ("numpy", "scipy", "boto3", "botocore")
@@ -114,11 +117,19 @@ def test_plan_works_without_extras(core: CoreInstall) -> None:
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
 
 
+def _names_the_extra(done: subprocess.CompletedProcess[str], extra: str) -> None:
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert f"pip install 'personalize-runner[{extra}]'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: "), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "extra"),
     [
         (("reconcile", "--backend", "aws"), "aws"),
-        (("status", "--refresh", "--backend", "aws"), "aws"),
         (("reconcile", "--backend", "local"), "local"),
         (("local", "demo"), "local"),
         (("local", "list"), "local"),
@@ -127,13 +138,23 @@ def test_plan_works_without_extras(core: CoreInstall) -> None:
 def test_a_command_without_its_extra_names_it(
     core: CoreInstall, args: tuple[str, ...], extra: str
 ) -> None:
-    done = core.run(*args)
-    assert done.returncode == 1, done.stderr
-    assert done.stdout == ""
-    assert f"pip install 'personalize-runner[{extra}]'" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert done.stderr.startswith("error: "), done.stderr
-    assert done.stderr.count("\n") == 1, done.stderr
+    _names_the_extra(core.run(*args), extra)
+
+
+def test_a_refresh_with_a_job_to_ask_about_names_the_aws_extra(
+    core: CoreInstall, tmp_path: Path
+) -> None:
+    # A refresh asks the service only about recorded unfinished jobs: with none it needs no
+    # backend, with one it needs boto3. The state is written by this checkout's own store
+    # (recording a job in the core install would need a backend, hence an extra).
+    state = tmp_path / "state.json"
+    empty = core.run("status", "--state", str(state), "--refresh", "--backend", "aws")
+    FileStateStore(state).write(make_state(), expected=None)
+
+    pending = core.run("status", "--state", str(state), "--refresh", "--backend", "aws")
+
+    assert (empty.returncode, empty.stdout, empty.stderr) == (0, "No jobs recorded.\n", "")
+    _names_the_extra(pending, "aws")
 
 
 def _readme_commands() -> list[str]:
