@@ -4,17 +4,21 @@ One listing (`ListBatchSegmentJobs` for batch segment jobs) per kind, account an
 that has unrecorded specs (it also tells which jobs are in flight there, holding quota
 slots); a describe (`DescribeBatchSegmentJob`, and `ListTagsForResource`) only for a
 listed job whose name an unrecorded spec asks for and whose summary cannot settle the
-question (same solution version): comparing parameters needs the description.
+question (same solution version): comparing parameters needs the description. Those
+describes run a few at a time per kind, account and region (`runner.parallel`,
+`concurrency: {describe: N}`, 8 by default; issue 11).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 from runner.backends import (
     IN_FLIGHT_STATUSES,
     Backend,
     DeadlineExceeded,
+    JobDescription,
     JobSummary,
     MalformedAnswer,
     ResourceNotFound,
@@ -23,6 +27,7 @@ from runner.backends import (
 )
 from runner.errors import BackendError
 from runner.kinds import JobKind
+from runner.parallel import DESCRIBE_CONCURRENCY, bounded_map
 from runner.planner import Group, RemoteJob, RemoteView, Scope
 from runner.spec import JobSpec
 from runner.spec.latest import comparable
@@ -30,8 +35,16 @@ from runner.state import State
 
 
 def fetch_remote_view(
-    backend: Backend, specs: Sequence[JobSpec], state: State | None
+    backend: Backend,
+    specs: Sequence[JobSpec],
+    state: State | None,
+    *,
+    concurrency: int = DESCRIBE_CONCURRENCY,
+    described: dict[tuple[Scope, str], Described] | None = None,
 ) -> RemoteView:
+    """The remote view of `specs`' unrecorded jobs; `described` (if given) receives the
+    descriptions and tags that were asked for, by scope and key: what adopting those
+    jobs compares and records, without asking again (issue 11)."""
     recorded = {} if state is None else state.jobs
     wanted: dict[Group, dict[str, JobSpec]] = {}
     for spec in specs:
@@ -44,6 +57,7 @@ def fetch_remote_view(
         kind, scope = group
         partition, region, account = scope
         busy: set[str] = set()
+        to_compare: list[JobSummary] = []
         try:
             try:
                 listed = list(
@@ -70,8 +84,26 @@ def fetch_remote_view(
                     solution_version_arn=summary.solution_version_arn,
                 )
                 if summary.solution_version_arn in (None, version):
-                    found = _compared(backend, kind, summary) or found
+                    to_compare.append(summary)
                 jobs[scope, kind.key(summary.name)] = found
+            compared = bounded_map(
+                functools.partial(_compared, backend, kind),
+                to_compare,
+                workers=concurrency,
+            )
+            for summary, pair in zip(to_compare, compared, strict=True):
+                if pair is not None:
+                    description, tags = pair
+                    jobs[scope, kind.key(summary.name)] = RemoteJob(
+                        name=summary.name,
+                        arn=summary.arn,
+                        status=description.summary.status,
+                        solution_version_arn=description.summary.solution_version_arn,
+                        request=description.request,
+                        tags=tuple((tag["tagKey"], tag["tagValue"]) for tag in tags),
+                    )
+                    if described is not None:
+                        described[scope, kind.key(summary.name)] = pair
         except DeadlineExceeded:
             raise
         except ServiceError as error:
@@ -87,23 +119,18 @@ def fetch_remote_view(
     )
 
 
-def _compared(backend: Backend, kind: JobKind, summary: JobSummary) -> RemoteJob | None:
-    """The listed job with its parameters and tags, to compare with its spec; None when
-    they cannot be had (an error, an answer that cannot be read): the job is then planned
-    for adoption, which describes it again and compares before it records anything."""
+# A job's description and its tags.
+Described = tuple[JobDescription, list[dict[str, str]]]
+
+
+def _compared(backend: Backend, kind: JobKind, summary: JobSummary) -> Described | None:
+    """The listed job's description and tags, to compare with its spec; None when they
+    cannot be had (an error, an answer that cannot be read): the job is then planned for
+    adoption, which describes it again and compares before it records anything."""
     try:
-        description = backend.describe_job(kind, summary.arn)
-        tags = backend.list_tags(summary.arn)
+        return backend.describe_job(kind, summary.arn), backend.list_tags(summary.arn)
     except (MalformedAnswer, ResourceNotFound):
         return None
-    return RemoteJob(
-        name=summary.name,
-        arn=summary.arn,
-        status=description.summary.status,
-        solution_version_arn=description.summary.solution_version_arn,
-        request=description.request,
-        tags=tuple((tag["tagKey"], tag["tagValue"]) for tag in tags),
-    )
 
 
 def _described(backend: Backend, kind: JobKind, specs: Iterable[JobSpec]) -> list[JobSummary]:
