@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
+from runner.fs import NotRegularFile, read_regular_file
 from runner.service import BACKEND_NAMES
 
 if TYPE_CHECKING:
     from runner.yaml.document import Document
 
 CONFIG_FILE = "personalize-runner.yaml"
+MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_SPECS = "specs"
 DEFAULT_STATE = ".personalize-runner/state.json"
 DEFAULT_BACKEND = "local"
@@ -73,7 +75,7 @@ def find_root(start: Path | None = None) -> Path:
     """The nearest folder, from `start` up, holding the config file or `.git`; else `start`."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file() or (folder / ".git").exists():
+        if (folder / CONFIG_FILE).exists() or (folder / ".git").exists():
             return folder
     return here
 
@@ -82,9 +84,17 @@ def _read_config(path: Path) -> dict[str, Any]:
     from runner.yaml import YamlSyntaxError, decode
 
     try:
-        text = path.read_text(encoding="utf-8")
+        # Never waits on a FIFO in the file's place (issue 10): refused by name.
+        text = read_regular_file(path, limit=MAX_CONFIG_BYTES).decode("utf-8")
         decoded = decode(text)
-    except (OSError, UnicodeDecodeError) as error:
+    except NotRegularFile as error:
+        raise ConfigError(
+            f"{path}: {error.what}, not a regular file: the configuration is a YAML file; "
+            "remove it, or put the file in its place"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration: {error.strerror}") from None
+    except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: cannot read the configuration: {error}") from None
     except YamlSyntaxError as error:
         raise ConfigError(f"{path}:{error.span.line}:{error.span.col}: {error.message}") from None
@@ -235,7 +245,7 @@ def load_settings(
 ) -> Settings:
     root = find_root(cwd)
     config_path = root / CONFIG_FILE
-    config = _read_config(config_path) if config_path.is_file() else {}
+    config = _read_config(config_path) if config_path.exists() else {}
     backend = backend or os.environ.get("PERSONALIZE_RUNNER_BACKEND") or config.get("backend")
     backend = backend or DEFAULT_BACKEND
     if backend not in BACKEND_NAMES:

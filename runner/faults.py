@@ -2,6 +2,7 @@
 `PERSONALIZE_RUNNER_CRASH_AT=<point>` in its environment, the runner kills itself
 (SIGKILL: no handler, no cleanup) when it reaches that point of a state write, so that a
 test can check what every step of the write path leaves behind, through the command line.
+With `PERSONALIZE_RUNNER_CRASH_SIGNAL=SIGTERM` it sends itself that signal instead.
 
 Points: `journal-torn` (half a journal line written), `journal-written` (a whole line, not
 yet flushed), `journal-synced`, `backup-written` and `snapshot-written` (a compaction: the
@@ -15,6 +16,9 @@ import os
 import signal
 
 SETTING = "PERSONALIZE_RUNNER_CRASH_AT"
+# The signal sent at the point: SIGKILL unless it names another (SIGTERM: a stop that the
+# runner handles, landing at that very point of the write).
+SIGNAL_SETTING = "PERSONALIZE_RUNNER_CRASH_SIGNAL"
 
 
 def at(point: str) -> bool:
@@ -23,7 +27,7 @@ def at(point: str) -> bool:
 
 
 def crash() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.Signals[os.environ.get(SIGNAL_SETTING, "SIGKILL")])
 
 
 def crash_at(point: str) -> None:

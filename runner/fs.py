@@ -7,6 +7,11 @@ releases when its holder exits, however it exits; the file itself only carries a
 that says who holds it, for whoever waits. A child process forked while a lock is held
 closes its copy of the lock file at once, so that a lock never outlives its holder in a
 child that goes on running (`os.register_at_fork`).
+
+The runner's own files (specs, configuration, state with its journal and lock, saved
+plans, `--out` and `--report`, the local service's) are opened with `open_regular`: a
+FIFO, a socket or a device in their place is refused by name (`NotRegularFile`), never
+opened in a way that waits (opening a FIFO waits for its other end forever; issue 10).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +31,129 @@ TEMPORARY_SUFFIX = ".tmp"
 _NEW_FILE_MODE = 0o644
 # More than any note a holder writes.
 _NOTE_LIMIT = 64 * 1024
+
+
+# O_NONBLOCK: a FIFO opens at once (or fails, for writing without a reader) instead of
+# waiting for its other end; it has no effect on regular files, which are all we keep open.
+_NO_WAIT = os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_BINARY", 0)
+_CHUNK = 64 * 1024
+
+
+def describe_mode(mode: int) -> str:
+    """What a file that is not a regular one is, for people: `a named pipe (FIFO)`."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file"
+
+
+class NotRegularFile(OSError):
+    """The path is a FIFO, a socket, a device or a folder where a file is read or written:
+    it is not opened (or no longer read), nothing is written to it."""
+
+    def __init__(self, path: str | os.PathLike[str], mode: int) -> None:
+        self.mode = mode
+        self.what = describe_mode(mode)
+        super().__init__(errno.EINVAL, f"{self.what}, not a regular file", os.fspath(path))
+
+    def __str__(self) -> str:
+        return f"{self.filename} is {self.what}, not a regular file"
+
+
+class FileTooLarge(OSError):
+    """The file holds more than the reader's limit (`read_regular_file`)."""
+
+    def __init__(self, path: str | os.PathLike[str], limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            errno.EFBIG, f"larger than the {limit:,} bytes this reader accepts", os.fspath(path)
+        )
+
+    def __str__(self) -> str:
+        return f"{self.filename} is {self.strerror}"
+
+
+def open_regular(path: str | os.PathLike[str], flags: int = os.O_RDONLY, mode: int = 0o644) -> int:
+    """A descriptor of the regular file at `path` (`flags` as for `os.open`: O_CREAT makes
+    one), or `NotRegularFile` for anything else there, which is closed at once."""
+    try:
+        fd = os.open(path, flags | _NO_WAIT, mode)
+    except OSError as error:
+        # ENXIO: a FIFO opened for writing that nobody reads; EISDIR: a folder.
+        if error.errno in (errno.ENXIO, errno.EISDIR):
+            try:
+                found = os.stat(path).st_mode
+            except OSError:
+                raise error from None
+            if not stat.S_ISREG(found):
+                raise NotRegularFile(path, found) from None
+        raise
+    try:
+        found = os.fstat(fd).st_mode
+        if not stat.S_ISREG(found):
+            raise NotRegularFile(path, found)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular_file(path: str | os.PathLike[str], *, limit: int) -> bytes:
+    """The bytes of the regular file at `path`: `NotRegularFile` if it is something else
+    (never waited on), `FileTooLarge` if it holds more than `limit` bytes, `OSError` if it
+    cannot be read (`FileNotFoundError` if there is none)."""
+    # Plain reads of a chunk: a buffered `read(limit + 1)` costs an allocation of the
+    # limit per file, most of the time of reading 10,000 small specs.
+    fd = open_regular(path)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        expected = os.fstat(fd).st_size
+        while size <= limit:
+            chunk = os.read(fd, _CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size == expected:
+                # All of a regular file: no need to ask again for its end.
+                break
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise FileTooLarge(path, limit)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def refuse_special(path: str | os.PathLike[str]) -> None:
+    """`NotRegularFile` if something other than a regular file is at `path` (through a
+    link); nothing there, or a regular file, is fine."""
+    try:
+        found = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(found):
+        raise NotRegularFile(path, found)
+
+
+def write_regular_file(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to the file at `path` (made if missing; through a link), refusing
+    anything but a regular file there (`NotRegularFile`) before it writes a byte."""
+    fd = open_regular(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        os.ftruncate(fd, 0)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def temporary_prefix(path: Path) -> str:
@@ -36,12 +166,14 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object]) 
     creating its directory if need be. The file keeps its permissions (a new one: 0644)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode = path.stat().st_mode & 0o777
+        found = path.stat().st_mode
     except FileNotFoundError:
         mode = _NEW_FILE_MODE
-    # Imported here: `tempfile` costs 8 ms of the start-up of commands that write nothing.
-    import tempfile
-
+    else:
+        # Not replaced: what made a FIFO or a device there is not ours to undo.
+        if not stat.S_ISREG(found):
+            raise NotRegularFile(path, found)
+        mode = found & 0o777
     fd, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=temporary_prefix(path), suffix=TEMPORARY_SUFFIX
     )
@@ -182,7 +314,7 @@ class FileLock:
     def _lock(self, operation: int) -> bool:
         while True:
             if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                self._fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
             try:
                 fcntl.flock(self._fd, operation)
             except BlockingIOError:

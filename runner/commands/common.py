@@ -77,3 +77,38 @@ def git_commit(root: Path) -> str | None:
         return None
     commit = done.stdout.strip()
     return commit if done.returncode == 0 and commit else None
+
+
+def check_output_file(path: Path | None, *, option: str, what: str) -> None:
+    """Before a command does anything: `--out`/`--report` naming a FIFO or a device is
+    refused now, not when the command writes to it at the end (a FIFO would wait for a
+    reader forever; issue 10)."""
+    if path is None:
+        return
+    from runner.fs import refuse_special
+
+    try:
+        refuse_special(path)
+    except OSError as error:
+        raise _output_error(path, error, option=option, what=what) from None
+
+
+def write_output_file(path: Path, text: str, *, option: str, what: str) -> None:
+    """Write `text` to the file `--out`/`--report` names; a FIFO or a device is refused."""
+    from runner.fs import write_regular_file
+
+    try:
+        write_regular_file(path, text.encode("utf-8"))
+    except OSError as error:
+        raise _output_error(path, error, option=option, what=what) from None
+
+
+def _output_error(path: Path, error: OSError, *, option: str, what: str) -> ConfigError:
+    from runner.fs import NotRegularFile
+
+    if isinstance(error, NotRegularFile):
+        return ConfigError(
+            f"{option} {path}: cannot write {what} there: it is {error.what}, not a regular "
+            "file. Give the path of a regular file, or of one to make."
+        )
+    return ConfigError(f"{option} {path}: cannot write {what}: {error.strerror}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from runner.commands.common import load, opened_backend
+from runner.commands.common import check_output_file, load, opened_backend, write_output_file
 from runner.config import Settings
-from runner.errors import ConfigError, ExitStatus
+from runner.errors import ExitStatus
 from runner.output.plan import render_json
 from runner.output.terminal import wants_color
 from runner.output.writers import render_plan
@@ -23,6 +23,7 @@ def run(
     out: Path | None,
     detailed_exitcode: bool,
 ) -> int:
+    check_output_file(out, option="--out", what="the plan")
     snapshot = open_store(settings.state).read()
     loaded = load(settings, None if snapshot is None else snapshot.state)
     if loaded.findings:
@@ -42,10 +43,7 @@ def run(
     plan = make_plan(loaded.specs, snapshot, remote, unchanged_files=loaded.unchanged_files)
     sys.stdout.write(render_plan(plan, output_format, color=wants_color(sys.stdout)))
     if out is not None:
-        try:
-            out.write_text(render_json(plan), encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(f"--out {out}: cannot write the plan: {error.strerror}") from None
+        write_output_file(out, render_json(plan), option="--out", what="the plan")
     if plan.has_conflicts:
         return ExitStatus.ERROR
     if detailed_exitcode and plan.has_changes:

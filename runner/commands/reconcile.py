@@ -14,9 +14,16 @@ import sys
 from pathlib import Path
 
 from runner import jsonread
-from runner.commands.common import git_commit, load, opened_backend
+from runner.commands.common import (
+    check_output_file,
+    git_commit,
+    load,
+    opened_backend,
+    write_output_file,
+)
 from runner.config import Settings
 from runner.errors import ConfigError, PlanError
+from runner.fs import read_regular_file
 from runner.output.progress import ConsoleListener
 from runner.output.report import render_report_json, render_report_text
 from runner.output.writers import writer
@@ -39,6 +46,7 @@ def run(
 ) -> int:
     if timeout is not None and timeout < 0:
         raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
+    check_output_file(report, option="--report", what="the report")
     plan = None if saved_plan is None else read_saved_plan(saved_plan)
     store = open_store(settings.state)
     # People read the plan and the submissions as they happen; with --format json they
@@ -70,22 +78,20 @@ def run(
     else:
         sys.stdout.write(writer("reconcile", output_format)(result))
     if report is not None:
-        try:
-            report.write_text(render_report_json(result), encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(
-                f"--report {report}: cannot write the report: {error.strerror}"
-            ) from None
+        write_output_file(report, render_report_json(result), option="--report", what="the report")
     return result.exit_status
 
 
 def read_saved_plan(path: Path) -> Plan:
     try:
         # Capped (size, depth, digits): a saved plan is read from outside (issue 10).
-        with path.open("rb") as stream:
-            document = jsonread.parse(jsonread.read_limited(stream))
+        data = read_regular_file(path, limit=jsonread.DEFAULT_LIMITS.max_bytes)
+        document = jsonread.parse(data)
     except OSError as error:
-        raise PlanError(f"--plan {path}: cannot read the plan: {error.strerror}") from None
+        raise PlanError(
+            f"--plan {path}: cannot read the plan: {error.strerror}; give the file that "
+            "`personalize-runner plan --out FILE` saved"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError, jsonread.JsonLimitError) as error:
         raise PlanError(
             f"--plan {path}: it is not a saved plan ({error}); save one with "

@@ -153,4 +153,5 @@ def _unsettled(submitter: Submitter, ledger: Ledger) -> set[str]:
     known = {
         name for name, outcome in ledger.outcomes.items() if outcome.result is not Result.UNKNOWN
     }
-    return submitter.sent - known - set(ledger.writer.state.jobs)
+    # What the store holds: a signal may land between its write and the writer's note.
+    return submitter.sent - known - set(ledger.writer.stored().jobs)

@@ -27,10 +27,12 @@ import time
 from pathlib import Path
 
 from runner.digest import sha256_hex
-from runner.fs import write_atomically
+from runner.fs import read_regular_file, write_atomically
 
 GRANULARITY_NS = 2_000_000_000
 _VERSION = 1
+# A few hundred bytes a spec file.
+_MAX_BYTES = 256 * 1024 * 1024
 
 Fingerprint = tuple[int, int, int, int, int]
 
@@ -47,7 +49,8 @@ class Digests:
         self.entries: dict[str, list[object]] = {}
         self.changed = False
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-            document = json.loads(self.path.read_bytes())
+            # Never waits on a FIFO in the cache's place (issue 10): no cache then.
+            document = json.loads(read_regular_file(self.path, limit=_MAX_BYTES))
             if document.get("version") == _VERSION and isinstance(document["files"], dict):
                 self.entries = document["files"]
 

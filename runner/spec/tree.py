@@ -22,18 +22,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from runner.findings import Finding, file_finding
+from runner.fs import FileTooLarge, NotRegularFile, describe_mode, read_regular_file
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1024 * 1024
-_CHUNK = 64 * 1024
-# O_NONBLOCK: should a FIFO take a regular file's place between the look and the open, the
-# open returns at once (and the look after it refuses the FIFO) instead of waiting.
-_READ_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
 _FolderId = tuple[int, int]
 
 
@@ -73,56 +65,28 @@ def printable_name(name: str) -> str:
 
 def read_file(path: str, name: str) -> bytes | Finding:
     """The file's bytes, or the finding that says why there are none to check."""
-    # Plain reads of a chunk: a buffered `read(MAX_FILE_BYTES + 1)` costs a 1 MiB
-    # allocation per file, most of the time of reading 10,000 small specs.
-    chunks = []
-    size = 0
     try:
-        fd = os.open(path, _READ_FLAGS)
-        try:
-            status = os.fstat(fd)
-            if not stat.S_ISREG(status.st_mode):
-                return special_file(name, status.st_mode)
-            expected = status.st_size
-            while size <= MAX_FILE_BYTES:
-                chunk = os.read(fd, _CHUNK)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size == expected:
-                    # All of a regular file: no need to ask again for its end.
-                    break
-        finally:
-            os.close(fd)
-    except OSError as error:
-        return file_finding(name, "unreadable", f"cannot read the file: {error.strerror}")
-    if size > MAX_FILE_BYTES:
+        return read_regular_file(path, limit=MAX_FILE_BYTES)
+    except NotRegularFile as error:
+        # Replaced by a FIFO, say, since the walk saw a regular file there.
+        return special_file(name, error.mode)
+    except FileTooLarge:
         return file_finding(
             name,
             "file-too-large",
             f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; a spec is a few hundred "
             "bytes: is this the right file?",
         )
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    except OSError as error:
+        return file_finding(name, "unreadable", f"cannot read the file: {error.strerror}")
 
 
 def special_file(name: str, mode: int) -> Finding:
-    if stat.S_ISFIFO(mode):
-        what = "a named pipe (FIFO)"
-    elif stat.S_ISSOCK(mode):
-        what = "a socket"
-    elif stat.S_ISCHR(mode):
-        what = "a character device"
-    elif stat.S_ISBLK(mode):
-        what = "a block device"
-    else:
-        what = "a special file"
     return file_finding(
         name,
         "special-file",
-        f"{what}, not a regular file: lint does not open it (a spec is a regular file); "
-        "remove it, or rename it so that its name does not end in .yaml",
+        f"{describe_mode(mode)}, not a regular file: lint does not open it (a spec is a "
+        "regular file); remove it, or rename it so that its name does not end in .yaml",
     )
 
 

@@ -41,10 +41,13 @@ from runner.fs import (
     TEMPORARY_SUFFIX,
     FileLock,
     LockRefused,
+    NotRegularFile,
+    read_regular_file,
     remove_temporaries,
     temporary_prefix,
     write_atomically,
 )
+from runner.jsonread import DEFAULT_LIMITS
 from runner.state.delta import Delta, apply
 from runner.state.journal import Header
 from runner.state.journal import append as append_line
@@ -208,6 +211,12 @@ class FileStateStore:
                 f"cannot lock the state lock {self.lock_path}: {error.strerror}. "
                 "Keep the state on a local file system that supports flock."
             ) from None
+        except NotRegularFile as error:
+            lock.release()
+            raise LockError(
+                f"the state lock {self.lock_path} is {error.what}, not a regular file: it "
+                "cannot be locked. Remove it (the runner makes the lock file)."
+            ) from None
         except OSError as error:
             lock.release()
             raise LockError(
@@ -233,7 +242,7 @@ class FileStateStore:
     def _compact(self) -> None:
         """Fold the journal into the snapshot, if there is one, while the lock is held:
         the old snapshot becomes the backup, the new one replaces it, the journal goes."""
-        if not self.journal_path.exists():
+        if not self.journal_path.is_file():
             return
         try:
             self._keep_lock()
@@ -244,7 +253,7 @@ class FileStateStore:
             if known is None:
                 return
             if known.journal_bytes is not None:
-                previous = self.path.read_bytes()
+                previous = self._snapshot_bytes()
                 if sha256_hex(previous) != known.snapshot_sha256:
                     raise StateError(f"{self.describe()} changed while this run held its lock")
                 self._write_snapshot(known.state, previous=previous)
@@ -389,9 +398,13 @@ class FileStateStore:
             ),
         )
 
+    def _snapshot_bytes(self) -> bytes:
+        # Never waits on a FIFO in the state's place (issue 10): refused by name.
+        return read_regular_file(self.path, limit=DEFAULT_LIMITS.max_bytes)
+
     def _read_bytes(self) -> bytes | None:
         try:
-            return self.path.read_bytes()
+            return self._snapshot_bytes()
         except FileNotFoundError:
             if self.backup_path.exists():
                 raise StateError(
@@ -400,6 +413,11 @@ class FileStateStore:
                     "from version control); to really start afresh, delete the backup too."
                 ) from None
             return None
+        except NotRegularFile as error:
+            raise StateError(
+                f"{self.describe()} is {error.what}, not a regular file: the runner neither "
+                "reads nor replaces it. Remove it, or give the state file's path (--state)."
+            ) from None
         except OSError as error:
             raise StateError(
                 f"cannot read {self.describe()}: {error.strerror}. "
@@ -438,7 +456,7 @@ class FileStateStore:
             check_successor(known.state.lineage, known.state.serial, state, where=self.describe())
             changes = state.changes_since(known.state)
             if changes is None or whole:
-                return self._write_snapshot(state, previous=self.path.read_bytes())
+                return self._write_snapshot(state, previous=self._snapshot_bytes())
             return self._append(known, state, changes)
         except OSError as error:
             raise StateError(

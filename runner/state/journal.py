@@ -24,7 +24,8 @@ from pathlib import Path
 
 from runner import faults
 from runner.errors import StateError
-from runner.jsonread import Limits, parse
+from runner.fs import NotRegularFile, open_regular, read_regular_file
+from runner.jsonread import DEFAULT_LIMITS, Limits, parse
 from runner.state.delta import Delta
 
 JOURNAL_VERSION = 1
@@ -84,9 +85,14 @@ def _unframe(line: bytes) -> bytes | None:
 def read(path: Path, *, where: str) -> Journal | None:
     """The journal at `path`, or None if there is none."""
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, limit=DEFAULT_LIMITS.max_bytes)
     except FileNotFoundError:
         return None
+    except NotRegularFile as error:
+        raise StateError(
+            f"{where} is {error.what}, not a regular file: the runner neither reads nor "
+            "replaces it. Remove it (the runner makes the journal when it needs one)."
+        ) from None
     except OSError as error:
         raise StateError(
             f"cannot read {where}: {error.strerror}. Check its permissions; the runner will "
@@ -142,7 +148,7 @@ def append(path: Path, *, header: Header | None, delta: Delta, valid_bytes: int)
     if header is not None:
         line = frame(header.to_json()) + line
     new = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    fd = open_regular(path, os.O_WRONLY | os.O_CREAT)
     try:
         if os.fstat(fd).st_size != valid_bytes:
             os.ftruncate(fd, valid_bytes)

@@ -33,6 +33,8 @@ class StateWriter:
         self.state = State.new() if snapshot is None else snapshot.state
         # The version of the state last read or written; None: there is no state yet.
         self.version = None if snapshot is None else snapshot.version
+        # The state being written, until the store's answer is noted (`stored`).
+        self._writing: State | None = None
 
     @property
     def exists(self) -> bool:
@@ -57,8 +59,24 @@ class StateWriter:
             doing=f"refusing to write {self.store.describe()}",
         )
         state.check_readable(where=self.store.describe(), since=self.state)
+        self._writing = state
         self.version = self.store.write(state, expected=self.version)
         self.state = state
+        self._writing = None
+
+    def stored(self) -> State:
+        """The state as stored, as far as this run can tell, when a signal stopped it: the
+        one last written, or, if the signal cut a write short (it may land after the store
+        wrote and before the writer noted it), the one the store holds now, read again."""
+        if self._writing is None:
+            return self.state
+        try:
+            snapshot = self.store.read()
+        except Exception:
+            # Stopping: a state that cannot be read now leaves those jobs unknown, as the
+            # run says; the next run settles them.
+            return self.state
+        return self.state if snapshot is None else snapshot.state
 
     def check_ahead(self, records: Iterable[JobRecord]) -> None:
         """Before the first create: prove that the records a run means to write can be

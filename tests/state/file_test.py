@@ -262,8 +262,8 @@ def test_a_directory_in_place_of_the_state(tmp_path: Path) -> None:
     with pytest.raises(StateError) as info:
         FileStateStore(path).read()
     assert str(info.value) == (
-        f"cannot read state file {path}: Is a directory. Check the path and its permissions; "
-        "the runner will not overwrite it."
+        f"state file {path} is a folder, not a regular file: the runner neither reads nor "
+        "replaces it. Remove it, or give the state file's path (--state)."
     )
 
 

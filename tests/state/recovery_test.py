@@ -19,6 +19,7 @@ import boto3
 import pytest
 
 from runner.state import LockHolder, State
+from runner.state.s3lock import _CLOCK_SLACK, _POLL_MAX
 from runner.times import format_time
 from tests.state.s3_server import (  # noqa: F401
     S3Server,
@@ -145,6 +146,31 @@ def test_a_reconcile_stopped_by_sigterm_releases_the_file_lock(
     write_specs(repo / "specs", ["beta"])
     ran = run_cli("reconcile")
     assert (ran.status, ran.err) == (0, "")
+
+
+def test_a_sigterm_just_after_the_state_write_does_not_call_the_recorded_job_unknown(
+    repo: Path, personalize_server: PersonalizeServer, tmp_path: Path
+) -> None:
+    # The signal lands once the state holding alpha is in place, before the run has noted
+    # that its write is done: alpha is recorded, and the run says so.
+    env = _env(
+        personalize_server,
+        tmp_path,
+        PERSONALIZE_RUNNER_CRASH_AT="snapshot-written",
+        PERSONALIZE_RUNNER_CRASH_SIGNAL="SIGTERM",
+    )
+    process = cli_process("reconcile", cwd=repo, env=env, capture=True)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 143, err
+    assert err.endswith(
+        "interrupted (SIGTERM): every job submitted before is recorded in the state, and the "
+        "state lock is released. Run reconcile again to submit the rest.\n"
+    )
+    assert _recorded_in_file(repo, "alpha")
+    ran = run_cli("reconcile")
+    assert (ran.status, ran.err) == (0, "")
+    assert personalize_server.count("CreateBatchSegmentJob") == 1
 
 
 def test_a_run_waiting_for_a_live_file_lock_says_who_holds_it_and_how_long_it_waits(
@@ -282,17 +308,27 @@ def test_a_frozen_holder_loses_its_lapsed_s3_lease_and_cannot_overwrite_the_stat
         current = _s3_state(s3_bucket)
         return current is not None and "alpha" in current.jobs
 
+    started = time.monotonic()
     with holding_reconcile(repo, env, "--state", state, recorded=recorded) as held:
+        # What a run takes here, as loaded as the machine is now: start, lock, plan, create,
+        # write (the run below does as much after it takes the lock over).
+        a_run = time.monotonic() - started
         # Frozen: alive, but it renews its lease no more.
+        frozen = time.monotonic()
         held.send_signal(signal.SIGSTOP)
+        lock_object = boto3.client("s3").head_object(Bucket=s3_bucket, Key=f"{KEY}.lock")
         write_specs(repo / "specs", ["beta"])
-        began = time.monotonic()
         ran = run_cli("reconcile", "--state", state)
-        waited = time.monotonic() - began
+        waited = time.monotonic() - frozen
         assert ran.status == 0, ran.err
-        # The lease (3 s) lapses at most 3 s after its last renewal, seen within a second
-        # (S3's clock) and a poll (at most 2 s).
-        assert 1 < waited < 3 + 1 + 2 + 4
+        # Taken over only once the lease lapsed: more than a lease after its last renewal
+        # (S3's Last-Modified, to the second, at or before it)...
+        lease = float(LEASE)
+        assert time.time() - lock_object["LastModified"].timestamp() > lease
+        # ...and soon after: a lease after the last renewal (at or before the freeze), by
+        # S3's clock (to the second: `_CLOCK_SLACK`, twice), seen within a poll
+        # (`_POLL_MAX`); then the run goes on as the first one did.
+        assert waited < lease + 2 * _CLOCK_SLACK + _POLL_MAX + a_run, (waited, a_run)
         waiting, took_over = [line for line in ran.err.splitlines() if "state lock" in line]
         assert waiting.startswith(f"waiting for the state lock {state}.lock: it is held by pid ")
         assert "(running), lock id " in waiting

@@ -28,10 +28,12 @@ from typing import Any
 
 from runner.arn import Arn
 from runner.backends import ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS, ResourceNotFound
-from runner.fs import locked, write_atomically
+from runner.errors import BackendError
+from runner.fs import locked, read_regular_file, write_atomically
 
 REGISTRY_FORMAT = 1
 REGISTRY_NAME = "solutions.json"
+_MAX_BYTES = 256 * 1024 * 1024
 PAGE_SIZE = 100
 
 
@@ -132,9 +134,16 @@ class SolutionRegistry:
                 return json.loads(json.dumps(self._memory))  # type: ignore[no-any-return]
         path = self.folder / REGISTRY_NAME
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            # Never waits on a FIFO in the file's place (issue 10): refused by name.
+            document = json.loads(read_regular_file(path, limit=_MAX_BYTES))
         except FileNotFoundError:
             return {}
+        except OSError as error:
+            raise BackendError(
+                f"The local engine's solution versions {path} cannot be read: "
+                f"{error.strerror}. Move the folder {self.folder.parent} away to start with "
+                "an empty local service."
+            ) from None
         versions = document.get("versions") if isinstance(document, dict) else None
         if document.get("formatVersion") != REGISTRY_FORMAT or not isinstance(versions, dict):
             raise ValueError(f"{path} is not a local solutions registry of format 1")

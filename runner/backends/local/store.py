@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from runner.errors import BackendError
-from runner.fs import locked, write_atomically
+from runner.fs import FileLock, read_regular_file, write_atomically
 
 FORMAT_VERSION = 1
+# Far more than the service's own quotas let an account keep.
+MAX_STATE_BYTES = 1024 * 1024 * 1024
 
 # The service's whole state: {"formatVersion": 1, "jobs": [{"job": {...}, "tags": [...]}]}
 State = dict[str, Any]
@@ -56,16 +58,27 @@ class FolderStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[State]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        with self._lock, locked(self.folder / "jobs.lock"):
-            state = self._read()
-            before = json.dumps(state, sort_keys=True)
-            yield state
-            if json.dumps(state, sort_keys=True) != before:
-                self._write(state)
+        with self._lock:
+            lock = FileLock(self.folder / "jobs.lock")
+            try:
+                lock.acquire()
+            except OSError as error:
+                lock.release()
+                why = f"its lock {lock.path}: {error.strerror}"
+                raise self._unreadable(why) from None
+            try:
+                state = self._read()
+                before = json.dumps(state, sort_keys=True)
+                yield state
+                if json.dumps(state, sort_keys=True) != before:
+                    self._write(state)
+            finally:
+                lock.release()
 
     def _read(self) -> State:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            # Never waits on a FIFO in the file's place (issue 10): refused by name.
+            text = read_regular_file(self.path, limit=MAX_STATE_BYTES).decode("utf-8")
         except FileNotFoundError:
             return empty_state()
         except OSError as error:
