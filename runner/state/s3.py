@@ -14,13 +14,13 @@ reader applies the deltas that follow the object's serial. So recording a job up
 record only, whatever the state holds (issue 11).
 
 Conditional writes are what make this safe, and some S3-compatible stores accept the
-headers and ignore them: each store is probed once, and such a store is refused.
+headers and ignore them: each store is probed once, and such a store is refused; before
+a run's first create, each kind of write it will make is proven allowed (`s3probe.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,6 +41,7 @@ from runner.state.s3deltas import (
 )
 from runner.state.s3lock import LockInfo, S3Lock, lease_seconds
 from runner.state.s3objects import S3Objects
+from runner.state.s3probe import check_conditional_writes, check_run_writes
 from runner.state.store import (
     LockHolder,
     Snapshot,
@@ -56,8 +57,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LockInfo", "S3StateStore", "open_s3_store", "parse_location"]
 
-# A real ETag is never this (it is an MD5 or an MD5 with a part count).
-_IMPOSSIBLE_ETAG = '"00000000000000000000000000000000-0"'
 # How often a read starts again when a compaction ran between the snapshot and the listing.
 _READ_ATTEMPTS = 5
 
@@ -130,6 +129,7 @@ class S3StateStore:
         )
         self._warn = warn
         self._checked = False
+        self._writes_checked = False
         self._known: _Known | None = None
         self._locked = False
 
@@ -361,9 +361,14 @@ class S3StateStore:
             )
 
     def check_writable(self) -> None:
-        """Writes were proven when the lock was taken (the probe of conditional writes,
-        the lock object itself); what is left: that the lock is still this run's."""
+        """Before the first create: that the run may make each of its writes (the state
+        object, its deltas; `s3probe.check_run_writes`, once per store), and that the lock
+        is still this run's (the lock object itself was written when it was taken)."""
         self.check_store()
+        if not self._writes_checked:
+            # A state read under the lock had its deltas listed.
+            check_run_writes(self.objects, self.key, deltas_listed=self._known is not None)
+            self._writes_checked = True
         self._lock.check_held()
 
     @property
@@ -387,61 +392,9 @@ class S3StateStore:
         bucket keeps no versions of the state."""
         if self._checked:
             return
-        self._check_conditional_writes()
+        check_conditional_writes(self.objects, self.key)
         self._check_versioning()
         self._checked = True
-
-    def _check_conditional_writes(self) -> None:
-        probe = f"{self.key}.probe-{uuid.uuid4()}"
-        where = f"s3://{self.bucket}/{probe}"
-        ignored: list[str] = []
-        try:
-            with s3_errors():
-                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"probe\n")
-            attempts: tuple[tuple[str, Callable[[], object]], ...] = (
-                (
-                    "If-None-Match: *",
-                    lambda: self.client.put_object(
-                        Bucket=self.bucket,
-                        Key=probe,
-                        Body=b"must not be written\n",
-                        IfNoneMatch="*",
-                    ),
-                ),
-                (
-                    "If-Match",
-                    lambda: self.client.put_object(
-                        Bucket=self.bucket,
-                        Key=probe,
-                        Body=b"must not be written\n",
-                        IfMatch=_IMPOSSIBLE_ETAG,
-                    ),
-                ),
-            )
-            for header, attempt in attempts:
-                try:
-                    with s3_errors():
-                        attempt()
-                except S3Error as error:
-                    if not error.conflict:
-                        raise
-                else:
-                    ignored.append(header)
-        except S3Error as error:
-            raise self.objects.failure("check conditional writes on", where, error) from None
-        except S3Unreachable as error:
-            raise self.objects.unreachable("check conditional writes on", where, error) from None
-        finally:
-            with contextlib.suppress(S3Unreachable, StateError):
-                self.objects.delete(probe, etag=None)
-        if ignored:
-            raise StateError(
-                f"the store behind s3://{self.bucket} ignores conditional writes "
-                f"({' and '.join(ignored)} on PutObject): two runs could overwrite each "
-                "other's records there, so the runner refuses to keep its state in it. Use "
-                "Amazon S3, or an S3-compatible store that implements conditional writes, or "
-                "a local state file."
-            )
 
     def _check_versioning(self) -> None:
         try:
