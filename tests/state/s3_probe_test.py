@@ -7,7 +7,9 @@ policy that denies those keys."""
 # ruff: noqa: F811
 from __future__ import annotations
 
+import io
 import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+from runner.errors import StateError
 from runner.state import LockHolder, State
 from runner.state.s3 import S3StateStore
 from tests.state.s3_server import (  # noqa: F401
@@ -27,6 +30,7 @@ from tests.state.s3_server import (  # noqa: F401
     s3_server,
     s3_server_session,
 )
+from tests.state.support import make_state
 from tests.support.cli import run_cli
 from tests.support.job_requests import job_arn
 from tests.support.job_specs import write_specs
@@ -48,7 +52,22 @@ class _Policy:
     def __init__(self) -> None:
         self.application = DomainDispatcherApplication(create_backend_app)
         self.denied: list[str] = []
+        # A store that checks If-Match on an object that exists, and writes one that does
+        # not exist whatever If-Match says.
+        self.if_match_only_when_present = False
         self.lock = threading.Lock()
+
+    def _exists(self, environ: dict[str, Any]) -> bool:
+        head = {
+            key: value
+            for key, value in environ.items()
+            if key not in ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "CONTENT_LENGTH")
+        }
+        head.update(REQUEST_METHOD="HEAD", CONTENT_LENGTH="0")
+        head["wsgi.input"] = io.BytesIO()
+        answered: list[str] = []
+        list(self.application(head, lambda status, headers, *_: answered.append(status)))
+        return answered[0].startswith("200")
 
     def _refuses(self, environ: dict[str, Any]) -> bool:
         if environ["REQUEST_METHOD"] not in ("PUT", "DELETE"):
@@ -64,6 +83,13 @@ class _Policy:
             start_response("403 Forbidden", [("Content-Type", "application/xml")])
             return [_DENIED]
         with self.lock:
+            if (
+                self.if_match_only_when_present
+                and environ["REQUEST_METHOD"] == "PUT"
+                and "HTTP_IF_MATCH" in environ
+                and not self._exists(environ)
+            ):
+                environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MATCH"}
             return list(self.application(environ, start_response))
 
 
@@ -94,6 +120,7 @@ def policy(
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
     yield rules
     rules.denied.clear()
+    rules.if_match_only_when_present = False
 
 
 @pytest.fixture
@@ -222,3 +249,20 @@ def test_the_probe_of_the_state_object_never_writes_it(s3_bucket: str, s3_server
 
     assert client.head_object(Bucket=s3_bucket, Key=KEY)["ETag"] == written
     assert _keys(s3_bucket, s3_server) == [KEY]
+
+
+def test_a_store_that_ignores_if_match_on_a_missing_object_is_refused(
+    policy: _Policy, s3_bucket: str, s3_server: S3Server
+) -> None:
+    # The probe of the state object would write it there: the store is refused first.
+    policy.if_match_only_when_present = True
+    client = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
+    store = S3StateStore(s3_bucket, KEY, client=client, warn=lambda message: None)
+
+    with pytest.raises(StateError) as info:
+        store.write(make_state(), expected=None)
+
+    assert str(info.value).startswith(
+        f"the store behind s3://{s3_bucket} ignores conditional writes (If-Match on PutObject)"
+    )
+    assert _keys(s3_bucket, s3_server) == []
