@@ -47,7 +47,6 @@ from bench.__main__ import (
     Timed,
     aws_environment,
     machine,
-    recorded_repository,
     run_timed,
     table,
     wait_rows,
@@ -332,29 +331,36 @@ def _plan_of(folder: Path, tree: Path | None, runs: int) -> tuple[float, int]:
     return statistics.median(t.seconds for t in timings), max(t.peak_bytes for t in timings)
 
 
+def _recorded(folder: Path, tree: Path | None) -> None:
+    """`bench.__main__.recorded_repository` of `tree`'s version (its own state format), in
+    a process of its own: a child forked from a benchmark that holds 10,000 specs would
+    count the benchmark's memory in its peak RSS."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from bench.__main__ import "
+            "recorded_repository as r; r(Path(sys.argv[1]), 10_000)",
+            str(folder),
+        ],
+        cwd=REPO if tree is None else tree,
+        env=version_env(tree),
+        check=True,
+        capture_output=True,
+    )
+
+
 def plan_rows(previous: Path | None, *, runs: int) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-") as temp:
-        folder = Path(temp)
-        recorded_repository(folder, 10_000)
+        folder = Path(temp) / "current"
+        folder.mkdir()
+        _recorded(folder, None)
         seconds, peak = _plan_of(folder, None, runs)
         before = ""
         if previous is not None:
-            # The previous version's own state (its format), of the same specs.
             old = Path(temp) / "previous"
             old.mkdir()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "import sys; from pathlib import Path; from bench.__main__ import "
-                    "recorded_repository as r; r(Path(sys.argv[1]), 10_000)",
-                    str(old),
-                ],
-                cwd=previous,
-                env=version_env(previous),
-                check=True,
-                capture_output=True,
-            )
+            _recorded(old, previous)
             old_seconds, old_peak = _plan_of(old, previous, runs)
             before = f" (previous {old_seconds:.2f} s, {old_peak / MIB:.0f} MiB)"
     return [
