@@ -13,6 +13,7 @@ import pytest
 
 from runner.backends import (
     ACTIVE,
+    VANISHED,
     JobDescription,
     JobSummary,
     SolutionDescription,
@@ -138,16 +139,22 @@ def test_one_poll_of_each_region(backend: CountingBackend) -> None:
     assert sorted(result.seen) == ["east-a", "east-b", "west"]
 
 
-def test_a_job_no_page_shows_is_described(backend: CountingBackend) -> None:
+def test_a_job_no_page_shows_is_described_and_vanished_if_not_found(
+    backend: CountingBackend,
+) -> None:
     watched = {"elsewhere": job_arn("elsewhere", region="eu-west-1")}
 
     result = poll_all(backend, watched)
 
     assert backend.calls == {"list": 1, "describe": 1}
-    assert result.seen == {}
-    assert result.failed == {}
-    assert [str(error) for error in result.errors.values()] == [
-        f"ResourceNotFoundException: Could not find resource with Arn {watched['elsewhere']}."
+    assert (result.seen, result.errors, result.failed) == ({}, {}, {})
+    # Not "still running": dropped, with why, and never recorded (issue 10).
+    assert [(summary.status, summary.failure_reason) for summary in result.dropped.values()] == [
+        (
+            VANISHED,
+            "vanished: the service no longer knows the job (ResourceNotFoundException: Could "
+            f"not find resource with Arn {watched['elsewhere']}.); its record is kept as it was",
+        )
     ]
 
 
