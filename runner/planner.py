@@ -25,7 +25,15 @@ from functools import cached_property
 from typing import Any
 
 from runner.kinds import JobKind
+from runner.recurring import (
+    RecurringPlan,
+    RecurringSpec,
+    is_recorded_period,
+    owned_by_recurring,
+    recurring_plans,
+)
 from runner.spec import JobSpec, RecordedFile
+from runner.spec.latest import comparable, latest_of
 from runner.state import JobRecord, Snapshot, State
 from runner.times import format_minute
 
@@ -89,6 +97,10 @@ class PlannedJob:
     request_digest: str | None = None
     arn: str | None = None
     status: str | None = None
+    # A recurring spec's job: its period (the tick, ISO 8601 local time with the offset).
+    period: str | None = None
+    # `solutionVersionArn: {latestOf: <solution>}`: the solution, resolved at submission.
+    latest_of: str | None = None
 
     @property
     def scope(self) -> Scope:
@@ -128,6 +140,8 @@ class Plan:
     # None: there was no state yet.
     state: StateRef | None
     refreshed: bool
+    # Per recurring spec: its due periods, the recorded ones, the next tick.
+    recurring: tuple[RecurringPlan, ...] = ()
 
     @cached_property
     def specs(self) -> tuple[SpecDigest, ...]:
@@ -171,9 +185,12 @@ class Plan:
                     "request_digest": job.request_digest,
                     "arn": job.arn,
                     "status": job.status,
+                    "period": job.period,
+                    "latest_of": job.latest_of,
                 }
                 for job in self.jobs
             ],
+            "recurring": [item.to_dict() for item in self.recurring],
             "specs": [
                 {
                     "file": spec.file,
@@ -205,6 +222,9 @@ def recorded_files(state: State | None) -> dict[str, RecordedFile]:
         count = first.spec_documents
         if count != len(records) or first.spec_index is None:
             continue
+        if any(record.period is not None for record in records):
+            # A recurring spec's file is parsed every time: a new period may be due.
+            continue
         if count > 1 and (
             any(
                 record.spec_digest != first.spec_digest or record.spec_documents != count
@@ -223,11 +243,14 @@ def make_plan(
     remote: RemoteView | None = None,
     *,
     unchanged_files: Collection[str] = (),
+    recurring: Sequence[RecurringSpec] = (),
 ) -> Plan:
     """The plan for `specs` (valid, with unique names) against the state in `snapshot`.
 
     `unchanged_files` are spec files not parsed because the state records them whole
     (`recorded_files`) and their bytes did not change: their jobs are unchanged.
+    `recurring` are the recurring specs whose due periods are among `specs`
+    (`runner.recurring.expand`): their recorded periods are unchanged, not orphans.
     """
     records = {} if snapshot is None else dict(snapshot.state.jobs)
     jobs: list[PlannedJob] = []
@@ -236,11 +259,16 @@ def make_plan(
         named.add(spec.job_name)
         jobs.append(_plan_spec(spec, records, remote))
     unchanged = frozenset(unchanged_files)
+    owned = owned_by_recurring(recurring)
     for name, record in records.items():
         if name in named:
             continue
         if record.spec_file in unchanged:
             jobs.append(_recorded_job(record, Change.UNCHANGED, "recorded"))
+        elif is_recorded_period(record, owned):
+            jobs.append(
+                _recorded_job(record, Change.UNCHANGED, f"recorded, period {record.period}")
+            )
         else:
             jobs.append(
                 _recorded_job(
@@ -258,6 +286,7 @@ def make_plan(
         spec_source=lambda: spec_digests(specs, snapshot, unchanged),
         state=state,
         refreshed=remote is not None,
+        recurring=recurring_plans(recurring, records),
     )
 
 
@@ -274,6 +303,7 @@ def _recorded_job(record: JobRecord, change: Change, reason: str) -> PlannedJob:
         request_digest=record.request_digest,
         arn=record.arn,
         status=record.status,
+        period=record.period,
     )
 
 
@@ -309,11 +339,21 @@ def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | N
             account=spec.account,
             spec_file=spec.file,
             request_digest=spec.request_digest,
+            period=spec.period,
+            latest_of=latest_of(spec.request),
             **fields,
         )
 
     record = records.get(spec.job_name)
     if record is not None:
+        if record.request_digest != spec.request_digest and spec.period is not None:
+            # A recorded period's job is immutable: the edit applies to later periods.
+            return planned(
+                Change.UNCHANGED,
+                "recorded; the spec changed since, which applies to later periods only",
+                arn=record.arn,
+                status=record.status,
+            )
         if record.request_digest != spec.request_digest:
             submitted = format_minute(record.submitted_at)
             return planned(
@@ -332,7 +372,7 @@ def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | N
     if found is None:
         return planned(Change.CREATE, "new, and not known at the service")
     if found.request is None:
-        wanted = spec.request.get("solutionVersionArn")
+        wanted = comparable(spec.request, found.solution_version_arn).get("solutionVersionArn")
         if found.solution_version_arn is not None and found.solution_version_arn != wanted:
             return planned(
                 Change.CONFLICT,
@@ -380,8 +420,9 @@ def request_differences(
 
     The service fills in the kind's defaults (`numResults`: 25) for the fields a request
     leaves out; the spec's tags must all be on the job (the service, or someone, may have
-    added more).
+    added more). A `{latestOf: S}` matches any version of S.
     """
+    spec_request = comparable(spec_request, remote_request.get("solutionVersionArn"))
     wanted = {**kind.request_defaults}
     wanted.update((key, value) for key, value in spec_request.items() if value is not None)
     have = {**kind.request_defaults}
@@ -414,4 +455,3 @@ def _show(value: object) -> str:
 
 def _spec_order(spec: SpecDigest) -> tuple[str, int]:
     return (spec.file, spec.index)
-

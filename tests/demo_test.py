@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -33,14 +34,34 @@ def test_the_demo_reconciles_the_example_specs_once(tmp_path: Path) -> None:
 
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    created = sorted(job["name"] for job in report["jobs"] if job["result"] == "created")
+    created = sorted(
+        job["name"]
+        for job in report["jobs"]
+        if job["result"] == "created" and job["kind"] == "BatchSegmentJob"
+    )
+    # The recurring spec's job of this week's period, on the solution's newest version.
+    (weekly,) = [name for name in created if name.startswith("weekly-genre-fans-")]
+    week = weekly.removeprefix("weekly-genre-fans-")
+    assert re.fullmatch(r"\d{4}-W\d{2}", week), weekly
     assert created == [
         "genre-fans-2026-11",
         "genre-fans-adults-2026-11",
         "holiday-promo-2026-11",
         "new-releases-2026-11",
+        weekly,
         "winback-2026-11",
     ]
+    # Both kinds at once; an inference job may have a segment job's name.
+    assert sorted(
+        job["name"]
+        for job in report["jobs"]
+        if job["result"] == "created" and job["kind"] == "BatchInferenceJob"
+    ) == ["holiday-promo-2026-11", "nightly-recs-2026-11-30", "related-items-2026-11"]
+    assert {job["status"] for job in report["jobs"]} == {"ACTIVE"}
+    state = json.loads((tmp_path / ".personalize-runner/state.json").read_text(encoding="utf-8"))
+    assert state["jobs"][weekly]["solution_version_arn"] == (
+        "arn:aws:personalize:us-east-1:123456789012:solution/item-attribute-affinity/2673f9b3"
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     outputs = sorted(
         path.relative_to(tmp_path / ".personalize-local/s3").as_posix()
@@ -49,8 +70,12 @@ def test_the_demo_reconciles_the_example_specs_once(tmp_path: Path) -> None:
     assert outputs == [
         "acme-personalize/batch/out/genre-fans-2026-11/all-genres.jsonl.out",
         "acme-personalize/batch/out/genre-fans-adults-2026-11/all-genres.jsonl.out",
+        "acme-personalize/batch/out/holiday-promo-2026-11-ranked/ranking.jsonl.out",
         "acme-personalize/batch/out/holiday-promo-2026-11/holiday-items.jsonl.out",
         "acme-personalize/batch/out/new-releases-2026-11/holiday-items.jsonl.out",
+        "acme-personalize/batch/out/nightly-recs-2026-11-30/users.jsonl.out",
+        "acme-personalize/batch/out/related-items-2026-11/items.jsonl.out",
+        f"acme-personalize/batch/out/weekly-genre-fans/{week}/all-genres.jsonl.out",
         "acme-personalize/batch/out/winback-2026-11/items.jsonl.out",
     ]
     segment = json.loads(
@@ -63,10 +88,25 @@ def test_the_demo_reconciles_the_example_specs_once(tmp_path: Path) -> None:
         .splitlines()[0]
     )
     assert len(segment["output"]["recommendedUsers"]) == 100
+    out = tmp_path / ".personalize-local/s3/acme-personalize/batch/out"
+    recommendations = [
+        json.loads(line)
+        for line in (out / "nightly-recs-2026-11-30/users.jsonl.out")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
+    assert all(line["error"] is None for line in recommendations)
+    assert {len(line["output"]["recommendedItems"]) for line in recommendations} == {10}
+    ranked = json.loads(
+        (out / "holiday-promo-2026-11-ranked/ranking.jsonl.out")
+        .read_text(encoding="utf-8")
+        .splitlines()[0]
+    )
+    assert sorted(ranked["output"]["recommendedItems"]) == sorted(ranked["input"]["itemList"])
 
 
 def test_the_example_specs_are_clean() -> None:
     result = _runner("lint", "specs", cwd=REPO)
 
     assert result.returncode == 0, result.stdout
-    assert result.stdout == "4 files, 5 specs: no findings\n"
+    assert result.stdout == "8 files, 9 specs: no findings\n"

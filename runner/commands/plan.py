@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from runner.commands.common import check_output_file, load, opened_backend, write_output_file
+from runner.commands.common import (
+    check_output_file,
+    load,
+    opened_backend,
+    planning_time,
+    write_output_file,
+)
 from runner.config import Settings
 from runner.errors import ExitStatus
 from runner.output.plan import render_json
@@ -22,10 +28,14 @@ def run(
     output_format: str,
     out: Path | None,
     detailed_exitcode: bool,
+    now: str | None = None,
 ) -> int:
+    from runner.recurring import at
+
     check_output_file(out, option="--out", what="the plan")
+    instant = planning_time(now)
     snapshot = open_store(settings.state).read()
-    loaded = load(settings, None if snapshot is None else snapshot.state)
+    loaded, recurring = at(load(settings, None if snapshot is None else snapshot.state), instant)
     if loaded.findings:
         from runner.output.report import render_findings
 
@@ -40,7 +50,13 @@ def run(
             remote = fetch_remote_view(
                 backend, loaded.specs, None if snapshot is None else snapshot.state
             )
-    plan = make_plan(loaded.specs, snapshot, remote, unchanged_files=loaded.unchanged_files)
+    plan = make_plan(
+        loaded.specs,
+        snapshot,
+        remote,
+        unchanged_files=loaded.unchanged_files,
+        recurring=recurring,
+    )
     sys.stdout.write(render_plan(plan, output_format, color=wants_color(sys.stdout)))
     if out is not None:
         write_output_file(out, render_json(plan), option="--out", what="the plan")

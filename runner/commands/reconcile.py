@@ -19,6 +19,7 @@ from runner.commands.common import (
     git_commit,
     load,
     opened_backend,
+    planning_time,
     write_output_file,
 )
 from runner.config import Settings
@@ -43,6 +44,7 @@ def run(
     output_format: str,
     report: Path | None,
     lock_timeout: float,
+    now: str | None = None,
 ) -> int:
     if timeout is not None and timeout < 0:
         raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
@@ -65,6 +67,7 @@ def run(
                     timeout=timeout,
                     saved_plan=plan,
                     git_commit=git_commit(settings.root),
+                    now=None if now is None else planning_time(now),
                 ),
                 holder=LockHolder.current(),
                 lock_timeout=lock_timeout,

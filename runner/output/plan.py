@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from runner.output import recurring
 from runner.output.documents import dumps
 from runner.output.markdown import cell, code, table
 from runner.output.terminal import paint
@@ -82,6 +83,7 @@ def render_text(plan: Plan, *, color: bool = False, next_step: bool = True) -> s
     if unlisted:
         symbol = paint(SYMBOLS[Change.UNCHANGED], COLORS[Change.UNCHANGED], color=color)
         lines.append(f"{symbol} {_unchanged_line(unlisted)}")
+    lines += recurring.text_lines(plan)
     if next_step:
         lines.append("")
         lines.append(_next_step(plan))
@@ -96,6 +98,9 @@ def _text_job(job: PlannedJob, width: int, *, color: bool) -> list[str]:
     lines = [paint(head, COLORS[job.change], color=color) + "  " + where]
     if job.change in (Change.ADOPT, Change.CONFLICT, Change.ORPHAN):
         lines.append(f"    {job.reason}")
+    latest = recurring.latest_of_line(job)
+    if latest is not None:
+        lines.append(f"    solution version: {latest}")
     return lines
 
 
@@ -143,6 +148,7 @@ def render_markdown(plan: Plan, *, color: bool = False, next_step: bool = True) 
             ],
         )
         lines.append("")
+    lines += recurring.markdown_lines(plan)
     if next_step:
         lines.append(_next_step(plan))
     else:
@@ -152,5 +158,5 @@ def render_markdown(plan: Plan, *, color: bool = False, next_step: bool = True) 
 
 def _note(job: PlannedJob) -> str:
     if job.change is Change.CREATE:
-        return ""
+        return recurring.latest_of_line(job) or ""
     return job.reason if job.change is not Change.UNCHANGED else (job.status or "")

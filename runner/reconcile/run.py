@@ -21,6 +21,7 @@ while jobs are in flight, a twentieth of the oldest one's age in between.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from runner.reconcile.poller import POLL_FIRST, POLL_MAX, Clock, SystemClock
 from runner.reconcile.report import Listener, Result, RunReport, SilentListener
 from runner.reconcile.scheduler import Scheduler
 from runner.reconcile.submit import Submitter
+from runner.recurring import at
 from runner.saved_plan import check_saved_plan
 from runner.spec import LoadResult
 from runner.state import LockHolder, State, StateStore
@@ -51,6 +53,8 @@ class Options:
     max_in_flight: int | None = None
     poll_first: float = POLL_FIRST
     poll_max: float = POLL_MAX
+    # The instant recurring specs' due periods are found at (`--now`); None: the clock.
+    now: datetime.datetime | None = None
 
 
 def reconcile(
@@ -74,7 +78,7 @@ def reconcile(
         deadline = None if options.timeout is None else clock.monotonic() + options.timeout
         snapshot = store.read()
         state = None if snapshot is None else snapshot.state
-        loaded = load(state)
+        loaded, recurring = at(load(state), options.now or clock.now())
         findings = list(loaded.findings)
         if not findings and state is not None:
             findings += check_against_state(loaded.specs, state)
@@ -99,7 +103,13 @@ def reconcile(
                     "then apply that one."
                 )
         remote = fetch_remote_view(backend, loaded.specs, state)
-        plan = make_plan(loaded.specs, snapshot, remote, unchanged_files=loaded.unchanged_files)
+        plan = make_plan(
+            loaded.specs,
+            snapshot,
+            remote,
+            unchanged_files=loaded.unchanged_files,
+            recurring=recurring,
+        )
         listener.planned(plan)
         serial = None if state is None else state.serial
         if options.dry_run or plan.has_conflicts:
