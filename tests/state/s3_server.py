@@ -9,6 +9,7 @@ which is what S3 guarantees for one key.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import uuid
@@ -35,6 +36,13 @@ class _OneAtATime:
         self.lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        # The body is read before the lock is taken: a client stopped halfway through
+        # sending one (a run frozen by SIGSTOP) must not hold up every other request.
+        length = environ.get("CONTENT_LENGTH")
+        if length or environ.get("wsgi.input_terminated"):
+            stream = environ["wsgi.input"]
+            body = stream.read(int(length)) if length else stream.read()
+            environ = {**environ, "wsgi.input": io.BytesIO(body)}
         with self.lock:
             return list(self.application(environ, start_response))
 
