@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
 from runner.fs import NotRegularFile, read_regular_file
+from runner.parallel import DESCRIBE_CONCURRENCY
 from runner.service import BACKEND_NAMES
 
 if TYPE_CHECKING:
@@ -21,7 +22,13 @@ MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_SPECS = "specs"
 DEFAULT_STATE = ".personalize-runner/state.json"
 DEFAULT_BACKEND = "local"
-SETTINGS = ("accounts", "backend", "lint", "specs", "state")
+SETTINGS = ("accounts", "backend", "concurrency", "lint", "quotas", "specs", "state")
+# `concurrency: {describe: N}`: describes and tag listings at once per account and region
+# (adoption, `plan --refresh`; issue 11).
+DEFAULT_DESCRIBE_CONCURRENCY = DESCRIBE_CONCURRENCY
+MAX_DESCRIBE_CONCURRENCY = 64
+# `quotas:`: the in-flight limits the service lets be raised, by setting (`runner.kinds`).
+MAX_QUOTA = 1000
 ACCOUNT_SETTINGS = ("profile", "role_arn", "external_id", "session_name", "duration_seconds")
 DEFAULT_SESSION_NAME = "personalize-runner"
 # AssumeRole's limits: 15 minutes to 12 hours (the role's maximum session duration).
@@ -69,6 +76,12 @@ class Settings:
     config_file: Path | None = None
     lint_ignore: frozenset[str] = frozenset()
     """Rules that `lint.ignore` silences in every spec (runner/rules/: ignorable ones)."""
+    quotas: Mapping[str, int] = field(default_factory=dict)
+    """Jobs in flight per account and region, by kind name, where `quotas:` raises the
+    kind's default (`batch_inference_jobs`: batch inference jobs)."""
+    describe_concurrency: int = DEFAULT_DESCRIBE_CONCURRENCY
+    """Describes and tag listings at once per account and region (`concurrency:
+    {describe: N}`), when many jobs are adopted or compared (`plan --refresh`)."""
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -124,6 +137,12 @@ def _read_config(path: Path) -> dict[str, Any]:
         if key == "lint":
             settings[key] = _lint_ignore(path, document, value)
             continue
+        if key == "quotas":
+            settings[key] = _quotas(path, document, value)
+            continue
+        if key == "concurrency":
+            settings[key] = _concurrency(path, document, value)
+            continue
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key!r} must be a string")
         settings[key] = value
@@ -148,6 +167,63 @@ def _lint_ignore(path: Path, document: Document, value: object) -> frozenset[str
         if problem is not None:
             raise ConfigError(f"{where('ignore', index)}: lint.ignore: {problem}")
     return frozenset(rules)
+
+
+def _quotas(path: Path, document: Document, value: object) -> dict[str, int]:
+    """`quotas: {batch_inference_jobs: N}`: the kind's jobs in flight per account and
+    region, for a kind whose quota the service lets be raised; by kind name."""
+    from runner.kinds import KINDS
+
+    settable = {kind.quota_setting: kind for kind in KINDS.values() if kind.quota_setting}
+    fixed = {kind.resource_type.replace("-", "_") + "s": kind for kind in KINDS.values()}
+
+    def where(*keys: str, key: bool = False) -> str:
+        span = document.locate(("quotas", *keys), key=key)
+        return f"{path}:{span.line}:{span.col}"
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where()}: 'quotas' maps {', '.join(settable)} to a number of jobs")
+    quotas = {}
+    for name, limit in value.items():
+        kind = settable.get(name)
+        if kind is None:
+            if name in fixed:
+                raise ConfigError(
+                    f"{where(name, key=True)}: the quota of {fixed[name].noun}s is fixed at "
+                    f"{fixed[name].quota} per region by the service: it cannot be set"
+                )
+            raise ConfigError(
+                f"{where(name, key=True)}: unknown quota {name!r}"
+                f"{_suggest(str(name), tuple(settable))}"
+            )
+        if type(limit) is not int or not 1 <= limit <= MAX_QUOTA:
+            raise ConfigError(
+                f"{where(name)}: quotas.{name} is the number of {kind.noun}s pending or in "
+                f"progress per account and region: 1 to {MAX_QUOTA} (the service's default is "
+                f"{kind.quota}, raised through Service Quotas), not {limit!r}"
+            )
+        quotas[kind.name] = limit
+    return quotas
+
+
+def _concurrency(path: Path, document: Document, value: object) -> int:
+    """`concurrency: {describe: N}`: describes and tag listings at once per account and
+    region (the service's throttling slows them further: adaptive retries)."""
+    span = document.locate(("concurrency",), key=False)
+    if not isinstance(value, dict) or set(value) - {"describe"}:
+        raise ConfigError(
+            f"{path}:{span.line}:{span.col}: 'concurrency' takes one setting, 'describe': "
+            "how many describes and tag listings run at once per account and region"
+        )
+    count = value.get("describe", DEFAULT_DESCRIBE_CONCURRENCY)
+    if type(count) is not int or not 1 <= count <= MAX_DESCRIBE_CONCURRENCY:
+        span = document.locate(("concurrency", "describe"), key=False)
+        raise ConfigError(
+            f"{path}:{span.line}:{span.col}: concurrency.describe is how many describes and "
+            f"tag listings run at once per account and region: 1 to "
+            f"{MAX_DESCRIBE_CONCURRENCY} (default {DEFAULT_DESCRIBE_CONCURRENCY}), not {count!r}"
+        )
+    return count
 
 
 def _account_access(path: Path, document: Document, account: str, entry: object) -> AccountAccess:
@@ -262,4 +338,6 @@ def load_settings(
         accounts=config.get("accounts", {}),
         config_file=config_path if config_path.is_file() else None,
         lint_ignore=config.get("lint", frozenset()),
+        quotas=config.get("quotas", {}),
+        describe_concurrency=config.get("concurrency", DEFAULT_DESCRIBE_CONCURRENCY),
     )

@@ -21,7 +21,6 @@ import errno
 import fcntl
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -174,6 +173,9 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object]) 
         if not stat.S_ISREG(found):
             raise NotRegularFile(path, found)
         mode = found & 0o777
+    # Imported here: `tempfile` costs 8 ms of the start-up of commands that write nothing.
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=temporary_prefix(path), suffix=TEMPORARY_SUFFIX
     )

@@ -24,7 +24,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from runner.kinds import JobKind
+from runner.kinds import BATCH_SEGMENT_JOB, KINDS, JobKind, job_order
 from runner.recurring import (
     RecurringPlan,
     RecurringSpec,
@@ -75,13 +75,14 @@ class RemoteView:
     """What the service said: the scopes that were listed, and the jobs of interest in them."""
 
     scopes: frozenset[Scope]
+    # By scope and the job's key (`JobKind.key`: its name and kind).
     jobs: Mapping[tuple[Scope, str], RemoteJob]
     # The names of the jobs pending or in progress of each kind in each scope listed:
     # quota slots taken.
     in_flight: Mapping[Group, frozenset[str]] = field(default_factory=dict)
 
-    def find(self, scope: Scope, name: str) -> RemoteJob | None:
-        return self.jobs.get((scope, name))
+    def find(self, scope: Scope, key: str) -> RemoteJob | None:
+        return self.jobs.get((scope, key))
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,16 @@ class PlannedJob:
     period: str | None = None
     # `solutionVersionArn: {latestOf: <solution>}`: the solution, resolved at submission.
     latest_of: str | None = None
+    kind: JobKind = BATCH_SEGMENT_JOB
 
     @property
     def scope(self) -> Scope:
         return (self.partition, self.region, self.account)
+
+    @property
+    def key(self) -> str:
+        """The job's key among jobs of every kind (the state's, `JobKind.key`)."""
+        return self.kind.key(self.name)
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,7 @@ class Plan:
             "jobs": [
                 {
                     "name": job.name,
+                    "kind": job.kind.name,
                     "change": job.change.value,
                     "reason": job.reason,
                     "partition": job.partition,
@@ -233,7 +241,7 @@ def recorded_files(state: State | None) -> dict[str, RecordedFile]:
             or len({record.spec_index for record in records} - {None}) != count
         ):
             continue
-        files[file] = RecordedFile(first.spec_digest, tuple(record.name for record in records))
+        files[file] = RecordedFile(first.spec_digest, tuple(record.key for record in records))
     return files
 
 
@@ -256,12 +264,12 @@ def make_plan(
     jobs: list[PlannedJob] = []
     named = set()
     for spec in specs:
-        named.add(spec.job_name)
+        named.add(spec.key)
         jobs.append(_plan_spec(spec, records, remote))
     unchanged = frozenset(unchanged_files)
     owned = owned_by_recurring(recurring)
-    for name, record in records.items():
-        if name in named:
+    for key, record in records.items():
+        if key in named:
             continue
         if record.spec_file in unchanged:
             jobs.append(_recorded_job(record, Change.UNCHANGED, "recorded"))
@@ -277,7 +285,8 @@ def make_plan(
                     "recorded, but its spec was removed: the job is kept (jobs are never deleted)",
                 )
             )
-    jobs.sort(key=lambda job: job.name)
+    # Both kinds side by side: a segment job and an inference job of one name are neighbours.
+    jobs.sort(key=lambda job: job_order(job.name, job.kind.name))
     state = None
     if snapshot is not None:
         state = StateRef(snapshot.state.lineage, snapshot.state.serial, snapshot.version)
@@ -294,6 +303,7 @@ def _recorded_job(record: JobRecord, change: Change, reason: str) -> PlannedJob:
     """A job planned from its record alone: its spec unchanged (not parsed), or gone."""
     return PlannedJob(
         name=record.name,
+        kind=KINDS[record.kind],
         change=change,
         reason=reason,
         partition=record.partition,
@@ -332,6 +342,7 @@ def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | N
     def planned(change: Change, reason: str, **fields: Any) -> PlannedJob:
         return PlannedJob(
             name=spec.job_name,
+            kind=spec.kind,
             change=change,
             reason=reason,
             partition=spec.partition,
@@ -344,7 +355,7 @@ def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | N
             **fields,
         )
 
-    record = records.get(spec.job_name)
+    record = records.get(spec.key)
     if record is not None:
         if record.request_digest != spec.request_digest and spec.period is not None:
             # A recorded period's job is immutable: the edit applies to later periods.
@@ -368,7 +379,7 @@ def _plan_spec(spec: JobSpec, records: Mapping[str, Any], remote: RemoteView | N
     scope = (spec.partition, spec.region, spec.account)
     if remote is None or scope not in remote.scopes:
         return planned(Change.CREATE, "new")
-    found = remote.find(scope, spec.job_name)
+    found = remote.find(scope, spec.key)
     if found is None:
         return planned(Change.CREATE, "new, and not known at the service")
     if found.request is None:
@@ -430,7 +441,11 @@ def request_differences(
     differences = [
         _difference(field, wanted.get(field), have.get(field))
         for field in kind.request_fields
-        if wanted.get(field) != have.get(field)
+        if (
+            _missing_from(wanted.get(field), have.get(field))
+            if field in kind.open_fields
+            else wanted.get(field) != have.get(field)
+        )
     ]
     tags = set(remote_tags)
     missing = [
@@ -441,6 +456,16 @@ def request_differences(
     if missing:
         differences.append(f"tags: the job lacks {', '.join(missing)}")
     return differences
+
+
+def _missing_from(wanted: object, have: object) -> bool:
+    """Whether some of `wanted` (a spec's part of an open field, `JobKind.open_fields`) is
+    missing from `have`, the service's whole: what the spec leaves out is the service's."""
+    if wanted is None:
+        return False
+    if isinstance(wanted, Mapping) and isinstance(have, Mapping):
+        return any(_missing_from(value, have.get(key)) for key, value in wanted.items())
+    return bool(wanted != have)
 
 
 def _difference(field: str, wanted: object, have: object) -> str:

@@ -1,13 +1,18 @@
 """A saved plan (`plan --out FILE`, the dictionary form of `Plan.to_dict`) read back, and
 whether it still applies: `reconcile --plan FILE` carries it out only if neither the state
-nor the specs have moved since it was made."""
+nor the specs have moved since it was made, and if it is, field for field, the plan made now
+from the same specs and state the way it was made (offline, or with the service consulted):
+a saved plan edited by hand (its `jobs` emptied, a job's region changed) is refused, not
+applied as if it were the plan that was reviewed (issue 10)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from runner.errors import PlanError
+from runner.kinds import KINDS
 from runner.planner import (
     PLAN_FORMAT,
     PLAN_VERSION,
@@ -75,6 +80,83 @@ def check_saved_plan(
     return problems
 
 
+# What a plan made with the service consulted may say otherwise a moment later: the status
+# the service reports of a job in flight.
+_MOVING_JOB_FIELDS = frozenset({"status"})
+
+
+def plan_differences(saved: Mapping[str, Any], plan: Plan) -> list[str]:
+    """How the saved plan's document differs from `plan`, made now from the same specs and
+    state in the way the saved one was (`refreshed` alike): empty if it is that plan.
+
+    Each job is compared field for field (by kind and name), but for the status a refreshed
+    plan had from the service; every other part of the document (summary, specs, recurring
+    specs) must be equal as a whole."""
+    made: dict[str, Any] = json.loads(json.dumps(plan.to_dict()))
+    ignored = _MOVING_JOB_FIELDS if plan.refreshed else frozenset()
+    problems = []
+    saved_jobs = _jobs_by_key(saved.get("jobs"))
+    made_jobs = _jobs_by_key(made["jobs"]) or {}
+    if saved_jobs is None:
+        problems.append("its jobs are not a list of jobs")
+    else:
+        for key in sorted(made_jobs.keys() - saved_jobs.keys()):
+            problems.append(f"it does not list {_job_name(key)} ({made_jobs[key]['change']})")
+        for key in sorted(saved_jobs.keys() - made_jobs.keys()):
+            problems.append(f"it lists {_job_name(key)}, which the plan made now does not")
+        for key in sorted(saved_jobs.keys() & made_jobs.keys()):
+            before, now = saved_jobs[key], made_jobs[key]
+            fields = sorted(
+                name
+                for name in before.keys() | now.keys()
+                if name not in ignored and before.get(name, _ABSENT) != now.get(name, _ABSENT)
+            )
+            if fields:
+                changed = ", ".join(
+                    f"{name} {_shown(before.get(name, _ABSENT))} "
+                    f"(now {_shown(now.get(name, _ABSENT))})"
+                    for name in fields
+                )
+                problems.append(f"{_job_name(key)}: {changed}")
+    for name in sorted((saved.keys() | made.keys()) - {"jobs"}):
+        if saved.get(name, _ABSENT) != made.get(name, _ABSENT):
+            problems.append(f"its {name} differs")
+    return problems
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "absent"
+
+
+_ABSENT: Any = _Absent()
+
+
+def _jobs_by_key(jobs: object) -> dict[tuple[str, str], dict[str, Any]] | None:
+    """The jobs of a plan's document by (kind, name); None if they are not a list of jobs
+    (or two share a kind and name)."""
+    if not isinstance(jobs, list):
+        return None
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    for job in jobs:
+        if not isinstance(job, dict):
+            return None
+        key = (str(job.get("kind")), str(job.get("name")))
+        if key in by_key:
+            return None
+        by_key[key] = job
+    return by_key
+
+
+def _job_name(key: tuple[str, str]) -> str:
+    kind, name = key
+    return f"the {kind} {name}"
+
+
+def _shown(value: object) -> str:
+    return repr(value) if isinstance(value, _Absent) else json.dumps(value)
+
+
 def _why(error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"no {error.args[0]!r}"
@@ -138,6 +220,7 @@ def _plan_from_dict(document: object) -> Plan:
         jobs.append(
             PlannedJob(
                 name=_str(item["name"], "jobs[].name"),
+                kind=KINDS[_str(item["kind"], "jobs[].kind")],
                 change=Change(item["change"]),
                 reason=_str(item["reason"], "jobs[].reason"),
                 partition=_str(item["partition"], "jobs[].partition"),

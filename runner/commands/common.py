@@ -20,12 +20,14 @@ LOCAL_FOLDER = ".personalize-local"
 
 
 @contextlib.contextmanager
-def opened_backend(settings: Settings) -> Iterator[Backend]:
-    """The backend of `settings`; the local one keeps its jobs at the repository root."""
+def opened_backend(settings: Settings, *, deadline: float | None = None) -> Iterator[Backend]:
+    """The backend of `settings`; the local one keeps its jobs at the repository root.
+    `deadline` (`time.monotonic()`, from `--timeout`) bounds every call of the aws backend,
+    its retries included (the local one answers at once)."""
     if settings.backend == "local":
-        backend = open_backend("local", root=settings.root / LOCAL_FOLDER)
+        backend = open_backend("local", root=settings.root / LOCAL_FOLDER, quotas=settings.quotas)
     else:
-        backend = open_backend(settings.backend, accounts=settings.accounts)
+        backend = open_backend(settings.backend, accounts=settings.accounts, deadline=deadline)
     try:
         yield backend
     finally:

@@ -32,8 +32,8 @@ def run(
 ) -> int:
     from runner.recurring import at
 
-    check_output_file(out, option="--out", what="the plan")
     instant = planning_time(now)
+    check_output_file(out, option="--out", what="the plan")
     snapshot = open_store(settings.state).read()
     loaded, recurring = at(load(settings, None if snapshot is None else snapshot.state), instant)
     if loaded.findings:
@@ -48,7 +48,10 @@ def run(
 
         with opened_backend(settings) as backend:
             remote = fetch_remote_view(
-                backend, loaded.specs, None if snapshot is None else snapshot.state
+                backend,
+                loaded.specs,
+                None if snapshot is None else snapshot.state,
+                concurrency=settings.describe_concurrency,
             )
     plan = make_plan(
         loaded.specs,

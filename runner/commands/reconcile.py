@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from runner import jsonread
 from runner.commands.common import (
@@ -49,14 +51,16 @@ def run(
     if timeout is not None and timeout < 0:
         raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
     check_output_file(report, option="--report", what="the report")
-    plan = None if saved_plan is None else read_saved_plan(saved_plan)
+    plan, plan_document = (None, None) if saved_plan is None else read_saved_plan(saved_plan)
     store = open_store(settings.state)
     # People read the plan and the submissions as they happen; with --format json they
     # go to stderr, and stdout holds the report only.
     text = output_format == "text"
     listener = ConsoleListener(sys.stdout if text else sys.stderr, show_plan=True)
+    # The run's one deadline: the backend bounds each call by it, `reconcile` the rest.
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        with opened_backend(settings) as backend:
+        with opened_backend(settings, deadline=deadline) as backend:
             result = reconcile(
                 store=store,
                 backend=backend,
@@ -66,8 +70,11 @@ def run(
                     wait=wait,
                     timeout=timeout,
                     saved_plan=plan,
+                    saved_plan_document=plan_document,
                     git_commit=git_commit(settings.root),
                     now=None if now is None else planning_time(now),
+                    quotas=settings.quotas,
+                    describe_concurrency=settings.describe_concurrency,
                 ),
                 holder=LockHolder.current(),
                 lock_timeout=lock_timeout,
@@ -85,7 +92,9 @@ def run(
     return result.exit_status
 
 
-def read_saved_plan(path: Path) -> Plan:
+def read_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+    """The saved plan, and its document as read (what `reconcile` compares with the plan
+    it makes)."""
     try:
         # Capped (size, depth, digits): a saved plan is read from outside (issue 10).
         data = read_regular_file(path, limit=jsonread.DEFAULT_LIMITS.max_bytes)
@@ -101,7 +110,7 @@ def read_saved_plan(path: Path) -> Plan:
             "`personalize-runner plan --out FILE`"
         ) from None
     try:
-        return read_plan(document)
+        return read_plan(document), document
     except PlanError as error:
         raise PlanError(
             f"--plan {path}: {error}; save one with `personalize-runner plan --out FILE`"

@@ -4,40 +4,53 @@ With --refresh, the jobs that are not final are polled as `reconcile` polls them
 list page per kind, account and region, a describe only for a job the page leaves out;
 never a final job) and what the service says is written to the state, under its lock; if
 another run holds the lock, the statuses are shown and not written (status exits 0).
+`--timeout` (60 s) bounds the refresh, every call and its retries included: a service that
+does not answer leaves the statuses as recorded, with a note.
 """
 
 from __future__ import annotations
 
 import datetime
 import sys
+import time
 
 from runner.commands.common import opened_backend
 from runner.config import Settings
-from runner.errors import ExitStatus
+from runner.errors import ConfigError, ExitStatus
 from runner.output.terminal import wants_color
 from runner.output.writers import writer
-from runner.reconcile.poller import listing_failed, poll_all, unfinished
+from runner.reconcile.poller import dropped_note, listing_failed, poll_all, unfinished
 from runner.state import LockHolder, open_store
 from runner.state.writer import record_statuses
 
 # `status` only looks: it records what it learnt if the lock is free, and does not wait
 # for a run that holds it (that run records the statuses itself).
 LOCK_TIMEOUT = 0.0
+# What `--refresh` may spend asking the service (`--timeout`): every call, its retries
+# included, ends before it; a job whose answer did not come in time keeps its status.
+REFRESH_TIMEOUT = 60.0
 
 
-def run(settings: Settings, *, refresh: bool, output_format: str) -> int:
+def run(
+    settings: Settings, *, refresh: bool, output_format: str, timeout: float = REFRESH_TIMEOUT
+) -> int:
+    if timeout < 0:
+        raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
     store = open_store(settings.state)
     snapshot = store.read()
     state = None if snapshot is None else snapshot.state
     if refresh and state is not None:
         jobs = unfinished(state)
         if jobs:
-            with opened_backend(settings) as backend:
+            deadline = time.monotonic() + timeout
+            with opened_backend(settings, deadline=deadline) as backend:
                 polled = poll_all(backend, jobs)
             for group, error in polled.failed.items():
                 sys.stderr.write(f"{listing_failed(group, error)}\n")
             for name, error in sorted(polled.errors.items()):
                 sys.stderr.write(f"{name}: could not get its status: {error}\n")
+            for name, summary in sorted(polled.dropped.items()):
+                sys.stderr.write(f"{dropped_note(name, summary)}\n")
             written = record_statuses(
                 store,
                 [polled.seen[name] for name in sorted(polled.seen)],

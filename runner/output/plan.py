@@ -77,7 +77,7 @@ def render_text(plan: Plan, *, color: bool = False, next_step: bool = True) -> s
     if plan.jobs:
         lines.append("")
     if jobs:
-        width = max(len(job.name) for job in jobs)
+        width = max(len(job.kind.display(job.name)) for job in jobs)
         for job in jobs:
             lines.extend(_text_job(job, width, color=color))
     if unlisted:
@@ -91,7 +91,7 @@ def render_text(plan: Plan, *, color: bool = False, next_step: bool = True) -> s
 
 
 def _text_job(job: PlannedJob, width: int, *, color: bool) -> list[str]:
-    head = f"{SYMBOLS[job.change]} {job.name:<{width}}  {job.change.value:<9}"
+    head = f"{SYMBOLS[job.change]} {job.kind.display(job.name):<{width}}  {job.change.value:<9}"
     where = f"{job.region} {job.account}  {job.spec_file}"
     if job.change is Change.UNCHANGED and job.status:
         where += f"  {job.status}"
@@ -139,7 +139,7 @@ def render_markdown(plan: Plan, *, color: bool = False, next_step: bool = True) 
             [
                 [
                     code(SYMBOLS[job.change]),
-                    code(job.name),
+                    code(job.kind.display(job.name)),
                     job.change.value,
                     code(job.spec_file),
                     cell(_note(job)),

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from runner.backends import ACTIVE, CREATE_FAILED
+from runner.backends import ACTIVE, CREATE_FAILED, KNOWN_STATUSES
 from runner.errors import ExitStatus
 from runner.findings import Finding
+from runner.kinds import split_key
 from runner.output.documents import dumps, finding_json, header
 from runner.output.markdown import cell, code, table
 from runner.output.plan import render_markdown as render_plan_markdown
@@ -55,11 +56,18 @@ def render_findings(findings: Iterable[Finding]) -> str:
 def render_outcome(outcome: Outcome, *, color: bool = False, width: int = 0) -> str:
     """One line as the run goes: `created  holiday-promo  arn:…`, names padded to `width`."""
     head = paint(f"{outcome.result.value:<8}", RESULT_COLORS[outcome.result], color=color)
+    name = outcome.kind.display(outcome.name)
     if outcome.result is Result.CREATED:
-        return f"{head} {outcome.name:<{width}}  {outcome.arn}"
+        return f"{head} {name:<{width}}  {outcome.arn}"
     if outcome.result is Result.ADOPTED:
-        return f"{head} {outcome.name:<{width}}  {outcome.arn}  ({outcome.reason})"
-    return f"{head} {outcome.name}: {outcome.reason}"
+        return f"{head} {name:<{width}}  {outcome.arn}  ({outcome.reason})"
+    return f"{head} {name}: {outcome.reason}"
+
+
+def _shown(key: str) -> str:
+    """A job by its state key, for people: `promo`, `promo [inference]`."""
+    kind, name = split_key(key)
+    return kind.display(name)
 
 
 def _problems(count: int) -> str:
@@ -89,10 +97,14 @@ def render_report_text(report: RunReport, *, color: bool = False) -> str:
         # Each change of status was shown as it came; the counts close the run.
         final = [outcome.status for outcome in report.outcomes]
         counted = [f"{final.count(status)} {status}" for status in (ACTIVE, CREATE_FAILED)]
+        # Vanished, or in a status no batch job has: dropped by the poller (issue 10).
+        dropped = sorted({status for status in final if status and status not in _FOLLOWED})
+        counted += [f"{final.count(status)} {status}" for status in dropped]
         parts.append("then " + " and ".join(counted))
     if report.unfinished:
         lines.append(
-            f"Still running when the deadline passed: {', '.join(report.unfinished)}; "
+            f"Still running when the deadline passed: "
+            f"{', '.join(_shown(key) for key in report.unfinished)}; "
             "follow them with `personalize-runner wait`."
         )
     serial = _serial(report)
@@ -108,6 +120,9 @@ def render_report_text(report: RunReport, *, color: bool = False) -> str:
             f"{'them' if deferred != 1 else 'it'} (exit status 3)."
         )
     return "\n".join(lines) + "\n"
+
+
+_FOLLOWED = frozenset({None, *KNOWN_STATUSES})
 
 
 def _serial(report: RunReport) -> str:
@@ -129,6 +144,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "jobs": [
             {
                 "name": outcome.name,
+                "kind": outcome.kind.name,
                 "result": outcome.result.value,
                 "reason": outcome.reason,
                 "partition": outcome.partition,
@@ -142,12 +158,18 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
             for outcome in report.outcomes
         ],
         "failures": [
-            {"name": outcome.name, "message": why(outcome)} for outcome in report.failures
+            {"name": outcome.name, "kind": outcome.kind.name, "message": why(outcome)}
+            for outcome in report.failures
         ],
         "conflicts": []
         if plan is None
         else [
-            {"name": job.name, "spec_file": job.spec_file, "reason": job.reason}
+            {
+                "name": job.name,
+                "kind": job.kind.name,
+                "spec_file": job.spec_file,
+                "reason": job.reason,
+            }
             for job in plan.of(Change.CONFLICT)
         ],
         "unfinished": list(report.unfinished),
@@ -208,7 +230,10 @@ def render_report_markdown(report: RunReport, *, color: bool = False) -> str:
         lines += ["", "#### Conflicts", ""]
         lines += table(
             ("Job", "Spec", "Why"),
-            ([code(job.name), cell(job.spec_file), cell(job.reason)] for job in conflicts),
+            (
+                [code(job.kind.display(job.name)), cell(job.spec_file), cell(job.reason)]
+                for job in conflicts
+            ),
         )
     failed = report.failures
     if failed:
@@ -217,7 +242,7 @@ def render_report_markdown(report: RunReport, *, color: bool = False) -> str:
             ("Job", "Spec", "Region", "Why"),
             (
                 [
-                    code(outcome.name),
+                    code(outcome.kind.display(outcome.name)),
                     cell(outcome.spec_file),
                     cell(f"{outcome.region} {outcome.account}"),
                     cell(why(outcome)),
@@ -226,7 +251,7 @@ def render_report_markdown(report: RunReport, *, color: bool = False) -> str:
             ),
         )
     if report.unfinished:
-        names = ", ".join(code(name) for name in report.unfinished)
+        names = ", ".join(code(_shown(key)) for key in report.unfinished)
         lines += [
             "",
             f"Still running at the deadline: {names} (follow them with `personalize-runner wait`).",
@@ -236,7 +261,12 @@ def render_report_markdown(report: RunReport, *, color: bool = False) -> str:
         lines += table(
             ("Job", "Result", "Status", "ARN"),
             (
-                [code(outcome.name), outcome.result.value, cell(outcome.status), cell(outcome.arn)]
+                [
+                    code(outcome.kind.display(outcome.name)),
+                    outcome.result.value,
+                    cell(outcome.status),
+                    cell(outcome.arn),
+                ]
                 for outcome in report.outcomes
             ),
         )

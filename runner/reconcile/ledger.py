@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from runner.backends import FINAL_STATUSES, JobDescription, JobSummary
+from runner.backends import IN_FLIGHT_STATUSES, JobDescription, JobSummary
 from runner.errors import StateError
 from runner.planner import PlannedJob
-from runner.reconcile.poller import Clock
+from runner.reconcile.poller import Clock, dropped_note
 from runner.reconcile.report import Listener, Outcome, Result
 from runner.spec import JobSpec
 from runner.state import JobRecord, RecordedBy, new_record
@@ -80,7 +80,7 @@ class Ledger:
                 return
             updated = []
             for spec in specs:
-                record = self.writer.state.jobs.get(spec.job_name)
+                record = self.writer.state.jobs.get(spec.key)
                 if record is None or record.request_digest != spec.request_digest:
                     continue
                 where = (spec.file, spec.file_digest, spec.index, spec.documents)
@@ -105,6 +105,7 @@ class Ledger:
     def finish(self, job: PlannedJob, result: Result, reason: str, **fields: str | None) -> None:
         outcome = Outcome(
             name=job.name,
+            kind=job.kind,
             result=result,
             reason=reason,
             partition=job.partition,
@@ -114,7 +115,7 @@ class Ledger:
             **fields,
         )
         with self._lock:
-            self.outcomes[job.name] = outcome
+            self.outcomes[job.key] = outcome
             self.listener.outcome(outcome)
 
     def note(self, message: str) -> None:
@@ -141,10 +142,29 @@ class Ledger:
                         outcome, status=summary.status, failure_reason=summary.failure_reason
                     )
             if self.waiting and changed:
-                ours = [
-                    outcome
-                    for outcome in self.outcomes.values()
-                    if outcome.result in (Result.CREATED, Result.ADOPTED)
-                ]
-                final = sum(outcome.status in FINAL_STATUSES for outcome in ours)
-                self.listener.polled(final=final, total=len(ours))
+                self._polled()
+
+    def drop(self, summaries: Mapping[str, JobSummary]) -> None:
+        """This run's jobs that the poller dropped (vanished, or in a status no batch job
+        has): told and reported with the reason, not recorded."""
+        if not summaries:
+            return
+        with self._lock:
+            for name, summary in sorted(summaries.items()):
+                self.listener.note(dropped_note(name, summary))
+                outcome = self.outcomes.get(name)
+                if outcome is not None:
+                    self.outcomes[name] = replace(
+                        outcome, status=summary.status, failure_reason=summary.failure_reason
+                    )
+            if self.waiting:
+                self._polled()
+
+    def _polled(self) -> None:
+        ours = [
+            outcome
+            for outcome in self.outcomes.values()
+            if outcome.result in (Result.CREATED, Result.ADOPTED)
+        ]
+        done = sum(outcome.status not in IN_FLIGHT_STATUSES for outcome in ours)
+        self.listener.polled(final=done, total=len(ours))

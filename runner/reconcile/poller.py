@@ -13,6 +13,14 @@ that runs T seconds is seen finished at most max(2 s, T/20) late, and a job cost
 of its own. While nothing watched is in flight (every quota slot is taken by jobs not of
 this run), the interval backs off from 2 s by 1.5x to 60 s. A job recorded in a final
 status is never asked about.
+
+Answers are untrusted (issue 10): a listing page that cannot be read settles nothing, so
+each watched job of the group is described instead. A watched job the service no longer
+knows (`ResourceNotFoundException` on describe: it is not on the page either) is
+*vanished*; one in a status that no batch job has (`EXPLODED`) is reported as it is. Either
+is *dropped*: no longer followed, its status not recorded (the record keeps the last status
+the service gave; the next look asks again), and it holds no quota slot — only jobs listed
+`CREATE PENDING` or `CREATE IN_PROGRESS` count as in flight.
 """
 
 from __future__ import annotations
@@ -21,12 +29,23 @@ import datetime
 import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from runner.arn import Arn
-from runner.backends import FINAL_STATUSES, Backend, JobSummary, ServiceError, normalize_status
-from runner.kinds import JobKind, kind_of_arn
+from runner.backends import (
+    FINAL_STATUSES,
+    IN_FLIGHT_STATUSES,
+    KNOWN_STATUSES,
+    VANISHED,
+    Backend,
+    JobSummary,
+    MalformedAnswer,
+    ResourceNotFound,
+    ServiceError,
+    normalize_status,
+)
+from runner.kinds import JobKind, kind_of_arn, split_key
 from runner.planner import Group
 from runner.reconcile.report import Listener
 from runner.state import State
@@ -63,63 +82,114 @@ class SystemClock:
 
 @dataclass(frozen=True)
 class Poll:
-    """What one poll of a group said of its watched jobs (name → ARN)."""
+    """What one poll of a group said of its watched jobs (key → ARN; the key is the state's,
+    `JobKind.key`: jobs of two kinds may share a name)."""
 
-    # The watched jobs it found, listed or described, with their status normalized.
+    # The watched jobs it found, listed or described, in a status of a batch job (normalized).
     seen: Mapping[str, JobSummary]
     # The watched jobs whose describe failed.
     errors: Mapping[str, ServiceError]
-    # Jobs in flight that are not watched, on the page; 0 when the listing failed.
-    others: int = 0
-    # The listing failed: nothing was learned.
+    # Jobs in flight that are not watched, on the page; None when the listing failed.
+    others: int | None = 0
+    # The listing failed (when it could not be read, the watched jobs were described).
     failed: ServiceError | None = None
+    # The watched jobs no longer followed (`dropped`): vanished, or in a status no batch job
+    # has; `failure_reason` says which. Never recorded.
+    dropped: Mapping[str, JobSummary] = field(default_factory=dict)
 
 
 def unfinished(state: State, names: Sequence[str] = ()) -> dict[str, str]:
-    """The recorded jobs (all, or those named) not in a final status, to poll: name → ARN."""
-    records = [state.jobs[name] for name in names] if names else list(state.jobs.values())
+    """The recorded jobs (all, or those of the keys given) not in a final status, to poll:
+    key → ARN."""
+    records = [state.jobs[key] for key in names] if names else list(state.jobs.values())
     return {
-        record.name: record.arn
+        record.key: record.arn
         for record in records
         if normalize_status(record.status) not in FINAL_STATUSES
     }
 
 
 def poll(backend: Backend, group: Group, watched: Mapping[str, str]) -> Poll:
-    """One list page of `group`, and a describe for each watched job it leaves out."""
+    """One list page of `group`, and a describe for each watched job it leaves out (each
+    one, when the page cannot be read)."""
     kind, (partition, region, account) = group
     seen: dict[str, JobSummary] = {}
-    others = 0
+    others: int | None = 0
+    failed: ServiceError | None = None
     try:
         listing = backend.list_jobs(kind, partition=partition, region=region, account=account)
         for summary in itertools.islice(listing, LIST_PAGE):
             status = normalize_status(summary.status)
-            if watched.get(summary.name) == summary.arn:
-                seen[summary.name] = replace(summary, status=status)
-            elif status not in FINAL_STATUSES:
-                others += 1
+            key = kind.key(summary.name)
+            if watched.get(key) == summary.arn:
+                seen[key] = replace(summary, status=status)
+            elif status in IN_FLIGHT_STATUSES:
+                others = (others or 0) + 1
+    except MalformedAnswer as error:
+        seen, others, failed = {}, None, error
     except ServiceError as error:
-        return Poll(seen={}, errors={}, failed=error)
+        return Poll(seen={}, errors={}, others=None, failed=error)
     missing = {name: arn for name, arn in watched.items() if name not in seen}
     described, errors = describe_jobs(backend, kind, missing)
     seen.update(described)
-    return Poll(seen=seen, errors=errors, others=others)
+    followed, dropped = settle(seen)
+    return Poll(seen=followed, errors=errors, others=others, failed=failed, dropped=dropped)
 
 
 def describe_jobs(
     backend: Backend, kind: JobKind, jobs: Mapping[str, str]
 ) -> tuple[dict[str, JobSummary], dict[str, ServiceError]]:
-    """One describe per job (name → ARN): the summaries, and the errors."""
+    """One describe per job (key → ARN): the summaries (`VANISHED` for a job the service
+    does not know), and the errors."""
     summaries: dict[str, JobSummary] = {}
     errors: dict[str, ServiceError] = {}
-    for name, arn in jobs.items():
+    for key, arn in jobs.items():
         try:
             summary = backend.describe_job(kind, arn).summary
+        except ResourceNotFound as error:
+            summaries[key] = JobSummary(
+                name=split_key(key)[1],
+                arn=arn,
+                status=VANISHED,
+                failure_reason=(
+                    f"vanished: the service no longer knows the job ({error}); "
+                    "its record is kept as it was"
+                ),
+            )
         except ServiceError as error:
-            errors[name] = error
+            errors[key] = error
         else:
-            summaries[name] = replace(summary, status=normalize_status(summary.status))
+            summaries[key] = replace(summary, status=normalize_status(summary.status))
     return summaries, errors
+
+
+def settle(
+    summaries: Mapping[str, JobSummary],
+) -> tuple[dict[str, JobSummary], dict[str, JobSummary]]:
+    """The summaries in a status of a batch job, and those dropped (vanished, or in another
+    status, with the reason in `failure_reason`)."""
+    followed: dict[str, JobSummary] = {}
+    dropped: dict[str, JobSummary] = {}
+    for key, summary in summaries.items():
+        if summary.status in KNOWN_STATUSES:
+            followed[key] = summary
+        elif summary.status == VANISHED:
+            dropped[key] = summary
+        else:
+            dropped[key] = replace(
+                summary,
+                failure_reason=(
+                    f"the service reports the status {summary.status!r}, which no batch job "
+                    "has: not recorded, and the job is no longer followed"
+                ),
+            )
+    return followed, dropped
+
+
+def dropped_note(key: str, summary: JobSummary) -> str:
+    """What to tell of a job the poller dropped (`key`, the state's, names it)."""
+    kind, name = split_key(key)
+    return f"{kind.display(name)}: {summary.failure_reason}"
 
 
 def groups(jobs: Mapping[str, str]) -> dict[Group, dict[str, str]]:
@@ -140,25 +210,34 @@ class Round:
     errors: Mapping[str, ServiceError]
     # The groups whose listing failed.
     failed: Mapping[Group, ServiceError]
+    # The jobs dropped (`Poll.dropped`).
+    dropped: Mapping[str, JobSummary] = field(default_factory=dict)
 
 
 def poll_all(backend: Backend, jobs: Mapping[str, str]) -> Round:
-    """One poll of each kind, account and region that `jobs` (name → ARN) are in."""
+    """One poll of each kind, account and region that `jobs` (key → ARN) are in."""
     seen: dict[str, JobSummary] = {}
     errors: dict[str, ServiceError] = {}
     failed: dict[Group, ServiceError] = {}
+    dropped: dict[str, JobSummary] = {}
     for group, watched in sorted(groups(jobs).items(), key=lambda item: _group_order(item[0])):
         result = poll(backend, group, watched)
         if result.failed is not None:
             failed[group] = result.failed
         seen.update(result.seen)
         errors.update(result.errors)
-    return Round(seen=seen, errors=errors, failed=failed)
+        dropped.update(result.dropped)
+    return Round(seen=seen, errors=errors, failed=failed, dropped=dropped)
 
 
 def listing_failed(group: Group, error: ServiceError) -> str:
     """What to tell of a failed listing."""
     _, (_, region, account) = group
+    if isinstance(error, MalformedAnswer):
+        return (
+            f"could not read the listing of the jobs of {region} ({account}): {error}; "
+            "each job was described instead"
+        )
     return f"could not list the jobs of {region} ({account}): {error}"
 
 
@@ -202,6 +281,11 @@ def follow_jobs(
             if name not in reported:
                 reported.add(name)
                 listener.note(f"{name}: could not get its status ({error}); trying again")
+        for name, summary in sorted(result.dropped.items()):
+            # Not recorded (`on_update` does not hear of it); the job is not followed.
+            listener.note(dropped_note(name, summary))
+            last[name] = summary
+            del pending[name]
         changed = []
         for name, summary in sorted(result.seen.items()):
             before = last.get(name)

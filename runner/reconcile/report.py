@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from runner.backends import CREATE_FAILED, JobSummary
+from runner.backends import ACTIVE, IN_FLIGHT_STATUSES, JobSummary
 from runner.errors import ExitStatus
 from runner.findings import Finding
+from runner.kinds import BATCH_SEGMENT_JOB, JobKind
 from runner.planner import Plan
 
 
@@ -39,6 +40,16 @@ class Outcome:
     # The last known status, for created and adopted jobs.
     status: str | None = None
     failure_reason: str | None = None
+    kind: JobKind = BATCH_SEGMENT_JOB
+
+    @property
+    def key(self) -> str:
+        """The job's key among jobs of every kind (`JobKind.key`)."""
+        return self.kind.key(self.name)
+
+
+# The statuses of a created or adopted job that do not fail the run (None: not polled).
+_NOT_FAILED = frozenset({None, ACTIVE, *IN_FLIGHT_STATUSES})
 
 
 @dataclass(frozen=True)
@@ -58,12 +69,13 @@ class RunReport:
 
     @property
     def failures(self) -> tuple[Outcome, ...]:
-        """The jobs that fail the run: refused, unanswered, in conflict, or CREATE FAILED."""
+        """The jobs that fail the run: refused, unanswered, in conflict, CREATE FAILED, or
+        seen vanished or in a status no batch job has."""
         return tuple(
             outcome
             for outcome in self.outcomes
             if outcome.result in (Result.FAILED, Result.CONFLICT, Result.UNKNOWN)
-            or outcome.status == CREATE_FAILED
+            or outcome.status not in _NOT_FAILED
         )
 
     @property

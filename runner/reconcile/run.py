@@ -4,8 +4,11 @@
 the specs (any finding: nothing is submitted), makes the plan against the state and the
 service, and carries it out: jobs are submitted or adopted (`submit`), at most a kind's
 quota (5) of them pending or in progress per account and region (`scheduler`), their
-statuses polled by list pages (`poller`). Jobs that the deadline (`--timeout`) leaves no
-quota slot for are deferred: the run exits 3 and the next run submits them.
+statuses polled by list pages (`poller`). `--timeout` is one deadline for the whole run: the
+lock wait, every call to the service (each one's connect and read timeouts and retries end
+before it) and the polling. Jobs that it leaves no quota slot, or no time, for are deferred:
+the run exits 3 and the next run submits them; a create it cuts short has an unknown
+outcome, settled by adoption on the next run.
 
 A record's `spec_digest` is the spec *file*'s digest (`JobSpec.file_digest`) when the job
 was recorded, or when a later run last found the file with its spec unchanged; with
@@ -22,12 +25,15 @@ while jobs are in flight, a twentieth of the oldest one's age in between.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from runner import signals
-from runner.backends import CREATE_PENDING, Backend
-from runner.errors import PlanError
+from runner.backends import CREATE_PENDING, Backend, DeadlineExceeded
+from runner.errors import BackendError, PlanError
+from runner.kinds import job_order
+from runner.parallel import DESCRIBE_CONCURRENCY
 from runner.planner import Change, Plan, make_plan
 from runner.reconcile.ledger import Ledger
 from runner.reconcile.poller import POLL_FIRST, POLL_MAX, Clock, SystemClock
@@ -35,7 +41,7 @@ from runner.reconcile.report import Listener, Result, RunReport, SilentListener
 from runner.reconcile.scheduler import Scheduler
 from runner.reconcile.submit import Submitter
 from runner.recurring import at
-from runner.saved_plan import check_saved_plan
+from runner.saved_plan import check_saved_plan, plan_differences
 from runner.spec import LoadResult
 from runner.state import LockHolder, State, StateStore
 from runner.state.writer import StateWriter
@@ -48,13 +54,20 @@ class Options:
     # Seconds the run may spend waiting for quota slots and for jobs; None: no limit.
     timeout: float | None = None
     saved_plan: Plan | None = None
+    # The saved plan's document as read: it must be the plan made now (`plan_differences`).
+    saved_plan_document: Mapping[str, Any] | None = None
     git_commit: str | None = None
     # Jobs in flight per kind, account and region; None: the kind's quota.
     max_in_flight: int | None = None
+    # Quotas set in `personalize-runner.yaml` (`quotas:`), by kind name, in place of the
+    # kinds' defaults.
+    quotas: Mapping[str, int] = field(default_factory=dict)
     poll_first: float = POLL_FIRST
     poll_max: float = POLL_MAX
     # The instant recurring specs' due periods are found at (`--now`); None: the clock.
     now: datetime.datetime | None = None
+    # Describes and tag listings at once per account and region (`concurrency:`).
+    describe_concurrency: int = DESCRIBE_CONCURRENCY
 
 
 def reconcile(
@@ -74,8 +87,12 @@ def reconcile(
     from runner.remote import fetch_remote_view
     from runner.spec.checks import check_against_state
 
+    # One deadline for the whole run (`--timeout`, issue 10): the lock wait, the calls (the
+    # backend bounds each one, retries included, by the same deadline), the polling.
+    deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+    if options.timeout is not None:
+        lock_timeout = min(lock_timeout, options.timeout)
     with store.lock(holder=holder, timeout=lock_timeout):
-        deadline = None if options.timeout is None else clock.monotonic() + options.timeout
         snapshot = store.read()
         state = None if snapshot is None else snapshot.state
         loaded, recurring = at(load(state), options.now or clock.now())
@@ -102,7 +119,22 @@ def reconcile(
                     + ". Make and review a new plan (personalize-runner plan --out FILE), "
                     "then apply that one."
                 )
-        remote = fetch_remote_view(backend, loaded.specs, state)
+        # What the remote view describes, that adoption need not ask again (issue 11).
+        described: dict[Any, Any] = {}
+        try:
+            remote = fetch_remote_view(
+                backend,
+                loaded.specs,
+                state,
+                concurrency=options.describe_concurrency,
+                described=described,
+            )
+        except DeadlineExceeded as error:
+            raise BackendError(
+                f"{error}: the run's deadline (--timeout {options.timeout:g}s) passed while "
+                "asking the service what it knows of the specs' jobs; nothing was submitted. "
+                "Run again, with a longer --timeout if the service is slow."
+            ) from None
         plan = make_plan(
             loaded.specs,
             snapshot,
@@ -110,6 +142,26 @@ def reconcile(
             unchanged_files=loaded.unchanged_files,
             recurring=recurring,
         )
+        if options.saved_plan_document is not None:
+            # Applied only if it is the plan made now from these specs and this state, the
+            # way it was made: an edited saved plan is not what was reviewed (issue 10).
+            made = plan
+            if not options.saved_plan_document.get("refreshed", True):
+                made = make_plan(
+                    loaded.specs,
+                    snapshot,
+                    unchanged_files=loaded.unchanged_files,
+                    recurring=recurring,
+                )
+            differences = plan_differences(options.saved_plan_document, made)
+            if differences:
+                raise PlanError(
+                    "the saved plan is not the plan made now from the same specs and state "
+                    "(was it edited?): "
+                    + "; ".join(differences)
+                    + ". Nothing was submitted. Make and review a new plan "
+                    "(personalize-runner plan --out FILE), then apply that one."
+                )
         listener.planned(plan)
         serial = None if state is None else state.serial
         if options.dry_run or plan.has_conflicts:
@@ -123,9 +175,11 @@ def reconcile(
         )
         submitter = Submitter(
             backend=backend,
-            specs={spec.job_name: spec for spec in loaded.specs},
+            specs={spec.key: spec for spec in loaded.specs},
             ledger=ledger,
             timeout=options.timeout,
+            concurrency=options.describe_concurrency,
+            described=described,
         )
         scheduler = Scheduler(
             backend=backend,
@@ -135,6 +189,7 @@ def reconcile(
             deadline=deadline,
             wait=options.wait,
             max_in_flight=options.max_in_flight,
+            quotas=options.quotas,
             poll_first=options.poll_first,
             poll_max=options.poll_max,
         )
@@ -142,7 +197,7 @@ def reconcile(
         # Before the first create: the records can be written and read back (issue 10).
         ledger.writer.check_ahead(
             ledger.new_record(spec, spec.job_arn, recorded_by="created", status=CREATE_PENDING)
-            for spec in (submitter.specs[job.name] for job in to_submit)
+            for spec in (submitter.specs[job.key] for job in to_submit)
         )
         try:
             unfinished = scheduler.carry_out(to_submit, busy=remote.in_flight)
@@ -151,7 +206,12 @@ def reconcile(
         ledger.record_spec_files(loaded.specs)
         return RunReport(
             plan=plan,
-            outcomes=tuple(sorted(ledger.outcomes.values(), key=lambda outcome: outcome.name)),
+            outcomes=tuple(
+                sorted(
+                    ledger.outcomes.values(),
+                    key=lambda outcome: job_order(outcome.name, outcome.kind.name),
+                )
+            ),
             waited=options.wait,
             unfinished=unfinished,
             state_serial=ledger.writer.state.serial if ledger.writer.exists else serial,

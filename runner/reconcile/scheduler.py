@@ -13,12 +13,13 @@ slot is refilled within 5% of T: the makespan of N equal jobs stays within
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from runner.backends import FINAL_STATUSES, Backend
+from runner.backends import IN_FLIGHT_STATUSES, Backend
 from runner.planner import Change, Group, PlannedJob
 from runner.reconcile import poller
 from runner.reconcile.ledger import Ledger
@@ -27,6 +28,13 @@ from runner.reconcile.submit import Full, Submitter
 
 # Threads serving kinds, accounts and regions at once.
 MAX_THREADS = 16
+# Jobs to adopt taken from a group's queue at once: their describes run a few at a time
+# (`Submitter.concurrency`), and the deadline is checked between such batches.
+ADOPTIONS = 64
+
+
+def _adopting(job: PlannedJob) -> bool:
+    return job.change is Change.ADOPT
 
 
 @dataclass
@@ -39,7 +47,8 @@ class _Slots:
     # The interval while only others' jobs hold the slots (backing off).
     delay: float
     queue: deque[PlannedJob] = field(default_factory=deque)
-    # This run's jobs pending or in progress: name → ARN, and when (monotonic) they went.
+    # This run's jobs pending or in progress: key (`JobKind.key`) → ARN, and when
+    # (monotonic) they went.
     in_flight: dict[str, str] = field(default_factory=dict)
     started: dict[str, float] = field(default_factory=dict)
     next_at: float = float("-inf")
@@ -65,6 +74,7 @@ class Scheduler:
         wait: bool,
         max_in_flight: int | None,
         poll_first: float,
+        quotas: Mapping[str, int] | None = None,
         poll_max: float,
     ) -> None:
         self.backend = backend
@@ -73,8 +83,9 @@ class Scheduler:
         self.clock = clock
         self.deadline = deadline
         self.wait = wait
-        # None: each kind's quota.
+        # None: each kind's quota, or the one set for it (`quotas`, by kind name).
         self.max_in_flight = max_in_flight
+        self.quotas = quotas or {}
         self.poll_first = poll_first
         self.poll_max = poll_max
 
@@ -91,7 +102,7 @@ class Scheduler:
         busy = busy or {}
         groups: dict[Group, _Slots] = {}
         for job in jobs:
-            group = (self.submitter.specs[job.name].kind, job.scope)
+            group = (job.kind, job.scope)
             if group not in groups:
                 groups[group] = _Slots(group, others=0, delay=self.poll_first)
             groups[group].queue.append(job)
@@ -136,7 +147,9 @@ class Scheduler:
 
     def _limit(self, slots: _Slots) -> int:
         kind, _ = slots.group
-        return kind.quota if self.max_in_flight is None else self.max_in_flight
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return self.quotas.get(kind.name, kind.quota)
 
     def _tick(self, slots: _Slots) -> None:
         """Poll the group (but the first time: the plan's listing is fresh), fill its free
@@ -174,8 +187,25 @@ class Scheduler:
             job = slots.queue[0]
             if job.change is not Change.ADOPT and slots.free(limit) <= 0:
                 break
+            if self._past_deadline():
+                # No create is begun past the deadline (a previous one took the time).
+                for late in slots.queue:
+                    self.submitter.defer(late, why="no time left")
+                slots.queue.clear()
+                break
             if job.change is Change.ADOPT:
-                arn = self.submitter.adopt(job, reason="existed at the service")
+                # The jobs to adopt next, their describes a few at a time (issue 11).
+                batch = list(
+                    itertools.takewhile(_adopting, itertools.islice(slots.queue, ADOPTIONS))
+                )
+                arns = self.submitter.adopt_all(batch, reason="existed at the service")
+                for adopted, arn in zip(batch, arns, strict=True):
+                    slots.queue.popleft()
+                    if arn is not None:
+                        slots.in_flight[adopted.key] = arn
+                        slots.started[adopted.key] = self.clock.monotonic()
+                progressed = True
+                continue
             else:
                 created = self.submitter.create(job)
                 if isinstance(created, Full):
@@ -186,8 +216,8 @@ class Scheduler:
             slots.queue.popleft()
             progressed = True
             if arn is not None:
-                slots.in_flight[job.name] = arn
-                slots.started[job.name] = self.clock.monotonic()
+                slots.in_flight[job.key] = arn
+                slots.started[job.key] = self.clock.monotonic()
         return progressed
 
     def _poll(self, slots: _Slots) -> None:
@@ -196,13 +226,16 @@ class Scheduler:
         result = poller.poll(self.backend, slots.group, slots.in_flight)
         if result.failed is not None:
             self.ledger.note(f"{poller.listing_failed(slots.group, result.failed)}; trying again")
-            return
-        slots.others = result.others
+        if result.others is not None:
+            slots.others = result.others
         for name, error in sorted(result.errors.items()):
             self.ledger.note(f"{name}: could not get its status ({error}); trying again later")
         self.ledger.update(result.seen)
-        for name, summary in result.seen.items():
-            if summary.status in FINAL_STATUSES:
+        # A job dropped (vanished, or in a status no batch job has) holds no slot here: the
+        # service's refusal of a create says when the quota is taken.
+        self.ledger.drop(result.dropped)
+        for name, summary in [*result.seen.items(), *result.dropped.items()]:
+            if summary.status not in IN_FLIGHT_STATUSES:
                 del slots.in_flight[name]
                 del slots.started[name]
 

@@ -17,8 +17,9 @@ from runner.backends import (
     SolutionVersionSummary,
 )
 from runner.backends.wire import (
-    job_description,
-    job_summary,
+    created_arn,
+    described_job,
+    job_page,
     solution_description,
     solution_version_summary,
 )
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from runner.backends.local.service import PersonalizeService
 
 # The local backend's jobs are computed by the local engine: the [local] extra.
-require_extra("local", "numpy", "scipy")
+require_extra("local", "numpy", "scipy", "botocore")
 
 FOLDER_NAME = ".personalize-local"
 _ROOT_MARKERS = (".git", "personalize-runner.yaml")
@@ -85,7 +86,11 @@ class LocalBackend:
     name = "local"
 
     def __init__(
-        self, service: PersonalizeService | None = None, *, root: Path | None = None
+        self,
+        service: PersonalizeService | None = None,
+        *,
+        root: Path | None = None,
+        quotas: Mapping[str, int] | None = None,
     ) -> None:
         if service is None:
             from runner.backends.local.jobs import WITH_ENGINE
@@ -101,16 +106,16 @@ class LocalBackend:
                 solutions=SolutionRegistry(
                     root / "service", engine=engine_versions(root / "engine")
                 ),
+                # The account's quotas as `personalize-runner.yaml` says it raised them.
+                quotas=quotas,
             )
         self.service = service
 
     def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> str:
-        body = self.service.create_job(kind, request)
-        return str(body[kind.arn_key])
+        return created_arn(kind, request, self.service.create_job(kind, request))
 
     def describe_job(self, kind: JobKind, arn: str) -> JobDescription:
-        body = self.service.describe_job(kind, {kind.arn_key: arn})
-        return job_description(kind, body[kind.describe_key])
+        return described_job(kind, self.service.describe_job(kind, {kind.arn_key: arn}), arn)
 
     def list_jobs(
         self, kind: JobKind, *, partition: str, region: str, account: str
@@ -120,11 +125,11 @@ class LocalBackend:
             body = self.service.list_jobs(
                 kind, request, partition=partition, region=region, account=account
             )
-            for summary in body[kind.list_key]:
-                yield job_summary(kind, summary)
-            if "nextToken" not in body:
+            summaries, token = job_page(kind, body)
+            yield from summaries
+            if token is None:
                 return
-            request = {**request, "nextToken": body["nextToken"]}
+            request = {**request, "nextToken": token}
 
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         body = self.service.list_tags_for_resource({"resourceArn": arn})
