@@ -23,7 +23,16 @@ def test_json_form_is_versioned_and_round_trips() -> None:
     document = json.loads(render_json(plan))
 
     assert (document["format"], document["version"]) == (PLAN_FORMAT, PLAN_VERSION)
-    assert list(document) == ["format", "version", "refreshed", "state", "summary", "jobs", "specs"]
+    assert list(document) == [
+        "format",
+        "version",
+        "refreshed",
+        "state",
+        "summary",
+        "jobs",
+        "recurring",
+        "specs",
+    ]
     assert document["summary"] == {
         "create": 1,
         "adopt": 0,
