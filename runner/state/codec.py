@@ -16,10 +16,11 @@ first change; until then a state is written in its own version.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, cast
 
 from runner.errors import StateError
@@ -125,8 +126,15 @@ def decode_state(data: bytes, *, source: str, remedy: str = DEFAULT_REMEDY) -> S
 
     `remedy` says how to get a readable state back (where the backups are).
     """
-    try:
+    with _reading(source, remedy):
         return _state_from_json(data)
+
+
+@contextlib.contextmanager
+def _reading(source: str, remedy: str) -> Iterator[None]:
+    """The codec's own errors, as the `StateError` that names `source` and the way back."""
+    try:
+        yield
     except _Invalid as invalid:
         raise StateError(f"cannot read the state in {source}: {invalid}. {remedy}") from None
     except _TooNew as too_new:
@@ -452,17 +460,8 @@ def _state_from_json(data: bytes) -> StateFields:
 def decode_document(document: object, *, source: str, remedy: str = DEFAULT_REMEDY) -> StateFields:
     """`decode_state` of a document already parsed (with `runner.jsonread`): a journal
     line's or a delta object's records (`runner.state.delta`)."""
-    try:
+    with _reading(source, remedy):
         return _state_from_document(document)
-    except _Invalid as invalid:
-        raise StateError(f"cannot read the state in {source}: {invalid}. {remedy}") from None
-    except _TooNew as too_new:
-        raise StateError(
-            f"cannot read the state in {source}: it was written by a newer "
-            f"personalize-runner (state format version {too_new.version}; this one reads "
-            f"version {FORMAT_VERSION}). Upgrade personalize-runner; "
-            "the runner will not overwrite it."
-        ) from None
 
 
 def _state_from_document(document: object) -> StateFields:

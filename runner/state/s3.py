@@ -181,13 +181,8 @@ class S3StateStore:
         if ours is None or ours.version != expected:
             current = self.read()
             if current is None or current.version != expected:
-                raise conflict(
-                    self.describe(),
-                    stored=None if current is None else current.state,
-                    new=state,
-                    expected=known,
-                    expected_state=True,
-                    restore=" (an earlier version of the object, if the bucket keeps versions)",
+                raise self._conflict(
+                    None if current is None else current.state, state, known, expected_state=True
                 )
             ours = self._known
             assert ours is not None
@@ -198,6 +193,19 @@ class S3StateStore:
         if not self._locked:
             return self.compact()
         return version
+
+    def _conflict(
+        self, stored: State | None, new: State, known: Version | None, *, expected_state: bool
+    ) -> StateConflict:
+        """The state moved under this run: what is stored now, and how to get an older one."""
+        return conflict(
+            self.describe(),
+            stored=stored,
+            new=new,
+            expected=known,
+            expected_state=expected_state,
+            restore=" (an earlier version of the object, if the bucket keeps versions)",
+        )
 
     def _put_snapshot(self, state: State) -> str:
         """The first state (there is none yet)."""
@@ -236,13 +244,8 @@ class S3StateStore:
             # Another run extended the same serial first.
             self._known = None
             current = self.read()
-            raise conflict(
-                self.describe(),
-                stored=None if current is None else current.state,
-                new=state,
-                expected=known,
-                expected_state=True,
-                restore=" (an earlier version of the object, if the bucket keeps versions)",
+            raise self._conflict(
+                None if current is None else current.state, state, known, expected_state=True
             )
         faults.crash_at("delta-written")
         snapshot_etag = ours.snapshot_etag
@@ -254,14 +257,7 @@ class S3StateStore:
             stored = None if moved is None else self._parse(moved.data)
             if moved is None or stored is None or stored.serial >= state.serial:
                 self._known = None
-                raise conflict(
-                    self.describe(),
-                    stored=stored,
-                    new=state,
-                    expected=known,
-                    expected_state=True,
-                    restore=" (an earlier version of the object, if the bucket keeps versions)",
-                )
+                raise self._conflict(stored, state, known, expected_state=True)
             snapshot_etag = moved.etag
         listed = (
             *ours.deltas,
@@ -318,13 +314,11 @@ class S3StateStore:
         current = self.objects.get(self.key, what=self.describe())
         if current is not None and current.data == data:
             return current.etag
-        raise conflict(
-            self.describe(),
-            stored=None if current is None else self._parse(current.data),
-            new=state,
-            expected=known,
+        raise self._conflict(
+            None if current is None else self._parse(current.data),
+            state,
+            known,
             expected_state=known is not None,
-            restore=" (an earlier version of the object, if the bucket keeps versions)",
         )
 
     @contextlib.contextmanager
