@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from runner.__main__ import main
+from runner.yaml import YamlSyntaxError, decode
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = Path(__file__).resolve().parent
@@ -46,3 +47,15 @@ def lint_json(
     assert err == ""
     document: dict[str, Any] = json.loads(out)
     return status, document
+
+
+def example_documents() -> list[Any]:
+    """Every decodable document of every example file."""
+    documents: list[Any] = []
+    for path in sorted(EXAMPLES.glob("*/**/*.yaml")):
+        try:
+            decoded = decode(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, YamlSyntaxError):
+            continue
+        documents += [document.data for document in decoded.documents]
+    return documents

@@ -23,9 +23,9 @@ from runner.spec.inference_model import BatchInferenceJobSpec
 from runner.spec.model import BatchSegmentJobSpec
 from runner.spec.schema import KIND_SCHEMA_FILES, render
 from runner.spec.validate import SCHEMA_DIR, load_schema, validator
-from runner.yaml import YamlSyntaxError, decode
+from runner.yaml import decode
 from tests.ci.support import read_yaml
-from tests.lint.support import EXAMPLES, REPO
+from tests.lint.support import EXAMPLES, REPO, example_documents
 from tests.support.json_schema import check_schema, errors, is_valid
 
 NAME = KIND_SCHEMA_FILES["personalize-runner/v1", "BatchInferenceJob"]
@@ -104,18 +104,6 @@ def test_schema_is_valid_draft_2020_12() -> None:
     assert SCHEMA["title"] == "Amazon Personalize batch inference job (personalize-runner/v1)"
 
 
-def _documents() -> list[Any]:
-    """Every decodable document of every example file."""
-    documents: list[Any] = []
-    for path in sorted(EXAMPLES.glob("*/**/*.yaml")):
-        try:
-            decoded = decode(path.read_bytes().decode("utf-8"))
-        except (UnicodeDecodeError, YamlSyntaxError):
-            continue
-        documents += [document.data for document in decoded.documents]
-    return documents
-
-
 def _assert_agree(document: Any) -> None:
     ours = VALIDATE(document)
     theirs = errors(SCHEMA, document)
@@ -124,7 +112,7 @@ def _assert_agree(document: Any) -> None:
         BatchInferenceJobSpec.model_validate(document)
 
 
-@pytest.mark.parametrize("document", _documents())
+@pytest.mark.parametrize("document", example_documents())
 def test_validator_jsonschema_and_model_agree_on_examples(document: Any) -> None:
     _assert_agree(document)
 
