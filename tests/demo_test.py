@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -110,3 +111,27 @@ def test_the_example_specs_are_clean() -> None:
 
     assert result.returncode == 0, result.stdout
     assert result.stdout == "8 files, 9 specs: no findings\n"
+
+
+def test_a_fifo_among_a_jobs_input_fails_that_job_and_blocks_nothing(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    (tmp_path / ".git").mkdir()
+    assert _runner("local", "demo", cwd=tmp_path).returncode == 0
+    # S3 holds objects only: a FIFO in the local bucket is never opened (it would block).
+    winback = tmp_path / ".personalize-local/s3/acme-personalize/batch/in/winback"
+    os.mkfifo(winback / "more.jsonl")
+
+    result = _runner("reconcile", "--wait", "--format", "json", "--timeout", "240", cwd=tmp_path)
+
+    assert result.returncode == 1, result.stderr
+    jobs = {(job["kind"], job["name"]): job for job in json.loads(result.stdout)["jobs"]}
+    failed = jobs["BatchSegmentJob", "winback-2026-11"]
+    assert failed["status"] == "CREATE FAILED"
+    assert failed["failure_reason"] == (
+        "Could not read input data s3://acme-personalize/batch/in/winback/more.jsonl: "
+        "it is a named pipe (FIFO), not a file."
+    )
+    others = [
+        job["status"] for key, job in jobs.items() if key != ("BatchSegmentJob", "winback-2026-11")
+    ]
+    assert set(others) == {"ACTIVE"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from numpy.typing import NDArray
 
 from runner.engine.attributes import AttributeColumn, AttributeTable, build_column
 from runner.engine.errors import EngineError
+from runner.fs import NotRegularFile, open_regular
 
 USER_ID = "USER_ID"
 ITEM_ID = "ITEM_ID"
@@ -149,7 +151,10 @@ def read_attributes(path: Path, *, id_column: str) -> AttributeTable:
 def _read_csv(path: Path, *, required: tuple[str, ...]) -> tuple[dict[str, int], list[list[str]]]:
     """The header (upper-cased name → index) and the columns; rows count after the header."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with os.fdopen(open_regular(path), "rb") as stream:
+            text = stream.read().decode("utf-8-sig")
+    except NotRegularFile as error:
+        raise EngineError(f"{error}: give a CSV file") from None
     except OSError as error:
         raise EngineError(f"{path}: cannot read: {error.strerror}") from error
     except UnicodeDecodeError as error:

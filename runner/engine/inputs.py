@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.engine.errors import JobFailed
+from runner.fs import NotRegularFile, open_regular
 
 MAX_INPUT_FILES = 1_000
 MAX_INPUT_BYTES = 1_000_000_000
@@ -118,7 +119,13 @@ def list_input_files(input_path: str, *, s3_root: Path) -> list[InputFile]:
             f"{input_path} holds {len(found):,} input files; a job reads at most "
             f"{MAX_INPUT_FILES:,}"
         )
-    size = sum(path.stat().st_size for _, _, path in found)
+    size = 0
+    for _, key, path in found:
+        try:
+            size += path.stat().st_size
+        except OSError as error:
+            where = f"s3://{bucket}/{key}"
+            raise JobFailed(f"Could not read input data {where}: {error.strerror}.") from None
     if size > MAX_INPUT_BYTES:
         raise JobFailed(f"the input under {input_path} is {size:,} bytes; a job reads at most 1 GB")
     strip = len(folder) + 1 if folder else 0
@@ -131,7 +138,9 @@ def read_queries(file: InputFile, *, bucket: str) -> InputQueries:
     queries: list[dict[str, Any]] = []
     where = f"s3://{bucket}/{file.key}"
     try:
-        with file.path.open("rb") as lines:
+        # S3 holds objects only: a FIFO or a device under the local bucket is refused, never
+        # opened (it could block the job forever).
+        with os.fdopen(open_regular(file.path), "rb") as lines:
             for number, raw in enumerate(lines, start=1):
                 if not raw.strip():
                     continue
@@ -145,6 +154,9 @@ def read_queries(file: InputFile, *, bucket: str) -> InputQueries:
                         "JSON Lines, one JSON object per line."
                     )
                 queries.append(query)
+    except NotRegularFile as error:
+        what = f"it is {error.what}, not a file"
+        raise JobFailed(f"Could not read input data {where}: {what}.") from None
     except OSError as error:
         raise JobFailed(f"Could not read input data {where}: {error.strerror}.") from None
     return InputQueries(file, queries)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,7 +33,7 @@ from runner.engine.item_filters import is_item_filter, parse_item_filter
 from runner.engine.model import SegmentModel
 from runner.engine.recipes import RECIPE_TYPES, USER_SEGMENTATION
 from runner.engine.recommender import RecommendationModel
-from runner.fs import write_atomically
+from runner.fs import NotRegularFile, open_regular, write_atomically
 
 DEFAULT_ROOT = Path(".personalize-local/engine")
 DEFAULT_PARTITION = "aws"
@@ -258,7 +259,8 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 
 
 def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    with _open(path) as stream:
+        return json.loads(stream.read().decode("utf-8"))
 
 
 def _save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
@@ -266,5 +268,13 @@ def _save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
 
 
 def _load_arrays(path: Path) -> dict[str, NDArray[np.generic]]:
-    with np.load(path, allow_pickle=False) as archive:
+    with _open(path) as stream, np.load(stream, allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files}
+
+
+def _open(path: Path) -> BinaryIO:
+    """The store's file at `path`, never a FIFO or a device put there (it could block)."""
+    try:
+        return os.fdopen(open_regular(path), "rb")
+    except NotRegularFile as error:
+        raise EngineError(f"the local store's {error}: remove it") from None
