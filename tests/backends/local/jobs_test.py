@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,22 @@ def test_paths_outside_s3_fail(tmp_path: Path) -> None:
     assert run(tmp_path, "s3://bucket/in.jsonl", "http://example.com/out/") == (
         "Output path http://example.com/out/ is not a valid S3 location (s3://bucket/prefix/)."
     )
+
+
+def test_a_dangling_link_among_the_input_fails_the_job(tmp_path: Path) -> None:
+    write_object(tmp_path, "s3://bucket/in/a.jsonl", json_lines([{"itemId": "105"}]))
+    (tmp_path / "bucket/in/b.jsonl").symlink_to(tmp_path / "nowhere")
+
+    assert run(tmp_path, "s3://bucket/in/") == (
+        "Could not read input data s3://bucket/in/b.jsonl: No such file or directory."
+    )
+
+
+def test_a_socket_among_the_input_is_refused_unopened(tmp_path: Path) -> None:
+    write_object(tmp_path, "s3://bucket/in/a.jsonl", json_lines([{"itemId": "105"}]))
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(tmp_path / "bucket/in/b.jsonl"))
+
+        assert run(tmp_path, "s3://bucket/in/") == (
+            "Could not read input data s3://bucket/in/b.jsonl: it is a socket, not a file."
+        )
