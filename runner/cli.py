@@ -9,20 +9,31 @@ help string is taken for a style tag and dropped.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from runner import __version__
-from runner.backends import BACKEND_NAMES
+from runner.commands.choices import (
+    FORMATS,
+    SHELLS,
+    BackendName,
+    ColorChoice,
+    KindName,
+    LintFormat,
+    PlanFormat,
+    ReconcileFormat,
+    ShellName,
+    StateListFormat,
+    StateShowFormat,
+    StatusFormat,
+    listed,
+)
 from runner.config import CONFIG_FILE, DEFAULT_BACKEND, DEFAULT_SPECS, DEFAULT_STATE
 from runner.errors import ConfigError
 from runner.kinds import DEFAULT_KIND, KINDS
 from runner.output.terminal import COLOR_CHOICES, choose_color
-from runner.output.writers import formats
 
 if TYPE_CHECKING:
     from runner.config import Settings
@@ -30,7 +41,6 @@ if TYPE_CHECKING:
 PROG = "personalize-runner"
 # The variable of typer's (click's) completion protocol: `_PERSONALIZE_RUNNER_COMPLETE`.
 COMPLETE_VAR = f"_{PROG.replace('-', '_').upper()}_COMPLETE"
-SHELLS = ("bash", "zsh", "fish")
 _HELP = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
@@ -44,49 +54,9 @@ app = typer.Typer(
 )
 
 
-def _choices(name: str, values: Sequence[str]) -> type[StrEnum]:
-    """An enum of `values`: typer checks and shows an option's choices from an enum."""
-    return cast("type[StrEnum]", StrEnum(name, [(value, value) for value in values]))
-
-
-def _listed(values: Sequence[str]) -> str:
-    """`text, json or markdown`."""
-    return ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
-
-
-# The choices come from their one list: the output writers' table (`runner.output`) and
-# the backends'. A format's default is its command's first. To mypy they are strings.
-FORMATS = {
-    command: formats(command)
-    for command in ("lint", "plan", "reconcile", "status", "state list", "state show")
-}
-if TYPE_CHECKING:
-    LintFormat: TypeAlias = str
-    PlanFormat: TypeAlias = str
-    ReconcileFormat: TypeAlias = str
-    StatusFormat: TypeAlias = str
-    StateListFormat: TypeAlias = str
-    StateShowFormat: TypeAlias = str
-    BackendName: TypeAlias = str
-    ColorChoice: TypeAlias = str
-    ShellName: TypeAlias = str
-    KindName: TypeAlias = str
-else:
-    LintFormat = _choices("LintFormat", FORMATS["lint"])
-    PlanFormat = _choices("PlanFormat", FORMATS["plan"])
-    ReconcileFormat = _choices("ReconcileFormat", FORMATS["reconcile"])
-    StatusFormat = _choices("StatusFormat", FORMATS["status"])
-    StateListFormat = _choices("StateListFormat", FORMATS["state list"])
-    StateShowFormat = _choices("StateShowFormat", FORMATS["state show"])
-    BackendName = _choices("BackendName", BACKEND_NAMES)
-    ColorChoice = _choices("ColorChoice", COLOR_CHOICES)
-    ShellName = _choices("ShellName", SHELLS)
-    KindName = _choices("KindName", tuple(KINDS))
-
-
 def _format(command: str, what: str = "") -> Any:
     """`--format`, its choices in the order of the writers' table, the first the default."""
-    return typer.Option("--format", help=f"{_listed(FORMATS[command])}{what}.")
+    return typer.Option("--format", help=f"{listed(FORMATS[command])}{what}.")
 
 
 # An option whose default is not a value of its own (it comes from the configuration, or
@@ -249,7 +219,7 @@ def schema(
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if --output differs from the generated schema.")
     ] = False,
-    kind: Annotated[KindName, typer.Option(help=f"The job kind: {_listed(tuple(KINDS))}.")] = (
+    kind: Annotated[KindName, typer.Option(help=f"The job kind: {listed(tuple(KINDS))}.")] = (
         DEFAULT_KIND.name
     ),
 ) -> None:
@@ -261,7 +231,7 @@ def schema(
 
 @app.command()
 def completion(
-    shell: Annotated[ShellName, typer.Argument(metavar="SHELL", help=f"{_listed(SHELLS)}.")],
+    shell: Annotated[ShellName, typer.Argument(metavar="SHELL", help=f"{listed(SHELLS)}.")],
 ) -> None:
     """Print the shell's completion script. `eval "$(personalize-runner completion bash)"`
     in ~/.bashrc (zsh: ~/.zshrc, after compinit), or for fish into
