@@ -52,6 +52,8 @@ REPORT = ("personalize-runner/report", 1)
 # A comment holds at most 65,536 characters; leave room for the marker and the footer.
 COMMENT_LIMIT = 60_000
 STDERR_TAIL = 40
+# The deferred jobs a warning names, with why (the report has them all).
+DEFERRED_SHOWN = 3
 
 
 class ActionError(Exception):
@@ -392,19 +394,27 @@ def reconcile(inputs: Inputs, workflow: Workflow) -> int:
     for failure in report.get("failures", []):
         print(annotation("error", f"{failure['name']}: {failure['message']}"), flush=True)
     if ran.status == DEFERRED:
-        deferred = report.get("summary", {}).get("deferred", 0)
-        print(
-            annotation(
-                "warning",
-                f"{deferred} job{'s' if deferred != 1 else ''} deferred by the quota: "
-                "run the workflow again to submit them",
-            ),
-            flush=True,
-        )
+        print(annotation("warning", deferred_warning(report)), flush=True)
         workflow.set_output("deferred", "true")
         return OK
     workflow.set_output("deferred", "false")
     return ran.status
+
+
+def deferred_warning(report: Mapping[str, Any]) -> str:
+    """What exit status 3 means for this run: the jobs left for a later one, each with the
+    report's reason (a quota slot that did not come in time, --timeout, a `latestOf`
+    solution with no ACTIVE version yet), the first few only."""
+    jobs = [job for job in report.get("jobs", []) if job.get("result") == "deferred"]
+    count = len(jobs) or report.get("summary", {}).get("deferred", 0)
+    one = count == 1
+    reasons = "; ".join(f"{job['name']}: {job['reason']}" for job in jobs[:DEFERRED_SHOWN])
+    if len(jobs) > DEFERRED_SHOWN:
+        reasons += f"; and {len(jobs) - DEFERRED_SHOWN} more (the report lists them)"
+    return (
+        f"{count} job{'' if one else 's'} left for a later run: run the workflow again to "
+        f"submit {'it' if one else 'them'}" + (f" ({reasons})" if reasons else "")
+    )
 
 
 def read_report(path: Path) -> dict[str, Any] | None:

@@ -535,3 +535,54 @@ def test_a_report_of_another_format_stops_the_step(tmp_path: Path) -> None:
     path.write_text('{"format": "personalize-runner/report", "version": 1}', encoding="utf-8")
     assert script["read_report"](path) == {"format": "personalize-runner/report", "version": 1}
     assert script["read_report"](tmp_path / "missing.json") is None
+
+
+def test_reconcile_that_leaves_a_job_for_later_succeeds_with_a_warning(github: GitHub) -> None:
+    """Exit status 3: a `latestOf` spec whose solution has no ACTIVE version yet (its only
+    one is training) is deferred, not failed; the warning says why, from the report."""
+    local_demo(github.workspace)
+    trained = subprocess.run(
+        [
+            *(sys.executable, "-m", "runner", "local", "train", "--dataset", "demo"),
+            *("--recipe", "aws-item-affinity", "--solution", "untrained"),
+            *("--training-time", "100000"),
+        ],
+        cwd=github.workspace,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert trained.returncode == 0, trained.stderr
+    solution = "arn:aws:personalize:us-east-1:123456789012:solution/untrained"
+    shutil.rmtree(github.workspace / "specs")
+    (github.workspace / "specs").mkdir()
+    holiday = (REPO / "specs" / "growth" / "holiday-promo-2026-11.yaml").read_text("utf-8")
+    (github.workspace / "specs" / "later.yaml").write_text(
+        re.sub(
+            r"(?m)^solutionVersionArn: .*$", f"solutionVersionArn:\n  latestOf: {solution}", holiday
+        ),
+        encoding="utf-8",
+    )
+
+    step = github.run(command="reconcile")
+
+    assert step.status == 0, step.stderr
+    folder = github.home / "temp" / "personalize-runner"
+    assert step.outputs == {
+        "plan": str(folder / "plan.json"),
+        "exit-code": "3",
+        "report": str(folder / "report.json"),
+        "has-changes": "true",
+        "deferred": "true",
+    }
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    (job,) = report["jobs"]
+    assert (job["name"], job["result"]) == ("holiday-promo-2026-11", "deferred")
+    assert job["reason"].startswith(f"no ACTIVE version of {solution} ")
+    warnings = [line for line in step.stdout.splitlines() if line.startswith("::warning")]
+    assert warnings == [
+        "::warning title=personalize-runner::1 job left for a later run: run the workflow "
+        "again to submit it (holiday-promo-2026-11: "
+        f"{job['reason']})"
+    ]
