@@ -15,7 +15,7 @@ import pytest
 
 from runner.backends.local import FOLDER_NAME, LocalBackend
 from runner.backends.local.service import PersonalizeService
-from runner.kinds import BATCH_SEGMENT_JOB
+from runner.kinds import BATCH_SEGMENT_JOB, KINDS
 from tests.support.cli import PROJECT_ROOT, run_cli, succeed
 from tests.support.clock import ManualClock
 from tests.support.job_requests import job_request, solution_version_arn
@@ -473,3 +473,65 @@ def test_state_of_the_local_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert failure["message"].startswith(
         "the service refused the job: ResourceNotFoundException: Could not find solution version"
     )
+
+
+# Both kinds of job
+
+
+def test_every_document_of_both_kinds_of_job(
+    repo: Path, server: PersonalizeServer, manual_clock: ManualClock
+) -> None:
+    """A segment job and an inference job of one name, through every document: a created
+    pair, then an inference job to adopt, one in conflict and one orphaned (the conflict
+    stops the run: nothing is adopted)."""
+    inference = "BatchInferenceJob"
+    write_specs(repo / "specs", ["alpha", "gone"])
+    write_specs(repo / "specs", ["alpha", "gone"], kind=inference)
+    first = report_of()
+    assert first["exit_status"] == 0
+    assert sorted((job["name"], job["kind"], job["result"]) for job in first["jobs"]) == [
+        ("alpha", "BatchInferenceJob", "created"),
+        ("alpha", "BatchSegmentJob", "created"),
+        ("gone", "BatchInferenceJob", "created"),
+        ("gone", "BatchSegmentJob", "created"),
+    ]
+    manual_clock.advance(100)
+    (repo / "specs" / f"gone.{inference}.yaml").unlink()
+    write_specs(repo / "specs", ["known", "taken"], kind=inference)
+    kind = KINDS[inference]
+    server.service.create_job(
+        kind, job_request("known", output_path="s3://acme-personalize/batch/out/known/")
+    )
+    server.service.create_job(kind, job_request("taken", numResults=7))
+
+    ran = run_cli("plan", "--refresh", "--format", "json", "--out", "plan.json")
+
+    assert ran.status == 1  # the conflict
+    document = valid("plan", ran.out)
+    assert valid("plan", (repo / "plan.json").read_text(encoding="utf-8")) == document
+    assert {(job["name"], job["kind"]): job["change"] for job in document["jobs"]} == {
+        ("alpha", "BatchSegmentJob"): "unchanged",
+        ("alpha", "BatchInferenceJob"): "unchanged",
+        ("gone", "BatchSegmentJob"): "unchanged",
+        ("gone", "BatchInferenceJob"): "orphan",
+        ("known", "BatchInferenceJob"): "adopt",
+        ("taken", "BatchInferenceJob"): "conflict",
+    }
+    second = report_of()
+    assert second["exit_status"] == 1
+    assert [(c["name"], c["kind"]) for c in second["conflicts"]] == [("taken", inference)]
+    status = valid("status", run_cli("status", "--refresh", "--format", "json").out)
+    listed = valid("state-list", run_cli("state", "list", "--format", "json").out)
+    shown = valid(
+        "state-show",
+        run_cli("state", "show", "batch-inference-job/alpha", "--format", "json").out,
+    )
+    assert sorted((job["name"], job["kind"], job["status"]) for job in status["jobs"]) == [
+        ("alpha", "BatchInferenceJob", "ACTIVE"),
+        ("alpha", "BatchSegmentJob", "ACTIVE"),
+        ("gone", "BatchInferenceJob", "ACTIVE"),
+        ("gone", "BatchSegmentJob", "ACTIVE"),
+    ]
+    assert listed["jobs"] == status["jobs"]
+    assert (shown["job"]["kind"], shown["job"]["recorded_by"]) == (inference, "created")
+    assert shown["job"]["arn"].endswith(":batch-inference-job/alpha")
