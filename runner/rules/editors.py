@@ -52,12 +52,14 @@ RULES = (
     ),
     Rule(
         "ignore-comment",
-        "An ignore comment that names no rule, or one that cannot be ignored.",
+        "An ignore comment that silences nothing: no rule, an unknown one, or a malformed one.",
         "`# personalize-runner: ignore[rule-id, …]` silences the named rules on its line "
         "(or, alone on a line, on the next one); `# personalize-runner: ignore-file[…]` in "
         "the whole file. A rule id it does not know, or one of a rule that cannot be "
         "silenced (the document would not be read, or a guarantee would break), silences "
-        "nothing and is reported.",
+        "nothing and is reported. So is a comment meant as one but not of that form, which "
+        "would otherwise silence nothing unseen: `ignore` without brackets, empty brackets, "
+        "a space before the bracket, no colon after `personalize-runner`, capitals.",
         "apiVersion: personalize-runner/v1\nkind: BatchSegmentJob\n"
         "jobName: weekly  # personalize-runner: ignore[job-name]\n"
         "solutionVersionArn: "

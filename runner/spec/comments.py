@@ -1,15 +1,17 @@
 """What lint reads from a spec file's comments: ignore comments and schema modelines.
 
 The YAML readers skip comments (the fast one never sees them), so these are found in the
-file's text, and only when a marker occurs in it: a file without
-`personalize-runner: ignore` or without a second document costs one substring search.
+file's text, and only when a marker occurs in it: a file without a comment that starts
+`# personalize-runner` and says `ignore`, or without a second document, costs one search.
 
 - `# personalize-runner: ignore[rule-id, ...]` at the end of a line silences those rules
   for the findings that start on that line; alone on its line, for the next line that is
   not a comment. `# personalize-runner: ignore-file[rule-id, ...]` silences them in the
   whole file. `lint.ignore` in personalize-runner.yaml silences them everywhere.
 - Only rules marked ignorable can be silenced (runner/rules/); an ignore comment naming
-  another rule, or no rule, is an `ignore-comment` warning and silences nothing.
+  another rule, or no rule, is an `ignore-comment` warning and silences nothing, and so is
+  a comment meant as one that is not of that form (`ignore` alone, `ignore [id]`, no colon,
+  an unclosed bracket, capitals): it would otherwise silence nothing unseen.
 - `schema-modeline`: in a file whose first document has a `# yaml-language-server:
   $schema=` comment, a later document (after `---`) without one. yaml-language-server reads
   the modeline per document, so the others get no completion or diagnostics.
@@ -29,8 +31,11 @@ from runner.rules import RULES, ignore_problem
 from runner.yaml.document import Document
 from runner.yaml.span import Span
 
-MARKER = "personalize-runner: ignore"
+# What a comment meant as an ignore comment starts with, well formed or not ("ignored" and
+# "ignores" are prose); `_IGNORE` is the form, matched where `_MEANT` matches.
+_MEANT = re.compile(r"#[ \t]*personalize-runner[ \t]*:?[ \t]*ignore(?:-file)?\b", re.IGNORECASE)
 _IGNORE = re.compile(r"#[ \t]*personalize-runner:[ \t]*ignore(-file)?\[([^\]\n]*)\]")
+_FORM = "`# personalize-runner: ignore[rule-id, ...]`"
 _RULE_ID = re.compile(r"[^,\s]+")
 MODELINE = "yaml-language-server"
 _MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server:[ \t]*\$schema=", re.MULTILINE)
@@ -49,7 +54,7 @@ class Comments:
         self.everywhere = frozenset(ignore)
         self.by_line: dict[int, set[str]] = {}
         self.problems: list[Finding] = []
-        if MARKER in text:
+        if _MEANT.search(text):
             self._read_ignores()
 
     def _read_ignores(self) -> None:
@@ -62,9 +67,16 @@ class Comments:
             if pending and stripped and not stripped.startswith("#"):
                 self.by_line.setdefault(number, set()).update(pending)
                 pending = set()
-            if MARKER not in line:
-                continue
-            for match in _IGNORE.finditer(line):
+            for meant in _MEANT.finditer(line):
+                match = _IGNORE.match(line, meant.start())
+                if match is None:
+                    self._problem(
+                        number,
+                        meant.start(),
+                        meant.end(),
+                        f"write it as {_FORM} (or ignore-file[…])",
+                    )
+                    continue
                 rules = self._rules(number, start, match)
                 if match.group(1):
                     self.everywhere |= rules
@@ -73,19 +85,26 @@ class Comments:
                 else:
                     pending |= rules
 
+    def _problem(self, number: int, start: int, end: int, problem: str) -> None:
+        span = Span(number, start + 1, number, end + 1)
+        self.problems.append(
+            Finding(self.name, span, "ignore-comment", f"ignore comment: {problem}")
+        )
+
     def _rules(self, number: int, line_start: int, match: re.Match[str]) -> frozenset[str]:
         rules = set()
         for found in _RULE_ID.finditer(match.group(2)):
             rule_id = found.group()
-            col = match.start(2) + found.start() + 1
-            span = Span(number, col, number, col + len(rule_id))
+            start = match.start(2) + found.start()
             problem = ignore_problem(rule_id)
             if problem is None:
                 rules.add(rule_id)
             else:
-                self.problems.append(
-                    Finding(self.name, span, "ignore-comment", f"ignore comment: {problem}")
-                )
+                self._problem(number, start, start + len(rule_id), problem)
+        if not rules and _RULE_ID.search(match.group(2)) is None:
+            self._problem(
+                number, match.start(), match.end(), f"it names no rule: write it as {_FORM}"
+            )
         return frozenset(rules)
 
     def silence(self, findings: Iterable[Finding]) -> list[Finding]:
