@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -336,3 +339,43 @@ def test_exit_status_through_the_cli(
     assert (status, err) == (1, "")
     if output_format == "sarif":
         assert sarif_errors(json.loads(out)) == []
+
+
+# RFC 3986: a URI reference holds only unreserved and reserved characters and %XX escapes.
+# The SARIF schema's `uri` and `uri-reference` formats, which the installed jsonschema does
+# not check (it needs a URI package the project does not depend on).
+URI_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+
+
+def _uris(value: object) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith(("uri", "Uri")) and isinstance(item, str):
+                yield key, item
+            else:
+                yield from _uris(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _uris(item)
+
+
+def test_every_sarif_uri_is_an_rfc_3986_uri(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The repository's links (whose owner is a `<owner>` placeholder for now) and the file
+    names (a space, a non-ASCII letter, `#` and `%`) are escaped where SARIF needs URIs."""
+    monkeypatch.chdir(tmp_path)
+    bad = (EXAMPLES / "negative" / "wrong-type.yaml").read_text(encoding="utf-8")
+    (tmp_path / "my spec é#1 50%.yaml").write_text(bad, encoding="utf-8")
+    status, out, _ = run_lint(
+        capsys, "--format", "sarif", "my spec é#1 50%.yaml", state=tmp_path / "state.json"
+    )
+
+    assert status == 1
+    found = list(_uris(json.loads(out)))
+    assert {key for key, _ in found} == {"informationUri", "helpUri", "uri"}
+    for key, uri in found:
+        assert URI_CHARACTERS.fullmatch(uri), (key, uri)
+        if key != "uri":
+            assert urlsplit(uri).scheme == "https", (key, uri)
+    assert ("uri", "my%20spec%20%C3%A9%231%2050%25.yaml") in found
