@@ -140,11 +140,18 @@ class AwsBackend:
         with _service_errors():
             pages = _paginator(client, kind.list_operation)
             for page in pages.paginate(PaginationConfig={"PageSize": PAGE_SIZE}):
-                summaries, _ = wire.job_page(kind, page)
-                for summary in summaries:
-                    arn = Arn.parse(summary.arn)
-                    if (arn.partition, arn.account) == (partition, account):
-                        yield summary
+                yield from _of_account(kind, page, partition=partition, account=account)
+
+    def list_page(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> list[JobSummary]:
+        """The first page of `list_jobs`, one call: what a poll reads (`runner.reconcile.
+        poller`). It may hold fewer summaries than a page: those of other accounts are left
+        out, and the next page is not asked for."""
+        client = self._client(account, region)
+        with _service_errors():
+            page = _operation(client, kind.list_operation)(maxResults=PAGE_SIZE)
+            return _of_account(kind, page, partition=partition, account=account)
 
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         # Adaptive retries (issue 11): many describes and tag listings at once (adoption,
@@ -195,6 +202,18 @@ class AwsBackend:
 
     def _remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
+
+
+def _of_account(kind: JobKind, page: object, *, partition: str, account: str) -> list[JobSummary]:
+    """The summaries of a list page that belong to `account` of `partition` (`wire` has
+    checked that each ARN is one: `arn:<partition>:personalize:<region>:<account>:…`)."""
+    summaries, _ = wire.job_page(kind, page)
+    ours = []
+    for summary in summaries:
+        fields = summary.arn.split(":", 5)
+        if fields[1] == partition and fields[4] == account:
+            ours.append(summary)
+    return ours
 
 
 def _account_and_region(arn: object) -> tuple[str, str]:

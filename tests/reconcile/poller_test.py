@@ -40,6 +40,7 @@ from tests.support.personalize_server import PersonalizeServer
 from tests.support.timer import ManualTimer
 
 SCOPE = ("aws", REGION, ACCOUNT)
+OTHER = "210987654321"
 
 
 def succeed(request: Mapping[str, Any], *, s3_root: Path) -> str | None:
@@ -178,6 +179,38 @@ def test_a_failed_listing_learns_nothing_and_says_why(
     assert listing_failed(group, error) == (
         f"could not list the jobs of {REGION} ({ACCOUNT}): ThrottlingException: Rate exceeded"
     )
+
+
+def test_a_poll_is_one_list_call_when_the_page_holds_other_accounts_jobs(
+    service: PersonalizeService,
+    manual_clock: ManualClock,
+    aws_environment: None,
+    boto3_session: boto3.Session,
+) -> None:
+    # The listing shows the jobs of the region, other accounts' among them (the stand-in
+    # lists by region): a page of 100 summaries holds none of ours. The poll reads that one
+    # page and describes ours, instead of paging on for 100 summaries of its account, which
+    # made each poll read every job the service holds (issue 11).
+    local = LocalBackend(service)
+    ours = {}
+    for name in ("ours-a", "ours-b"):
+        local.create_job(BATCH_SEGMENT_JOB, job_request(name))
+        ours[name] = job_arn(name)
+    for index in range(150):
+        if index % 5 == 0:
+            # The quota: 5 in flight per account and region.
+            manual_clock.advance(211)
+        local.create_job(BATCH_SEGMENT_JOB, job_request(f"other-{index:03}", account=OTHER))
+    with PersonalizeServer(service) as server:
+        with AwsBackend(endpoint_url=server.endpoint_url, session=boto3_session) as aws:
+            result = poll(aws, (BATCH_SEGMENT_JOB, SCOPE), ours)
+        assert server.count("ListBatchSegmentJobs") == 1
+        assert server.count("DescribeBatchSegmentJob") == 2
+
+    assert sorted(result.seen) == sorted(ours)
+    assert {summary.status for summary in result.seen.values()} == {ACTIVE}
+    # Other accounts' jobs on the page hold none of this account's quota slots.
+    assert (result.others, result.errors, result.failed) == (0, {}, None)
 
 
 def test_poll_intervals_keep_to_their_bounds() -> None:
