@@ -336,3 +336,41 @@ def test_the_process_exits_1_on_a_typo(repo: Path) -> None:
 
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr.startswith("error: No such option: --refesh")
+
+
+def _every_usage_error() -> list[tuple[str, ...]]:
+    """Found from the help as a person reads it, for every command and option: an unknown
+    option; each option that takes a value, without it; each option of numbers or of
+    choices, with a word that is neither; a command without its required arguments and
+    options."""
+    from tests.cli.support import commands, entries, help_of, sections
+
+    found: list[tuple[str, ...]] = []
+    for command in commands():
+        parts = sections(help_of(*command))
+        options = entries(parts["Options"])
+        arguments = entries(parts.get("Arguments", ""))
+        found.append((*command, "--refesh"))
+        for names, (metavar, _) in options.items():
+            option = next(name for name in names.split() if name.startswith("--")).rstrip(",")
+            if metavar:
+                found.append((*command, option))
+            if metavar in ("<float>", "<integer>") or "|" in metavar:
+                found.append((*command, option, "bogus"))
+        if any(text.endswith("[required]") for _, text in [*options.values(), *arguments.values()]):
+            found.append(command)
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize(
+    "args", [pytest.param(args, id=" ".join(args)) for args in _every_usage_error()]
+)
+def test_every_option_of_every_command_exits_1_on_a_usage_error(
+    repo: Path, args: tuple[str, ...]
+) -> None:
+    ran = run_cli(*args)
+
+    assert ran.status == 1, ran.out + ran.err
+    assert ran.out == ""
+    assert ran.err.startswith("error: ")
+    assert "Traceback" not in ran.err
