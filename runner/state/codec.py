@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, cast
 from runner.errors import StateError
 from runner.jsonread import JsonLimitError, Limits, parse
 from runner.kinds import DEFAULT_KIND, KINDS, kind_of_arn
+from runner.state.columns import usual_records
 from runner.state.record import RECORDED_BY, JobRecord, RecordedBy
 from runner.times import UTC, format_optional_time, format_time
 
@@ -433,6 +434,11 @@ def _record_from_json_checked(name: str, obj: object, version: int) -> JobRecord
     fields["spec_documents"] = _optional_count(obj.get("spec_documents"), name, "spec_documents", 1)
     if (fields["spec_index"] is None) != (fields["spec_documents"] is None):
         raise _Invalid(f"{_job(name)} has one of spec_index and spec_documents without the other")
+    if fields["spec_index"] is not None and fields["spec_index"] >= fields["spec_documents"]:
+        raise _Invalid(
+            f"{_job(name)}.spec_index must be less than spec_documents "
+            f"({fields['spec_documents']}), not {fields['spec_index']}"
+        )
     record = _new_record(JobRecord)
     record.__dict__.update(fields)
     return record
@@ -490,5 +496,31 @@ def _state_from_document(document: object) -> StateFields:
     jobs = document["jobs"]
     if not isinstance(jobs, dict):
         raise _Invalid(f"jobs must be an object, not {_describe(jobs)}")
-    records = {name: _record_with_optional(name, obj, version) for name, obj in jobs.items()}
-    return StateFields(version, lineage, serial, records)
+    return StateFields(version, lineage, serial, _records(jobs, version))
+
+
+def _records(jobs: dict[str, Any], version: int) -> dict[str, JobRecord]:
+    """Every record, in the state's order: those of the usual form (every field, a spec
+    document's place, nothing optional; `runner.state.columns`) checked all at once, the others
+    one by one, as are all of them if one of the usual form is not well-formed (for the
+    message)."""
+    if version < DOCUMENTS_VERSION:
+        return {name: _record_with_optional(name, obj, version) for name, obj in jobs.items()}
+    names: list[str] = []
+    objects: list[dict[str, Any]] = []
+    other = False
+    for name, obj in jobs.items():
+        if type(obj) is dict and obj.keys() == _RECORD_FIELDS:
+            names.append(name)
+            objects.append(obj)
+        else:
+            other = True
+    usual = usual_records(names, objects)
+    if usual is None:
+        return {name: _record_with_optional(name, obj, version) for name, obj in jobs.items()}
+    if not other:
+        return usual
+    return {
+        name: usual.get(name) or _record_with_optional(name, obj, version)
+        for name, obj in jobs.items()
+    }

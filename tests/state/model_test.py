@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from runner.digest import canonical_json_digest
 from runner.errors import StateError
-from runner.state import FORMAT_VERSION, JobRecord, State
+from runner.state import FORMAT_VERSION, JobRecord, State, columns
 from tests.state.support import LINEAGE, SUBMITTED, make_record, make_state
 
 # The canonical form of `_canonical_state()`, byte for byte.
@@ -370,3 +370,142 @@ def test_document_positions_are_checked(index: object, documents: object, proble
     with pytest.raises(StateError) as info:
         State.from_json(json.dumps(document).encode(), source="s.json")
     assert str(info.value) == f"cannot read the state in s.json: {problem}. {REMEDY}"
+
+
+# A state of the newest format reads the records of the usual form (every field, a spec
+# document's place, nothing optional) all at once (`runner.state.codec._usual_records`):
+# what it refuses, it refuses as each record's own checks do, naming the record and field.
+
+_MANY = State.new().with_jobs(
+    make_record(name, spec_index=0, spec_documents=1) for name in ("a-job", "b-job", "c-job")
+)
+
+_RECORD_PROBLEMS = [
+    ({"arn": None}, 'jobs["b-job"].arn must be a string, not null'),
+    ({"partition": ""}, 'jobs["b-job"].partition is empty'),
+    ({"region": 1}, 'jobs["b-job"].region must be a string, not a number'),
+    ({"account": [1]}, 'jobs["b-job"].account must be a string, not an array'),
+    ({"status": ""}, 'jobs["b-job"].status is empty'),
+    (
+        {"arn": "arn:aws:personalize:us-east-1:123456789012:batch-segment-job/a-job"},
+        'jobs["b-job"].arn is the ARN of another job: '
+        "'arn:aws:personalize:us-east-1:123456789012:batch-segment-job/a-job'",
+    ),
+    (
+        {"spec_file": "/abs/b.yaml"},
+        'jobs["b-job"].spec_file must be a path relative to the repository, with /, '
+        "not '/abs/b.yaml'",
+    ),
+    (
+        {"spec_file": "specs\\b.yaml"},
+        'jobs["b-job"].spec_file must be a path relative to the repository, with /, '
+        "not 'specs\\\\b.yaml'",
+    ),
+    ({"spec_file": ""}, 'jobs["b-job"].spec_file is empty'),
+    (
+        {"spec_digest": "A" * 64},
+        f'jobs["b-job"].spec_digest must be a sha256 in lowercase hex, not {"A" * 64!r}',
+    ),
+    (
+        {"request_digest": "a" * 63},
+        f'jobs["b-job"].request_digest must be a sha256 in lowercase hex, not {"a" * 63!r}',
+    ),
+    ({"spec_digest": {}}, 'jobs["b-job"].spec_digest must be a string, not an object'),
+    (
+        {"recorded_by": "guessed"},
+        "jobs[\"b-job\"].recorded_by must be one of created, adopted, imported, not 'guessed'",
+    ),
+    ({"recorded_by": []}, 'jobs["b-job"].recorded_by must be a string, not an array'),
+    ({"git_commit": ""}, 'jobs["b-job"].git_commit is empty'),
+    ({"failure_reason": 2}, 'jobs["b-job"].failure_reason must be a string, not a number'),
+    (
+        {"submitted_at": "2026-11-01T12:30:00"},
+        "jobs[\"b-job\"].submitted_at must be an ISO 8601 time in UTC, not '2026-11-01T12:30:00'",
+    ),
+    (
+        {"submitted_at": "2026-13-01T12:30:00Z"},
+        "jobs[\"b-job\"].submitted_at must be an ISO 8601 time in UTC, not '2026-13-01T12:30:00Z'",
+    ),
+    ({"submitted_at": None}, 'jobs["b-job"].submitted_at must be a string, not null'),
+    (
+        {"created_at": "2026-11-01T14:30:00+02:00"},
+        'jobs["b-job"].created_at must be an ISO 8601 time in UTC, '
+        "not '2026-11-01T14:30:00+02:00'",
+    ),
+    (
+        {"status_checked_at": "soonZ"},
+        "jobs[\"b-job\"].status_checked_at must be an ISO 8601 time in UTC, not 'soonZ'",
+    ),
+    ({"spec_index": True}, 'jobs["b-job"].spec_index must be an integer, not a boolean'),
+    (
+        {"spec_index": 1},
+        'jobs["b-job"].spec_index must be less than spec_documents (1), not 1',
+    ),
+    ({"spec_index": -1}, 'jobs["b-job"].spec_index must be at least 0, not -1'),
+    ({"spec_documents": 1.0}, 'jobs["b-job"].spec_documents must be an integer, not a number'),
+    (
+        {"spec_documents": None},
+        'jobs["b-job"] has one of spec_index and spec_documents without the other',
+    ),
+    ({"tags": []}, "jobs[\"b-job\"] has the unknown field 'tags'"),
+]
+
+
+@pytest.mark.parametrize(("changes", "problem"), _RECORD_PROBLEMS)
+def test_a_malformed_record_among_many_is_named(changes: dict[str, Any], problem: str) -> None:
+    document = json.loads(_MANY.to_json())
+    document["jobs"]["b-job"].update(changes)
+    with pytest.raises(StateError) as info:
+        State.from_json(json.dumps(document).encode(), source="s.json")
+    message = str(info.value)
+    assert message.startswith(f"cannot read the state in s.json: {problem}")
+    assert message.endswith(f". {REMEDY}")
+
+
+_usual_records = st.builds(
+    lambda record, index: replace(record, spec_index=index, spec_documents=index + 1),
+    _records(),
+    st.integers(min_value=0, max_value=3),
+)
+_other_records = st.builds(
+    lambda record, period, version: (
+        replace(
+            record,
+            period=period,
+            solution_version_arn=version,
+            spec_index=None,
+            spec_documents=None,
+        )
+        if period or version
+        else record
+    ),
+    _usual_records,
+    st.none() | st.just("2026-11-02T06:00:00+01:00"),
+    st.none() | _text,
+)
+_newest_states = st.builds(
+    lambda lineage, serial, records: State(
+        format_version=FORMAT_VERSION,
+        lineage=str(lineage),
+        serial=serial,
+        jobs={record.name: record for record in records},
+    ),
+    st.uuids(),
+    st.integers(min_value=0, max_value=2**63),
+    st.lists(_usual_records | _other_records, max_size=6),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_newest_states)
+def test_any_state_of_the_newest_format_round_trips(state: State) -> None:
+    data = state.to_json()
+    parsed = State.from_json(data, source="state.json")
+    assert parsed == state
+    assert list(parsed.jobs) == sorted(state.jobs)
+    assert parsed.to_json() == data
+
+
+def test_the_usual_form_is_a_record_of_the_newest_format_with_every_field() -> None:
+    data = json.loads(_MANY.to_json())
+    assert set(data["jobs"]["a-job"]) == set(columns.FIELDS)
