@@ -17,13 +17,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from runner.digest import canonical_json_digest
 from runner.findings import Finding
-from runner.schedule import Tick, TooManyDue, due_periods
 from runner.spec import JobSpec, LoadResult
-from runner.spec.recurring import fill_request
 from runner.state import JobRecord
+
+if TYPE_CHECKING:
+    from runner.schedule import Tick
+
+# `runner.schedule` (time zones, the cron dialect) and `runner.spec.recurring` are imported
+# where a recurring spec needs them: a plan without one does not pay for them (issue 11).
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,15 @@ class Expansion:
 
 def expand(specs: Iterable[JobSpec], now: datetime) -> Expansion:
     """The specs with every recurring one replaced by the specs of its due periods."""
+    given = list(specs)
+    if all(spec.schedule is None for spec in given):
+        return Expansion(specs=given, recurring=(), findings=[])
+    from runner.schedule import TooManyDue, due_periods
+
     out: list[JobSpec] = []
     recurring: list[RecurringSpec] = []
     findings: list[Finding] = []
-    for spec in specs:
+    for spec in given:
         if spec.schedule is None:
             out.append(spec)
             continue
@@ -89,6 +99,8 @@ def at(loaded: LoadResult, now: datetime) -> tuple[LoadResult, tuple[RecurringSp
 
 def period_spec(spec: JobSpec, tick: Tick) -> JobSpec:
     """The spec of the job of one period of the recurring `spec`."""
+    from runner.spec.recurring import fill_request
+
     request = fill_request(spec.request, tick)
     return replace(spec, job_name=request["jobName"], request=request, period=tick.key)
 
@@ -220,6 +232,8 @@ def _edit_applies_from(
 
 
 def _tick_of(key: str) -> Tick | None:
+    from runner.schedule import Tick
+
     try:
         local = datetime.fromisoformat(key)
     except ValueError:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runner.backends import Backend
-from runner.backends.registry import open_backend
 from runner.config import Settings
 from runner.errors import ConfigError
-from runner.spec import LoadResult
-from runner.state import State
+
+if TYPE_CHECKING:
+    from runner.backends import Backend
+    from runner.spec import LoadResult
+    from runner.state import State
 
 LOCAL_FOLDER = ".personalize-local"
 
@@ -24,6 +25,9 @@ def opened_backend(settings: Settings, *, deadline: float | None = None) -> Iter
     """The backend of `settings`; the local one keeps its jobs at the repository root.
     `deadline` (`time.monotonic()`, from `--timeout`) bounds every call of the aws backend,
     its retries included (the local one answers at once)."""
+    # Imported here: `plan` without --refresh opens none (issue 11: its start-up).
+    from runner.backends.registry import open_backend
+
     if settings.backend == "local":
         backend = open_backend("local", root=settings.root / LOCAL_FOLDER, quotas=settings.quotas)
     else:
@@ -66,6 +70,8 @@ def planning_time(text: str | None) -> datetime.datetime:
 
 def git_commit(root: Path) -> str | None:
     """`git rev-parse HEAD` at `root`, or None (no git, not a repository, no commit yet)."""
+    import subprocess
+
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--verify", "--quiet", "HEAD"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.commands.common import (
     check_output_file,
@@ -14,11 +15,13 @@ from runner.commands.common import (
 )
 from runner.config import Settings
 from runner.errors import ExitStatus
-from runner.output.plan import render_json
 from runner.output.terminal import wants_color
 from runner.output.writers import render_plan
-from runner.planner import RemoteView, make_plan
+from runner.planner import make_plan
 from runner.state import open_store
+
+if TYPE_CHECKING:
+    from runner.planner import RemoteView
 
 
 def run(
@@ -62,6 +65,8 @@ def run(
     )
     sys.stdout.write(render_plan(plan, output_format, color=wants_color(sys.stdout)))
     if out is not None:
+        from runner.output.plan import render_json
+
         write_output_file(out, render_json(plan), option="--out", what="the plan")
     if plan.has_conflicts:
         return ExitStatus.ERROR

