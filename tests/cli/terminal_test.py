@@ -205,3 +205,82 @@ def test_color_when_output_is_not_a_terminal(
 
     assert run.status == 0, run.out
     assert (SGR.search(run.out) is not None) == coloured
+
+
+# `wait` shows the same progress as `reconcile --wait`; `lint` and `status` colour their
+# text. Each under a terminal, a dumb one, CI, and a pipe.
+SHOWN = {
+    "terminal": (in_pty, {"TERM": "xterm-256color"}),
+    "dumb terminal": (in_pty, {"TERM": "dumb"}),
+    "CI": (in_pty, {"TERM": "xterm-256color", "CI": "true"}),
+    "pipe": (in_pipe, {"TERM": "xterm-256color"}),
+}
+
+
+@pytest.fixture(scope="module")
+def waited(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Seen, ...]]:
+    """Per scenario: `wait` for the jobs a `reconcile` submitted, then `status`, then `lint`
+    of a spec with a warning."""
+
+    def one(name: str) -> tuple[Seen, ...]:
+        runner, settings = SHOWN[name]
+        root = tmp_path_factory.mktemp("wait")
+        shutil.copytree(demo, root, dirs_exist_ok=True)
+        env = environment(**settings)
+        submitted = in_pipe(["reconcile"], cwd=root, env=env)
+        assert submitted.status == 0, submitted.out
+        spec = (root / "specs" / "growth" / "holiday-promo-2026-11.yaml").read_text("utf-8")
+        (root / "warned.yaml").write_text(
+            spec.replace("holiday-promo-2026-11", "warned").replace(
+                "s3://acme-personalize/batch/out/", "s3://Acme_Out/"
+            ),
+            encoding="utf-8",
+        )
+        return tuple(
+            runner(args, cwd=root, env=env)
+            for args in (["wait"], ["status"], ["lint", "warned.yaml"])
+        )
+
+    with ThreadPoolExecutor(len(SHOWN)) as pool:
+        return dict(zip(SHOWN, pool.map(one, SHOWN), strict=True))
+
+
+def test_wait_on_a_terminal_gets_the_live_line(waited: dict[str, tuple[Seen, ...]]) -> None:
+    run = waited["terminal"][0]
+
+    assert run.status == 0, run.out
+    assert b"jobs final, waiting\xe2\x80\xa6\r\x1b[K" in run.out
+
+
+@pytest.mark.parametrize("scenario", ["dumb terminal", "CI", "pipe"])
+def test_wait_elsewhere_gets_plain_lines(
+    waited: dict[str, tuple[Seen, ...]], scenario: str
+) -> None:
+    run = waited[scenario][0]
+
+    assert run.status == 0, run.out
+    assert REWRITE.search(run.out) is None
+    assert PROGRESS.search(run.out) is None
+    # Each change of status is a line of its own instead.
+    # (winback-2026-11, the last submitted, is still running when `wait` starts.)
+    assert re.search(rb"(?m)^winback-2026-11: +ACTIVE\r?$", run.out), run.out
+    assert run.out.endswith((b"\n9 ACTIVE.\r\n", b"\n9 ACTIVE.\n"))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "coloured"),
+    [("terminal", True), ("CI", True), ("dumb terminal", False), ("pipe", False)],
+)
+def test_status_and_lint_colour(
+    waited: dict[str, tuple[Seen, ...]], scenario: str, coloured: bool
+) -> None:
+    _, status, lint = waited[scenario]
+
+    assert (status.status, lint.status) == (0, 0), status.out + lint.out
+    assert b"ACTIVE" in status.out
+    assert b"[bucket-name]" in lint.out
+    for run in (status, lint):
+        assert (SGR.search(run.out) is not None) == coloured, run.out
+        assert REWRITE.search(run.out) is None
+        if not coloured:
+            assert b"\x1b" not in run.out
