@@ -20,6 +20,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from runner.deadline import (
+    THROTTLING_CODES,
+    Remaining,
+    call_seconds,
+    deadline_message,
+    retry_refusal,
+)
 from runner.errors import BackendError
 from runner.extras import require_extra
 
@@ -59,18 +66,6 @@ RetryMode = Literal["standard", "adaptive"]
 Session = boto3.Session
 ClientError = exceptions.ClientError
 
-# Error codes of throttling answers; botocore retries them, these outlasted the retries.
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-    }
-)
-
 
 def client_config(
     *,
@@ -106,6 +101,58 @@ def _adaptive(config: Config) -> Any:
     return retries
 
 
+def _longest(config: Config) -> float:
+    """The longer of a configuration's connect and read timeouts."""
+    return max(
+        float(getattr(config, "connect_timeout", 60)), float(getattr(config, "read_timeout", 60))
+    )
+
+
+def _fitted(config: Config, seconds: int | None) -> Config:
+    """`config`, or with connect and read timeouts of `seconds` (`deadline.call_seconds`)."""
+    if seconds is None:
+        return config
+    return config.merge(Config(connect_timeout=seconds, read_timeout=seconds))
+
+
+def bound_retries(client: Any, remaining: Remaining | None, *, seconds: float) -> None:
+    """Make `client` (any service; its attempts' timeouts: `seconds`) end a call with
+    `DeadlineExceeded` where botocore would retry past the deadline
+    (`deadline.retry_refusal`): the one place where retries meet `--timeout`."""
+    if remaining is None:
+        return
+    service = client.meta.service_model.service_id.hyphenize()
+
+    def refuse_late_retry(
+        attempts: int = 1,
+        response: Any = None,
+        caught_exception: Exception | None = None,
+        operation: Any = None,
+        **_: Any,
+    ) -> None:
+        status = getattr(response[0], "status_code", 0) if response is not None else 0
+        code = _error_code(response)
+        if retry_refusal(
+            remaining(),
+            attempts=attempts,
+            attempt_seconds=seconds,
+            status=status,
+            code=code,
+            caught=caught_exception is not None,
+        ):
+            cause = caught_exception or code or status or "no answer"
+            name = getattr(operation, "name", "the call")
+            raise DeadlineExceeded(deadline_message(name, attempts, cause))
+
+    client.meta.events.register_first(f"needs-retry.{service}", refuse_late_retry)
+
+
+def _error_code(response: Any) -> str:
+    body = response[1] if response is not None else None
+    error = body.get("Error", {}) if isinstance(body, dict) else {}
+    return str(error.get("Code", "")) if isinstance(error, dict) else ""
+
+
 class Clients:
     """The Personalize clients of each account and region, made on first use.
 
@@ -113,6 +160,8 @@ class Clients:
     is) serves the accounts that `accounts` does not name, and assumes the roles of those
     it names with a `role_arn`; `verify_accounts` checks the credentials of each account
     of `accounts` before its first call. Thread-safe (boto3 sessions are not; clients are).
+    With `remaining` (the run's deadline), every call, STS's included, has its timeouts
+    and retries bounded by it (`runner.deadline`).
     """
 
     def __init__(
@@ -125,7 +174,7 @@ class Clients:
         accounts: Mapping[str, AccountAccess] | None = None,
         verify_accounts: bool = True,
         refuse_at_once: Iterable[str] = (),
-        remaining: Callable[[], float | None] | None = None,
+        remaining: Remaining | None = None,
     ) -> None:
         self.config = config
         self.endpoint_url = endpoint_url
@@ -141,50 +190,40 @@ class Clients:
         # The sessions of the accounts in `accounts`, and why the others were refused.
         self._account_sessions: dict[str, boto3.Session] = {}
         self._refused: dict[str, str] = {}
-        self._clients: dict[tuple[str, str], PersonalizeClient] = {}
-        self._adaptive_clients: dict[tuple[str, str], PersonalizeClient] = {}
-        # Clients whose timeouts fit in what is left of the deadline, by whole seconds.
-        self._short_clients: dict[tuple[str, str, int], PersonalizeClient] = {}
-        # The STS clients that assume roles, kept to refresh their credentials.
-        self._sts_clients: list[STSClient] = []
-        self._lock = threading.Lock()
+        # Clients by (account, region, adaptive, whole seconds of their timeouts, None for
+        # the configured ones: near the deadline, one whose timeouts end before it).
+        self._clients: dict[tuple[str, str, bool, int | None], PersonalizeClient] = {}
+        # The STS clients that assume roles, by region and timeouts, kept to refresh
+        # their credentials.
+        self._sts_clients: dict[tuple[str, int | None], STSClient] = {}
+        # Reentrant: an account's first client asks STS, which makes an STS client.
+        self._lock = threading.RLock()
+
+    def _seconds(self) -> int | None:
+        return call_seconds(
+            None if self.remaining is None else self.remaining(), _longest(self.config)
+        )
 
     def personalize(
         self, account: str, region: str, *, adaptive: bool = False
     ) -> PersonalizeClient:
         """The client of `account` and `region`; near the deadline, one whose connect and
-        read timeouts end before it (at the earliest `MIN_CALL_SECONDS` from now).
+        read timeouts end before it (`deadline.call_seconds`).
 
         `adaptive`: a client of its own with botocore's adaptive retries, whose client-side
         rate limiter slows its calls down while the service throttles them (issue 11: the
         describes and tag listings of many jobs at once), for the same session."""
-        remaining = None if self.remaining is None else self.remaining()
-        longest = max(
-            float(getattr(self.config, "connect_timeout", 60)),
-            float(getattr(self.config, "read_timeout", 60)),
-        )
+        seconds = self._seconds()
+        # Near the deadline, one client for both: the remaining calls are few.
+        adaptive = adaptive and seconds is None
         with self._lock:
-            if remaining is not None and remaining < longest:
-                seconds = max(MIN_CALL_SECONDS, int(remaining))
-                client = self._short_clients.get((account, region, seconds))
-                if client is None:
-                    config = self.config.merge(
-                        Config(connect_timeout=seconds, read_timeout=seconds)
-                    )
-                    client = self._make(account, region, config)
-                    self._short_clients[account, region, seconds] = client
-                return client
-            if adaptive:
-                client = self._adaptive_clients.get((account, region))
-                if client is None:
-                    config = self.config.merge(Config(retries=_adaptive(self.config)))
-                    client = self._make(account, region, config)
-                    self._adaptive_clients[account, region] = client
-                return client
-            client = self._clients.get((account, region))
+            client = self._clients.get((account, region, adaptive, seconds))
             if client is None:
-                client = self._make(account, region, self.config)
-                self._clients[account, region] = client
+                config = _fitted(self.config, seconds)
+                if adaptive:
+                    config = config.merge(Config(retries=_adaptive(self.config)))
+                client = self._make(account, region, config)
+                self._clients[account, region, adaptive, seconds] = client
             return client
 
     def _make(self, account: str, region: str, config: Config) -> PersonalizeClient:
@@ -200,44 +239,20 @@ class Clients:
             client.meta.events.register_first(
                 f"needs-retry.personalize.{operation}", _quota_refusal_at_once
             )
-        if self.remaining is not None:
-            client.meta.events.register_first("needs-retry.personalize", self._no_retry_late)
+        bound_retries(client, self.remaining, seconds=_longest(config))
         return client
-
-    def _no_retry_late(
-        self,
-        attempts: int = 1,
-        response: Any = None,
-        caught_exception: Exception | None = None,
-        operation: Any = None,
-        **_: Any,
-    ) -> None:
-        """Raise `DeadlineExceeded` for a call that failed in a way botocore retries, when
-        the retry's backoff (at most 2^attempts s, 20 s) could outlast the deadline."""
-        remaining = None if self.remaining is None else self.remaining()
-        if remaining is None or not _retryable(response, caught_exception):
-            return
-        if remaining <= min(MAX_BACKOFF, 2.0**attempts):
-            name = getattr(operation, "name", "the call")
-            cause = caught_exception or _error_code(response) or "no answer"
-            raise DeadlineExceeded(
-                f"the run's deadline (--timeout) passed during {name} "
-                f"(after {attempts} attempt{'s' if attempts != 1 else ''}: {cause})"
-            )
 
     def opened(self) -> list[tuple[str, str]]:
         """The (account, region) of each client made so far."""
         with self._lock:
-            return list(self._clients)
+            return list(dict.fromkeys((account, region) for account, region, *_ in self._clients))
 
     def close(self) -> None:
         """Close the clients' connections; a later call starts again (and checks again)."""
         with self._lock:
             clients: list[PersonalizeClient | STSClient] = [*self._clients.values()]
-            clients += [*self._short_clients.values(), *self._sts_clients]
-            clients += self._adaptive_clients.values()
-            self._clients, self._sts_clients, self._account_sessions = {}, [], {}
-            self._short_clients, self._adaptive_clients = {}, {}
+            clients += self._sts_clients.values()
+            self._clients, self._sts_clients, self._account_sessions = {}, {}, {}
         for client in clients:
             client.close()
 
@@ -275,11 +290,28 @@ class Clients:
         with _access_errors(access, "cannot use"):
             return boto3.Session(profile_name=access.profile)
 
+    def _sts(self, session: boto3.Session, region: str, seconds: int | None) -> STSClient:
+        """An STS client of `session` whose timeouts are `seconds` (None: the configured
+        ones), its retries bounded by the deadline."""
+        config = _fitted(self.config, seconds)
+        client = session.client("sts", region_name=region, config=config)
+        bound_retries(client, self.remaining, seconds=_longest(config))
+        return client
+
+    def _role_sts(self, region: str) -> STSClient:
+        """The default session's STS client that assumes roles, for a call made now."""
+        seconds = self._seconds()
+        with self._lock:
+            client = self._sts_clients.get((region, seconds))
+            if client is None:
+                client = self._sts(self._default_session(), region, seconds)
+                self._sts_clients[region, seconds] = client
+            return client
+
     def _assumed_role_session(self, access: AccountAccess, region: str) -> boto3.Session:
         """A session whose credentials come from STS `AssumeRole`, asked for with the
         default session's credentials at the first call and again before they expire."""
-        sts = self._default_session().client("sts", region_name=region, config=self.config)
-        self._sts_clients.append(sts)
+        self._role_sts(region)
         arguments: dict[str, Any] = {
             "RoleArn": access.role_arn,
             "RoleSessionName": access.session_name,
@@ -291,7 +323,7 @@ class Clients:
 
         def assume_role() -> dict[str, str]:
             with _access_errors(access, "cannot assume"):
-                credentials = sts.assume_role(**arguments)["Credentials"]
+                credentials = self._role_sts(region).assume_role(**arguments)["Credentials"]
             return {
                 "access_key": credentials["AccessKeyId"],
                 "secret_key": credentials["SecretAccessKey"],
@@ -316,7 +348,7 @@ class Clients:
     def _verify(self, access: AccountAccess, session: boto3.Session, region: str) -> None:
         """Refuse credentials of another account than `access.account`: otherwise a wrong
         profile shows as an empty listing or an AccessDenied on somebody else's ARN."""
-        sts = session.client("sts", region_name=region, config=self.config)
+        sts = self._sts(session, region, self._seconds())
         try:
             with _access_errors(access, "cannot use"):
                 identity = sts.get_caller_identity()
@@ -326,7 +358,7 @@ class Clients:
             raise BackendError(
                 f"account {access.account}: {access} gives credentials of account "
                 f"{identity['Account']} ({identity['Arn']}), not of {access.account}. "
-                f"{_fix(access)}"
+                f"{access.remedy()}"
             )
 
 
@@ -339,30 +371,6 @@ def operation(client: Any, name: str) -> Callable[..., Any]:
 def paginator(client: Any, name: str) -> Any:
     """The client's paginator for the API list operation `name`."""
     return client.get_paginator(xform_name(name))
-
-
-# The connect and read timeouts of a call made at or past the deadline: `--timeout 0` is one
-# pass that waits for nothing (a listing, one poll), not a run that cannot ask anything. No
-# retry is made past the deadline: a service that does not answer costs one such call.
-MIN_CALL_SECONDS = 1
-# botocore's longest backoff between attempts (standard and adaptive modes).
-MAX_BACKOFF = 20.0
-
-
-def _retryable(response: Any, caught_exception: Exception | None) -> bool:
-    """Whether botocore may retry this attempt: no answer, a 5xx, a 429 or throttling."""
-    if caught_exception is not None:
-        return True
-    if response is None:
-        return False
-    status = getattr(response[0], "status_code", 0)
-    return status >= 500 or status == 429 or _error_code(response) in THROTTLING_CODES
-
-
-def _error_code(response: Any) -> str:
-    body = response[1] if response is not None else None
-    error = body.get("Error", {}) if isinstance(body, dict) else {}
-    return str(error.get("Code", "")) if isinstance(error, dict) else ""
 
 
 def _quota_refusal_at_once(response: Any = None, **_: Any) -> None:
@@ -379,20 +387,6 @@ def _quota_refusal_at_once(response: Any = None, **_: Any) -> None:
         raise LimitExceeded(error.get("Message") or LimitExceeded.code)
 
 
-def _fix(access: AccountAccess) -> str:
-    if access.profile is not None:
-        return (
-            f"Check the profile {access.profile!r} in the AWS configuration "
-            "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws), or the account's "
-            "entry in personalize-runner.yaml."
-        )
-    return (
-        f"Check that the role {access.role_arn} exists and trusts the runner's own "
-        "credentials (the default AWS credential chain), the external_id if it asks for "
-        "one, and the account's entry in personalize-runner.yaml."
-    )
-
-
 @contextlib.contextmanager
 def _access_errors(access: AccountAccess, doing: str) -> Iterator[None]:
     """botocore's exceptions while reaching `access.account`, as errors that name the
@@ -404,7 +398,7 @@ def _access_errors(access: AccountAccess, doing: str) -> Iterator[None]:
         details = error.response.get("Error", {})
         code = details.get("Code", "")
         message = details.get("Message", "") or str(error)
-        raise BackendError(f"{where}: {code}: {message}. {_fix(access)}") from error
+        raise BackendError(f"{where}: {code}: {message}. {access.remedy()}") from error
     except (
         exceptions.ProfileNotFound,
         exceptions.NoCredentialsError,
@@ -412,9 +406,14 @@ def _access_errors(access: AccountAccess, doing: str) -> Iterator[None]:
         exceptions.TokenRetrievalError,
         exceptions.SSOError,
     ) as error:
-        raise BackendError(f"{where}: {error}. {_fix(access)}") from error
+        raise BackendError(f"{where}: {error}. {access.remedy()}") from error
     except (exceptions.HTTPClientError, exceptions.ConnectionError) as error:
         raise Unavailable(f"{where}: {error}") from error
+    except DeadlineExceeded as error:
+        if error.message.startswith("account "):
+            # Cut short while assuming the role for this very check: named already.
+            raise
+        raise DeadlineExceeded(f"{where}: {error.message}") from error
 
 
 @contextlib.contextmanager
@@ -491,11 +490,13 @@ def s3_client(
     connect_timeout: float = 60.0,
     read_timeout: float = 60.0,
     max_attempts: int | None = None,
+    remaining: Remaining | None = None,
 ) -> S3Client:
     """An S3 client with boto3's default credential chain and endpoint resolution
     (`AWS_PROFILE`, `AWS_ENDPOINT_URL_S3`, …), and botocore's standard retries: 6 attempts
     (the first and five retries) unless `max_attempts`, or AWS's own setting
-    (`AWS_MAX_ATTEMPTS`, `max_attempts` in the AWS config file), says otherwise."""
+    (`AWS_MAX_ATTEMPTS`, `max_attempts` in the AWS config file), says otherwise; with
+    `remaining`, its retries are bounded by the deadline (`bound_retries`)."""
     global _s3_session  # noqa: PLW0603 (one session per process: it caches the API model)
     # Sessions are not thread-safe; the clients they make are.
     with _s3_session_lock:
@@ -509,7 +510,38 @@ def s3_client(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )
-        return _s3_session.client("s3", config=config)
+        client = _s3_session.client("s3", config=config)
+    bound_retries(client, remaining, seconds=max(connect_timeout, read_timeout))
+    return client
+
+
+class S3Clients:
+    """The S3 clients of a store, made when first used: with `remaining` (the run's
+    deadline), near the deadline one per whole second left, whose timeouts end before it
+    (`deadline.call_seconds`), and no retry that would outlast it."""
+
+    def __init__(self, *, remaining: Remaining | None = None, **settings: Any) -> None:
+        self.remaining = remaining
+        self._settings = settings
+        self._clients: dict[int | None, S3Client] = {}
+        self._lock = threading.Lock()
+
+    def client(self) -> S3Client:
+        """The client for a call made now."""
+        longest = max(
+            float(self._settings.get("connect_timeout", 60.0)),
+            float(self._settings.get("read_timeout", 60.0)),
+        )
+        seconds = call_seconds(None if self.remaining is None else self.remaining(), longest)
+        with self._lock:
+            client = self._clients.get(seconds)
+            if client is None:
+                settings = dict(self._settings)
+                if seconds is not None:
+                    settings.update(connect_timeout=seconds, read_timeout=seconds)
+                client = s3_client(remaining=self.remaining, **settings)
+                self._clients[seconds] = client
+            return client
 
 
 class S3Error(Exception):
@@ -547,6 +579,11 @@ class S3Unreachable(Exception):
     """No answer from S3: the network, the endpoint, or no credentials to sign with."""
 
 
+class S3TimedOut(S3Unreachable):
+    """No answer from S3 before the run's deadline (`--timeout`): a write may or may not
+    have been made."""
+
+
 @contextlib.contextmanager
 def s3_errors() -> Iterator[None]:
     """botocore's exceptions during S3 calls, as `S3Error` and `S3Unreachable`."""
@@ -557,3 +594,5 @@ def s3_errors() -> Iterator[None]:
         raise S3Error(str(details.get("Code", "")), details.get("Message")) from error
     except exceptions.BotoCoreError as error:
         raise S3Unreachable(str(error)) from error
+    except DeadlineExceeded as error:
+        raise S3TimedOut(error.message) from error

@@ -62,6 +62,20 @@ class AccountAccess:
             return f"the profile {self.profile!r}"
         return f"the role {self.role_arn}"
 
+    def remedy(self) -> str:
+        """What to check when the account cannot be reached this way."""
+        if self.profile is not None:
+            return (
+                f"Check the profile {self.profile!r} in the AWS configuration "
+                "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws), or the account's "
+                "entry in personalize-runner.yaml."
+            )
+        return (
+            f"Check that the role {self.role_arn} exists and trusts the runner's own "
+            "credentials (the default AWS credential chain), the external_id if it asks for "
+            "one, and the account's entry in personalize-runner.yaml."
+        )
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -61,6 +61,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "runner.faults",
         "runner.parallel",
         "runner.signals",
+        "runner.deadline",
     ),
 )
 DOCS = ROOT / "docs" / "architecture.md"

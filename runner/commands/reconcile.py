@@ -52,13 +52,14 @@ def run(
         raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
     check_output_file(report, option="--report", what="the report")
     plan, plan_document = (None, None) if saved_plan is None else read_saved_plan(saved_plan)
-    store = open_store(settings.state)
+    # The run's one deadline: the backend and the state store bound each call by it (its
+    # timeouts and retries), `reconcile` the rest.
+    deadline = None if timeout is None else time.monotonic() + timeout
+    store = open_store(settings.state, deadline=deadline)
     # People read the plan and the submissions as they happen; with --format json they
     # go to stderr, and stdout holds the report only.
     text = output_format == "text"
     listener = ConsoleListener(sys.stdout if text else sys.stderr, show_plan=True)
-    # The run's one deadline: the backend bounds each call by it, `reconcile` the rest.
-    deadline = None if timeout is None else time.monotonic() + timeout
     try:
         with opened_backend(settings, deadline=deadline) as backend:
             result = reconcile(

@@ -4,8 +4,10 @@ With --refresh, the jobs that are not final are polled as `reconcile` polls them
 list page per kind, account and region, a describe only for a job the page leaves out;
 never a final job) and what the service says is written to the state, under its lock; if
 another run holds the lock, the statuses are shown and not written (status exits 0).
-`--timeout` (60 s) bounds the refresh, every call and its retries included: a service that
-does not answer leaves the statuses as recorded, with a note.
+`--timeout` (60 s) bounds the refresh, every call to the service and to the state store and
+their retries included: a service that does not answer leaves the statuses as recorded,
+with a note; a store that does not answer in time ends the command (exit 1), the statuses
+learnt shown and said not to be written.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from runner.errors import ConfigError, ExitStatus
 from runner.output.terminal import wants_color
 from runner.output.writers import writer
 from runner.reconcile.poller import dropped_note, listing_failed, poll_all, unfinished
-from runner.state import LockHolder, open_store
-from runner.state.writer import record_statuses
+from runner.state import LockHolder, State, open_store
+from runner.state.store import StoreTimedOut
+from runner.state.writer import record_statuses, with_statuses
 
 # `status` only looks: it records what it learnt if the lock is free, and does not wait
 # for a run that holds it (that run records the statuses itself).
@@ -36,13 +39,15 @@ def run(
 ) -> int:
     if timeout < 0:
         raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
-    store = open_store(settings.state)
+    # With --refresh, one deadline for the command: the state store's calls and the
+    # service's (their timeouts and retries).
+    deadline = time.monotonic() + timeout if refresh else None
+    store = open_store(settings.state, deadline=deadline)
     snapshot = store.read()
     state = None if snapshot is None else snapshot.state
     if refresh and state is not None:
         jobs = unfinished(state)
         if jobs:
-            deadline = time.monotonic() + timeout
             with opened_backend(settings, deadline=deadline) as backend:
                 polled = poll_all(backend, jobs)
             for group, error in polled.failed.items():
@@ -51,14 +56,32 @@ def run(
                 sys.stderr.write(f"{name}: could not get its status: {error}\n")
             for name, summary in sorted(polled.dropped.items()):
                 sys.stderr.write(f"{dropped_note(name, summary)}\n")
-            written = record_statuses(
-                store,
-                [polled.seen[name] for name in sorted(polled.seen)],
-                holder=LockHolder.current(),
-                lock_timeout=LOCK_TIMEOUT,
-                now=datetime.datetime.now(datetime.UTC),
-                if_busy=lambda note: print(note, file=sys.stderr),
-            )
+            try:
+                written = record_statuses(
+                    store,
+                    [polled.seen[name] for name in sorted(polled.seen)],
+                    holder=LockHolder.current(),
+                    lock_timeout=LOCK_TIMEOUT,
+                    now=_now(),
+                    if_busy=lambda note: print(note, file=sys.stderr),
+                )
+            except StoreTimedOut as error:
+                # The store did not answer in time (issue 10): what the service said is
+                # shown, and the next refresh records it.
+                state = with_statuses(state, polled.seen.values(), now=_now())
+                _show(state, output_format)
+                sys.stderr.write(
+                    f"error: the statuses shown were not written to {store.describe()}: {error}\n"
+                )
+                return ExitStatus.ERROR
             state = written or state
-    sys.stdout.write(writer("status", output_format)(state, color=wants_color(sys.stdout)))
+    _show(state, output_format)
     return ExitStatus.OK
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _show(state: State | None, output_format: str) -> None:
+    sys.stdout.write(writer("status", output_format)(state, color=wants_color(sys.stdout)))

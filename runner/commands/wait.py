@@ -46,7 +46,10 @@ def _keys(state: State, given: str) -> list[str]:
 def run(settings: Settings, *, jobs: list[str], timeout: float) -> int:
     if timeout < 0:
         raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
-    store = open_store(settings.state)
+    clock = SystemClock()
+    # One deadline for the command: the state store's calls, the service's, the polling.
+    deadline = clock.monotonic() + timeout
+    store = open_store(settings.state, deadline=deadline)
     snapshot = store.read()
     if snapshot is None:
         if jobs:
@@ -69,7 +72,6 @@ def run(settings: Settings, *, jobs: list[str], timeout: float) -> int:
     )
     pending = unfinished(state, names)
     failed = [name for name in names if state.jobs[name].status == CREATE_FAILED]
-    clock = SystemClock()
     listener = ConsoleListener(sys.stdout, show_plan=False)
 
     busy: list[str] = []
@@ -94,7 +96,7 @@ def run(settings: Settings, *, jobs: list[str], timeout: float) -> int:
     if pending:
         try:
             # `--timeout` bounds the calls too (a service that does not answer, issue 10).
-            with opened_backend(settings, deadline=clock.monotonic() + timeout) as backend:
+            with opened_backend(settings, deadline=deadline) as backend:
                 last, left = follow_jobs(
                     backend,
                     pending,

@@ -6,7 +6,8 @@ that e.g. `lint` never imports boto3. Every change goes through `runner.state.wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import Protocol
 
 from runner.errors import ConfigError
 from runner.state.codec import FORMAT_VERSION
@@ -29,27 +30,35 @@ __all__ = [
 ]
 
 
-def _open_file(location: str) -> StateStore:
+def _open_file(location: str, *, deadline: float | None = None) -> StateStore:
     from runner.state.file import FileStateStore
 
+    # Local calls: the lock wait is the store's only wait, bounded by its timeout.
     return FileStateStore(location)
 
 
-def _open_s3(location: str) -> StateStore:
+def _open_s3(location: str, *, deadline: float | None = None) -> StateStore:
     from runner.state.s3 import open_s3_store
 
-    return open_s3_store(location)
+    return open_s3_store(location, deadline=deadline)
 
 
-# A URL scheme (a plain path is "file") to the store that opens it.
-STORES: Mapping[str, Callable[[str], StateStore]] = {
+class Opener(Protocol):
+    def __call__(self, location: str, *, deadline: float | None = None) -> StateStore: ...
+
+
+# A URL scheme (a plain path is "file") to the store that opens it, given what follows the
+# scheme and the run's deadline (a `time.monotonic()` instant: `--timeout`), that every
+# call to a remote store ends before (`runner.deadline`).
+STORES: Mapping[str, Opener] = {
     "file": _open_file,
     "s3": _open_s3,
 }
 
 
-def open_store(location: str) -> StateStore:
-    """The store for `--state`: a local path, or an `s3://bucket/key` URL."""
+def open_store(location: str, *, deadline: float | None = None) -> StateStore:
+    """The store for `--state`: a local path, or an `s3://bucket/key` URL; `deadline`
+    bounds every call it makes (`STORES`)."""
     scheme, sep, rest = location.partition("://")
     if not sep:
         scheme, rest = "file", location
@@ -63,4 +72,4 @@ def open_store(location: str) -> StateStore:
         )
     if not rest:
         raise ConfigError(f"--state {location}: the path is empty.")
-    return opener(rest)
+    return opener(rest, deadline=deadline)

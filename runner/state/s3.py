@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner import faults
-from runner.boto import S3Error, S3Unreachable, s3_client, s3_errors
+from runner.boto import S3Error, S3TimedOut, S3Unreachable, s3_client, s3_errors
+from runner.deadline import until
 from runner.errors import ConfigError, LockError, StateError
 from runner.state.delta import Delta, apply
 from runner.state.model import State
@@ -84,10 +85,11 @@ def parse_location(location: str) -> tuple[str, str]:
     return bucket, key
 
 
-def open_s3_store(location: str) -> S3StateStore:
-    """The `STORES` entry for `s3://`: `location` is what follows the scheme."""
+def open_s3_store(location: str, *, deadline: float | None = None) -> S3StateStore:
+    """The `STORES` entry for `s3://`: `location` is what follows the scheme; `deadline`
+    (a `time.monotonic()` instant, `--timeout`) bounds every call to S3."""
     bucket, key = parse_location(location)
-    return S3StateStore(bucket, key)
+    return S3StateStore(bucket, key, deadline=deadline)
 
 
 class S3StateStore:
@@ -99,15 +101,18 @@ class S3StateStore:
         client: S3Client | None = None,
         warn: Callable[[str], None] = stderr,
         lease: float | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.bucket = bucket
         self.key = key
         self.lock_key = f"{key}.lock"
         self.location = f"s3://{bucket}/{key}"
         self.lock_location = f"s3://{bucket}/{self.lock_key}"
-        self.objects = S3Objects(bucket, key, client=client)
+        # Every call but the heartbeat's is bounded by the run's deadline (issue 10).
+        self.objects = S3Objects(bucket, key, client=client, remaining=until(deadline))
         lease = lease_seconds() if lease is None else lease
-        # The heartbeat's calls time out well within the lease, retried once.
+        # The heartbeat's calls time out well within the lease, retried once; the run does
+        # not wait for them at its end.
         renewing = (
             None
             if client is not None
@@ -394,6 +399,10 @@ class S3StateStore:
         try:
             with s3_errors():
                 status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        except S3TimedOut as error:
+            raise self.objects.unreachable(
+                "read the versioning of", f"the bucket {self.bucket}", error
+            ) from None
         except (S3Error, S3Unreachable):
             # Not allowed to ask (s3:GetBucketVersioning) or not implemented: say nothing.
             return

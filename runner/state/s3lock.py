@@ -31,7 +31,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.boto import S3Error, S3Unreachable, s3_errors
+from runner.boto import S3Error, S3TimedOut, S3Unreachable, s3_errors
+from runner.deadline import brief_wait
 from runner.errors import ConfigError, LockError, StateError
 from runner.jsonread import parse
 from runner.state.s3objects import Got, S3Objects
@@ -52,6 +53,8 @@ _LEASE_RANGE = (2.0, 3600.0)
 _CLOCK_SLACK = 1.0
 _POLL_FIRST = 0.1
 _POLL_MAX = 2.0
+# The longest wait, at release, for a renewal in flight.
+_RELEASE_WAIT = 5.0
 
 
 def lease_seconds(environ: Mapping[str, str] | None = None) -> float:
@@ -268,6 +271,10 @@ class S3Lock:
                 return True
             return False
         except S3Unreachable as error:
+            if isinstance(error, S3TimedOut):
+                raise objects.unreachable(
+                    "write", f"the state lock {self.location}", error
+                ) from None
             raise LockError(f"cannot reach the state lock {self.location}: {error}.") from None
         self._etag = response["ETag"]
         return True
@@ -409,12 +416,14 @@ class S3Lock:
         lock_id, self._lock_id = self._lock_id, None
         self._stop.set()
         thread, self._thread = self._thread, None
+        # Past the run's deadline, each wait is brief: the release is still attempted (so
+        # that the next run need not wait for the lease), in about a second per step.
         if thread is not None:
-            thread.join(timeout=5)
+            thread.join(timeout=brief_wait(self.objects.remaining, _RELEASE_WAIT))
         if lock_id is None:
             return
         # A renewal that is still in flight would change the ETag under the delete.
-        locked = self._mutex.acquire(timeout=5)
+        locked = self._mutex.acquire(timeout=brief_wait(self.objects.remaining, _RELEASE_WAIT))
         try:
             current = self.info()
             if current is None or current.lock_id != lock_id:

@@ -9,10 +9,11 @@ import email.utils
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.boto import S3Error, S3Unreachable, s3_client, s3_errors
+from runner.boto import S3Clients, S3Error, S3TimedOut, S3Unreachable, s3_errors
+from runner.deadline import Remaining
 from runner.errors import StateError
 from runner.jsonread import JsonLimitError, Limits, read_limited
-from runner.state.store import StateConflict
+from runner.state.store import StateConflict, StoreTimedOut
 from runner.times import UTC
 
 if TYPE_CHECKING:
@@ -35,17 +36,31 @@ class Got:
 
 
 class S3Objects:
-    def __init__(self, bucket: str, key: str, *, client: S3Client | None = None) -> None:
+    """The objects of `bucket`; `client` if given, or clients made when first used whose
+    calls are bounded by `remaining` (the run's deadline, `--timeout`)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        client: S3Client | None = None,
+        remaining: Remaining | None = None,
+    ) -> None:
         self.bucket = bucket
         # The state's key: what permissions messages name (`<key>*`).
         self.key = key
+        self.remaining = remaining
         self._client = client
+        self._clients = S3Clients(remaining=remaining)
 
     @property
     def client(self) -> S3Client:
-        if self._client is None:
-            self._client = s3_client()
-        return self._client
+        """The client for a call made now: read it for each call (near the deadline, its
+        timeouts are what is left of it)."""
+        if self._client is not None:
+            return self._client
+        return self._clients.client()
 
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
@@ -104,6 +119,12 @@ class S3Objects:
         return StateError(f"cannot {action} {what}: {error}.")
 
     def unreachable(self, action: str, what: str, error: Exception) -> StateError:
+        if isinstance(error, S3TimedOut):
+            return StoreTimedOut(
+                f"cannot {action} {what}: {error}. S3 did not answer before the run's "
+                "deadline; run again (with a longer --timeout if S3 is slow), or check "
+                "AWS_ENDPOINT_URL_S3 for an S3-compatible store."
+            )
         return StateError(
             f"cannot {action} {what}: {error}. Check the credentials and the network, or "
             "AWS_ENDPOINT_URL_S3 for an S3-compatible store."

@@ -39,7 +39,7 @@ _NOT_WRITTEN = b"must not be written\n"
 
 def check_conditional_writes(objects: S3Objects, key: str) -> None:
     """`StateError` if the store behind `objects` does not honour conditional writes."""
-    client, bucket = objects.client, objects.bucket
+    bucket = objects.bucket
     probe = f"{key}.probe-{uuid.uuid4()}"
     absent = f"{probe}.absent"
     where = objects.url(probe)
@@ -54,16 +54,16 @@ def check_conditional_writes(objects: S3Objects, key: str) -> None:
     )
     try:
         with s3_errors():
-            client.put_object(Bucket=bucket, Key=probe, Body=b"probe\n")
+            objects.client.put_object(Bucket=bucket, Key=probe, Body=b"probe\n")
         for header, name, missing_refuses in attempts:
             try:
                 with s3_errors():
                     if header == "If-Match":
-                        client.put_object(
+                        objects.client.put_object(
                             Bucket=bucket, Key=name, Body=_NOT_WRITTEN, IfMatch=IMPOSSIBLE_ETAG
                         )
                     else:
-                        client.put_object(
+                        objects.client.put_object(
                             Bucket=bucket, Key=name, Body=_NOT_WRITTEN, IfNoneMatch="*"
                         )
             except S3Error as error:
@@ -95,7 +95,7 @@ def check_conditional_writes(objects: S3Objects, key: str) -> None:
 def check_run_writes(objects: S3Objects, key: str, *, deltas_listed: bool) -> None:
     """`StateError` if the credentials may not make a run's writes to the state `key`
     (see the module's docstring); `deltas_listed`: the run read a state, deltas listed."""
-    client, bucket = objects.client, objects.bucket
+    bucket = objects.bucket
     deltas = f"{key}.deltas/"
     probe = f"{deltas}probe-{uuid.uuid4()}"
     grant = (
@@ -116,17 +116,19 @@ def check_run_writes(objects: S3Objects, key: str, *, deltas_listed: bool) -> No
 
     try:
         with s3_errors():
-            client.put_object(Bucket=bucket, Key=probe, Body=b"probe\n", IfNoneMatch="*")
+            objects.client.put_object(Bucket=bucket, Key=probe, Body=b"probe\n", IfNoneMatch="*")
     except (S3Error, S3Unreachable) as error:
         raise refused("write", objects.url(probe), error) from None
     try:
         with s3_errors():
-            client.delete_object(Bucket=bucket, Key=probe)
+            objects.client.delete_object(Bucket=bucket, Key=probe)
     except (S3Error, S3Unreachable) as error:
         raise refused("delete", objects.url(probe), error) from None
     try:
         with s3_errors():
-            client.put_object(Bucket=bucket, Key=key, Body=_NOT_WRITTEN, IfMatch=IMPOSSIBLE_ETAG)
+            objects.client.put_object(
+                Bucket=bucket, Key=key, Body=_NOT_WRITTEN, IfMatch=IMPOSSIBLE_ETAG
+            )
     except S3Error as error:
         if not (error.conflict or error.missing):
             raise refused("write", objects.url(key), error) from None
@@ -142,6 +144,6 @@ def check_run_writes(objects: S3Objects, key: str, *, deltas_listed: bool) -> No
     if not deltas_listed:
         try:
             with s3_errors():
-                client.list_objects_v2(Bucket=bucket, Prefix=deltas, MaxKeys=1)
+                objects.client.list_objects_v2(Bucket=bucket, Prefix=deltas, MaxKeys=1)
         except (S3Error, S3Unreachable) as error:
             raise refused("list", objects.url(deltas) + "*", error) from None

@@ -31,6 +31,12 @@ class StateConflict(StateError):
     to another lineage. Writing would lose that run's records, so the write is refused."""
 
 
+class StoreTimedOut(StateError):
+    """A call to the state store got no answer before the run's deadline (`--timeout`):
+    a write it cut short may or may not have been made (the state reads as before it, or
+    as after it)."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     state: State

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -79,17 +81,81 @@ class _Outage:
         return self.application(environ, start_response)
 
 
+class _Stalling:
+    """Requests whose method and path match a stall get no answer in time: they wait until
+    the stall is lifted (`lift`) and are answered 503 without reaching S3, or, with
+    `apply`, are carried out `seconds` later (a write that lands long after its client
+    gave up). With `spread`, once a request matches, every later one stalls too (S3 stops
+    answering midway through a run)."""
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+        self.lifted = threading.Event()
+        self.stalled = 0
+        self._stall: tuple[str, re.Pattern[str], float, bool, bool] | None = None
+        self._spreading = False
+        self._lock = threading.Lock()
+
+    def stall(
+        self,
+        method: str,
+        path: str,
+        *,
+        seconds: float = 3600.0,
+        apply: bool = False,
+        spread: bool = False,
+    ) -> None:
+        with self._lock:
+            self.lifted.clear()
+            self.stalled = 0
+            self._spreading = False
+            self._stall = (method, re.compile(path), seconds, apply, spread)
+
+    def lift(self) -> None:
+        with self._lock:
+            self._stall = None
+            self._spreading = False
+        self.lifted.set()
+
+    def _stalls(self, environ: Environ) -> tuple[float, bool] | None:
+        with self._lock:
+            if self._stall is None:
+                return None
+            method, path, seconds, apply, spread = self._stall
+            matches = environ["REQUEST_METHOD"] == method and path.search(environ["PATH_INFO"])
+            if not (matches or self._spreading):
+                return None
+            self._spreading = self._spreading or spread
+            self.stalled += 1
+            return seconds, apply and bool(matches)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        stall = self._stalls(environ)
+        if stall is not None:
+            seconds, apply = stall
+            if apply:
+                time.sleep(seconds)
+            else:
+                self.lifted.wait(seconds)
+                start_response("503 Service Unavailable", [("Content-Type", "application/xml")])
+                return [b"<Error><Code>ServiceUnavailable</Code><Message>stalled</Message></Error>"]
+        return self.application(environ, start_response)
+
+
 class S3Server:
     """moto's S3 on an ephemeral port; `ignoring_url` serves the same buckets without
-    checking conditions; `outage_url` serves them too, but not during an `outage()`."""
+    checking conditions; `outage_url` serves them too, but not during an `outage()`;
+    `stalling_url` too, but requests that match a `stalling.stall` get no answer in time."""
 
     def __init__(self) -> None:
         application = _OneAtATime(DomainDispatcherApplication(create_backend_app))
         self._outage = _Outage(application)
+        self.stalling = _Stalling(application)
         self._servers = [
             make_server("127.0.0.1", 0, application, threaded=True),
             make_server("127.0.0.1", 0, _IgnoringConditions(application), threaded=True),
             make_server("127.0.0.1", 0, self._outage, threaded=True),
+            make_server("127.0.0.1", 0, self.stalling, threaded=True),
         ]
         self._threads = [
             threading.Thread(target=server.serve_forever, daemon=True) for server in self._servers
@@ -111,6 +177,10 @@ class S3Server:
     def outage_url(self) -> str:
         return self._url(self._servers[2])
 
+    @property
+    def stalling_url(self) -> str:
+        return self._url(self._servers[3])
+
     def go_down(self) -> None:
         """S3 behind `outage_url` answers 503 to everything until `come_back`."""
         self._outage.down.set()
@@ -126,6 +196,7 @@ class S3Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stalling.lift()
         for server in self._servers:
             server.shutdown()
             server.server_close()
