@@ -7,11 +7,19 @@ line); everything else, and the positions of nodes, come from libyaml's events i
 
 from __future__ import annotations
 
+import re
+
 from runner.yaml.document import Decoded, Document, DuplicateKey, Path_, YamlSyntaxError
 from runner.yaml.fast import decode_plain_blocks
-from runner.yaml.span import Span
+from runner.yaml.span import Span, char_span
 
 __all__ = ["Decoded", "Document", "DuplicateKey", "Path_", "Span", "YamlSyntaxError", "decode"]
+
+# Line breaks to YAML 1.1 (libyaml) that editors, diffs and code review do not show as
+# breaks: every line after one would be counted apart from the file's own lines, and a
+# comment holding one would end there. Refused where they stand.
+_HIDDEN_BREAK = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
 
 
 def decode(text: str, *, positions: bool = False) -> Decoded:
@@ -20,6 +28,15 @@ def decode(text: str, *, positions: bool = False) -> Decoded:
     With `positions`, every node's position is recorded while decoding; otherwise it is
     found again from `text` when first asked for.
     """
+    hidden = _HIDDEN_BREAK.search(text)
+    if hidden is not None:
+        char = hidden.group()
+        raise YamlSyntaxError(
+            f"invalid YAML: the character U+{ord(char):04X} ({_BREAK_NAMES[char]}), which "
+            f"YAML reads as a line break and editors do not show as one; remove it (in a "
+            f'double-quoted string, write it as "\\u{ord(char):04x}")',
+            char_span(text, hidden.start()),
+        )
     if not positions:
         documents = decode_plain_blocks(text)
         if documents is not None:

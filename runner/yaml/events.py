@@ -33,7 +33,7 @@ from runner.yaml.document import (
     YamlSyntaxError,
 )
 from runner.yaml.scalars import MAX_INT_CHARS, IntegerTooLong, resolve_plain
-from runner.yaml.span import Marks, Span, marks_span
+from runner.yaml.span import Marks, Span, char_span, marks_span
 
 _TAGS = {
     "tag:yaml.org,2002:str": str,
@@ -256,14 +256,12 @@ def _reader_error(error: ReaderError, text: str) -> YamlSyntaxError:
     """A character YAML does not allow, where it stands: libyaml gives its offset in the
     UTF-8 encoding of the text, and a character's position is in characters."""
     before = text.encode("utf-8", "surrogatepass")[: error.position].decode("utf-8", "replace")
-    line = before.count("\n") + 1
-    col = len(before) - (before.rfind("\n") + 1) + 1
     char = text[len(before)] if len(before) < len(text) else ""
     what = f"U+{ord(char):04X}" if char else "a character"
     name = " (a NUL byte)" if char == "\x00" else ""
     return YamlSyntaxError(
         f"invalid YAML: the character {what}{name}: {error.reason}; remove it",
-        Span(line, col, line, col + 1),
+        char_span(text, len(before)),
     )
 
 

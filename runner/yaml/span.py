@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, TypeAlias
+
+# The line breaks of a file as libyaml counts them once NEL, LINE SEPARATOR and PARAGRAPH
+# SEPARATOR are refused (runner.yaml.decode): CR LF, CR or LF; editors count the same.
+_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +29,13 @@ Marks: TypeAlias = tuple[Any, Any, Any, Any]
 def marks_span(start: Any, end: Any) -> Span:
     """The span between two of libyaml's marks (0-based lines and columns)."""
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def char_span(text: str, index: int) -> Span:
+    """The span of the one character at `index` of `text`, its lines counted as libyaml
+    counts them."""
+    line, start = 1, 0
+    for found in _BREAK.finditer(text, 0, index):
+        line, start = line + 1, found.end()
+    col = index - start + 1
+    return Span(line, col, line, col + 1)
