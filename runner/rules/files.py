@@ -71,10 +71,11 @@ RULES = (
     ),
     Rule(
         "file-name",
-        "A file name that is not UTF-8.",
+        "A file name that is not UTF-8, or that holds a control character.",
         "A spec file's name is shown in every output format and recorded in the state, which "
-        "need text: a name whose bytes are not UTF-8 is reported (escaped) and the file is "
-        "not read. Rename it.",
+        "need text: a name whose bytes are not UTF-8, or that holds a control character (a "
+        "line break would split a finding's line, an escape sequence would drive the "
+        "terminal), is reported (escaped) and the file is not read. Rename it.",
         "# specs/caf\\xe9.yaml, the name in Latin-1\n",
     ),
     Rule(

@@ -5,17 +5,20 @@ A spec folder is walked depth first, in name order. What is found that cannot be
 file is a finding, never silently passed over, and never opened: a FIFO, a socket or a
 device (opening a FIFO would wait for a writer forever), a symbolic link that leads
 nowhere, a link that loops. Links to folders are followed, with each folder known by its
-device and inode: a link to a folder that holds it is a loop, and a folder reached again
-through a link is reported instead of being read twice (a tree of links to links would
-otherwise be read an exponential number of times). A file name that is not UTF-8 is
-shown with its bytes escaped (`caf\\xe9.yaml`), in every output format, and the file is not
-read: the state records file names as text.
+device and inode: a link to a folder that holds it (the folder walked, or any folder above
+it: `..`, `/`) is a loop, and a folder reached again through a link is reported instead of
+being read twice (a tree of links to links would otherwise be read an exponential number
+of times). A file name that is not UTF-8, or that holds a control character (a line break
+would split a finding's line, an escape sequence would drive the terminal), is shown with
+those escaped (`caf\\xe9.yaml`, `a\\x1b[31m.yaml`), in every output format, and the file is
+not read: the state records file names as text.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections import deque
 from collections.abc import Iterable
@@ -27,6 +30,8 @@ from runner.fs import FileTooLarge, NotRegularFile, describe_mode, read_regular_
 SPEC_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1024 * 1024
 _FolderId = tuple[int, int]
+# C0 controls, DEL and C1 controls: escaped in a name shown, and a file so named not read.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def discover(
@@ -59,8 +64,10 @@ def printable_name(name: str) -> str:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return name
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if _CONTROL.search(name) is None:
+        return name
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", name)
 
 
 def read_file(path: str, name: str) -> bytes | Finding:
@@ -143,6 +150,8 @@ class _Walk:
             folder = (status.st_dev, status.st_ino)
             if folder in ancestors:
                 self._loop(name, self.folders.get(folder))
+            elif _holds(path):
+                self._loop(name, display_path(os.path.realpath(path), self.root))
             elif folder in self.folders:
                 first = self.folders[folder]
                 self.findings.append(
@@ -237,16 +246,17 @@ class _Walk:
         try:
             path.encode("utf-8")
         except UnicodeEncodeError:
-            self.findings.append(
-                file_finding(
-                    name,
-                    "file-name",
-                    "the file name is not UTF-8 (its bytes are shown escaped): it is not read; "
-                    "rename the file",
-                )
+            problem = "is not UTF-8 (its bytes are shown escaped)"
+        else:
+            if _CONTROL.search(path) is None:
+                self.files.append((path, name))
+                return
+            problem = "holds a control character (shown escaped)"
+        self.findings.append(
+            file_finding(
+                name, "file-name", f"the file name {problem}: it is not read; rename the file"
             )
-            return
-        self.files.append((path, name))
+        )
 
     def _dangling(self, path: str, name: str) -> None:
         try:
@@ -270,3 +280,11 @@ class _Walk:
                 f"a symbolic link {where}: a loop, not followed; remove the link",
             )
         )
+
+
+def _holds(link: str) -> bool:
+    """Whether the folder a link leads to holds the link: walking it would walk the link's
+    own folder again (`..`, `/`, the repository root), a loop however far up it leads."""
+    target = os.path.realpath(link)
+    here = os.path.realpath(os.path.dirname(link))
+    return here == target or here.startswith(target.rstrip(os.sep) + os.sep)
