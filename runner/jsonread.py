@@ -10,7 +10,10 @@ expressions, so that nothing downstream recurses deeper than the limit. That cos
 as much as the parse itself (0.4 s for a 12 MB state of 20,000 records): a reader that
 checks every value's type and accepts no nesting deeper than its format (the state's
 codec) passes `max_depth=None` and keeps only Python's own guard, reported as the same
-error. Every integer's digits are counted as it is parsed.
+error. Every integer's digits are counted as it is parsed. A string holding a lone
+surrogate (`"\\ud800"`: JSON allows the escape, but it is no character) is refused too:
+no writer could encode it, so a state or an answer holding one would break every output
+that shows it.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ DEFAULT_LIMITS = Limits()
 
 
 class JsonLimitError(ValueError):
-    """The document is larger, deeper or has a longer number than the reader accepts."""
+    """The document is larger, deeper or has a longer number than the reader accepts, or a
+    string that is not text (a lone surrogate)."""
 
 
 # A string with its escapes (the "unrolled loop" form: no backtracking).
@@ -47,6 +51,9 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 _STRING_OR_BRACKET = re.compile(_STRING.pattern + r"|[\[\]{}]", re.DOTALL)
+# The escape of a surrogate (high or low), or one as a character of a text given.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _too_deep(text: str, limit: int) -> bool:
@@ -114,7 +121,7 @@ def parse(
     try:
         # Every integer through `parse_int`: a Python call per integer costs less than a
         # search of the text for a long run of digits (0.19 s for a 6 MB state; issue 11).
-        return json.loads(
+        value = json.loads(
             text,
             parse_int=parse_int,
             parse_constant=_refuse_constant,
@@ -124,6 +131,31 @@ def parse(
         raise JsonLimitError(
             "it nests arrays and objects deeper than the JSON parser goes"
         ) from None
+    # One C-speed search; the values are walked only when a surrogate may be in them (a
+    # pair of escapes is one character, which is text).
+    if _SURROGATE_ESCAPE.search(text) is not None or (
+        not isinstance(data, bytes) and _SURROGATE.search(text) is not None
+    ):
+        _refuse_lone_surrogates(value)
+    return value
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found is not None:
+                raise JsonLimitError(
+                    f"it has a string holding \\u{ord(found.group()):04x}, half of a "
+                    "surrogate pair, which is no character"
+                )
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def read_limited(stream: Any, *, limits: Limits = DEFAULT_LIMITS) -> bytes:

@@ -12,6 +12,7 @@ poller's to report (`runner.backends.KNOWN_STATUSES`).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,10 @@ from runner.backends import (
     normalize_status,
 )
 from runner.kinds import JobKind
+
+# Half of a surrogate pair: JSON's `\ud800` escape parses to it, but it is no character,
+# and no output (nor the state) could encode a text holding it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def to_datetime(value: object) -> datetime.datetime | None:
@@ -191,13 +196,21 @@ def _text(body: Mapping[str, Any], key: str, what: str) -> str:
         raise MalformedAnswer(f"{what} has no {key}")
     if not isinstance(value, str) or not value:
         raise MalformedAnswer(f"{what} has {key} {_shown(value)}, not a string")
-    return value
+    return _checked_text(value, key, what)
 
 
 def _optional_text(body: Mapping[str, Any], key: str, what: str) -> str | None:
     value = body.get(key)
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise MalformedAnswer(f"{what} has {key} {_shown(value)}, not a string")
+    return _checked_text(value, key, what)
+
+
+def _checked_text(value: str, key: str, what: str) -> str:
+    if _SURROGATE.search(value) is not None:
+        raise MalformedAnswer(f"{what} has {key} {_shown(value)}, which is not text")
     return value
 
 
@@ -206,7 +219,7 @@ def _tag_value(tag: Mapping[str, Any], what: str) -> str:
     value = tag.get("tagValue")
     if not isinstance(value, str):
         raise MalformedAnswer(f"{what} has a tag whose tagValue is {_shown(value)}")
-    return value
+    return _checked_text(value, "tagValue", what)
 
 
 def _shown(value: object) -> str:
