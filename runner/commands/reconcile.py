@@ -4,7 +4,8 @@ Exit status: 0 done; 1 any error (a finding, a conflict, a job the service refus
 whose create got no answer, a job that ended CREATE FAILED or was still running at the
 deadline with --wait); 3 (`ExitStatus.DEFERRED`) when the quota of 5 jobs in flight per
 region left jobs unsubmitted at the deadline (--timeout): run it again to submit them.
-Without --timeout the run waits for quota slots as long as it takes.
+Without --timeout the run waits for quota slots as long as it takes. With it, the deadline
+bounds every call too: the service's, the state store's and STS's (`runner.deadline`).
 """
 
 from __future__ import annotations

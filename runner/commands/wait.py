@@ -4,6 +4,8 @@ Only unfinished jobs are polled, as `reconcile` polls them (`runner.reconcile.po
 list page per kind, account and region and poll, a describe only for a job the page leaves
 out); every change of status is written to the state under its lock (not held while
 polling, so that a reconcile can run meanwhile).
+`--timeout` bounds the whole command: the polling, and every call to the service and to the
+state store (a store that does not answer in time ends it, exit 1, naming the call).
 Exit 0 when all are ACTIVE, 1 when any is CREATE FAILED, still running at --timeout,
 vanished at the service or in a status no batch job has (those two are not followed further
 nor recorded: issue 10).
