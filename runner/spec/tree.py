@@ -110,6 +110,12 @@ class _Walk:
 
     def given(self, path: str) -> None:
         name = display_path(path, self.root)
+        if "\0" in path:
+            # No file's path holds one (os.stat raises ValueError): a setting's typo.
+            self.findings.append(
+                file_finding(name, "no-such-file", "the path holds a NUL byte: check the path")
+            )
+            return
         try:
             status = os.stat(path)
         except OSError as error:

@@ -145,3 +145,20 @@ def test_a_folder_name_with_a_control_character_escapes_its_files_too(repo: Path
     assert reconcile.returncode == 1
     assert "\x1b" not in reconcile.stderr + reconcile.stdout
     assert not (repo / ".personalize-runner" / "state.json").exists()
+
+
+def test_a_specs_setting_holding_a_nul_byte_is_a_finding_not_a_crash(repo: Path) -> None:
+    # No command line can carry a NUL byte; personalize-runner.yaml can (`"\0"`).
+    (repo / "personalize-runner.yaml").write_text(
+        'backend: local\nspecs: "sp\\0ecs"\n', encoding="utf-8"
+    )
+    finding = "sp\\x00ecs:1:1: error: the path holds a NUL byte: check the path [no-such-file]\n"
+
+    lint = _run(repo, "lint")
+    reconcile = _run(repo, "reconcile")
+
+    assert (lint.returncode, lint.stdout) == (1, finding + "1 finding (1 error) in 0 files\n")
+    assert (reconcile.returncode, reconcile.stdout) == (1, "")
+    assert reconcile.stderr == (
+        finding + "Nothing submitted: 1 problem in the specs must be fixed first.\n"
+    )
