@@ -48,15 +48,16 @@ def load_specs(
     unchanged: list[str] = []
     seen: set[str] = set()
     documents = 0
+    # The moment of the files' fingerprints for the cache's rule, taken before the first:
+    # for any later file an earlier moment than its own, which only makes the rule stricter.
+    hashed_at = now_ns()
     for path, name in files:
         if name in seen:
             continue
         seen.add(name)
         known = recorded.get(name)
         status = None
-        hashed_at = 0
         if known is not None and digests is not None:
-            hashed_at = now_ns()
             try:
                 status = os.stat(path)
             except OSError:

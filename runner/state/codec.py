@@ -445,14 +445,16 @@ def _record_from_json_checked(name: str, obj: object, version: int) -> JobRecord
 
 
 def _state_from_json(data: bytes) -> StateFields:
-    if not data.strip():
+    if not data or data.isspace():
         raise _Invalid("the file is empty")
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _Invalid(f"it is not UTF-8 text ({error.reason} at byte {error.start})") from None
     try:
-        document = parse(text, limits=_LIMITS, object_pairs_hook=_reject_duplicates)
+        # The bytes, not the text: UTF-8 holds no lone surrogate, which the reader then
+        # need not search 6 MB of text for (a state of 10,000 records; issue 11).
+        document = parse(data, limits=_LIMITS, object_pairs_hook=_reject_duplicates)
     except JsonLimitError as error:
         raise _Invalid(str(error)) from None
     except json.JSONDecodeError as error:

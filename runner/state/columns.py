@@ -45,6 +45,7 @@ _RECORDED_BY_SET = frozenset(RECORDED_BY)
 _STR = frozenset((str,))
 _OPTIONAL_STR = frozenset((str, type(None)))
 _INT = frozenset((int,))
+_NONE = frozenset((type(None),))
 
 
 def usual_records(names: list[str], objects: list[dict[str, Any]]) -> dict[str, JobRecord] | None:
@@ -98,19 +99,26 @@ def usual_records(names: list[str], objects: list[dict[str, Any]]) -> dict[str, 
         ):
             return None
         submitted_at = list(map(_fromisoformat, submitted))
-        times = [_utc_times(column) for column in (created, updated, checked)]
+        # A field that no record has a time in (None in each) stays as it is.
+        times = [
+            (field, _utc_times(column))
+            for field, column in (
+                ("created_at", created),
+                ("updated_at", updated),
+                ("status_checked_at", checked),
+            )
+            if _types(column) != _NONE
+        ]
     except (TypeError, ValueError):
         return None
+    for field, values in times:
+        for obj, value in zip(objects, values, strict=True):
+            obj[field] = value
     records = {}
-    for name, obj, at, created_at, updated_at, checked_at in zip(
-        names, objects, submitted_at, *times, strict=True
-    ):
+    for name, obj, at in zip(names, objects, submitted_at, strict=True):
         # The decoded object, this record's own, becomes the record's attributes.
         obj["name"] = name
         obj["submitted_at"] = at
-        obj["created_at"] = created_at
-        obj["updated_at"] = updated_at
-        obj["status_checked_at"] = checked_at
         record = _new_record(JobRecord)
         _set_attributes(record, "__dict__", obj)
         records[name] = record
