@@ -1,4 +1,5 @@
-"""personalize-runner: a declarative, GitOps runner for Amazon Personalize batch segment jobs."""
+"""personalize-runner: a declarative, GitOps runner for Amazon Personalize batch segment and
+batch inference jobs."""
 
 from __future__ import annotations
 

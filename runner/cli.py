@@ -8,6 +8,7 @@ help string is taken for a style tag and dropped.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -45,7 +46,7 @@ _HELP = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     name=PROG,
-    help="Declarative, GitOps runner for Amazon Personalize batch segment jobs.",
+    help="Declarative, GitOps runner for Amazon Personalize batch segment and inference jobs.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -104,8 +105,18 @@ ColorOption = Annotated[
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 NowOption = Annotated[str | None, typer.Option(help="Plan at this ISO 8601 time.  [default: now]")]
+
+
+def _seconds(value: float | None) -> float | None:
+    """A number of seconds: finite and not negative (`nan` would mean no limit at all)."""
+    if value is not None and not 0 <= value < math.inf:
+        raise typer.BadParameter(f"{value:g} is not a number of seconds (0 or more)")
+    return value
+
+
 LockTimeoutOption = Annotated[
-    float, typer.Option("--lock-timeout", help="Seconds to wait for the state lock.")
+    float,
+    typer.Option("--lock-timeout", callback=_seconds, help="Seconds to wait for the state lock."),
 ]
 
 
@@ -179,7 +190,7 @@ def main(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    """Declarative, GitOps runner for Amazon Personalize batch segment jobs."""
+    """Declarative, GitOps runner for Amazon Personalize batch segment and inference jobs."""
 
 
 @app.command()
@@ -300,6 +311,7 @@ def reconcile(
         float | None,
         typer.Option(
             "--timeout",
+            callback=_seconds,
             help="Seconds the whole run may take (lock wait, calls to the service, quota "
             "slots, --wait); what is left is deferred (exit 3).  [default: no limit]",
         ),
@@ -345,7 +357,10 @@ def status(
         bool, typer.Option("--refresh", help="Ask the service about unfinished jobs.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds --refresh may take, calls included.")
+        float,
+        typer.Option(
+            "--timeout", callback=_seconds, help="Seconds --refresh may take, calls included."
+        ),
     ] = 60.0,
     output_format: Annotated[StatusFormat, _format("status")] = FORMATS["status"][0],
     color: ColorOption = COLOR_CHOICES[0],
@@ -367,7 +382,10 @@ def wait(
     state: StateOption = None,
     backend: BackendOption = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Give up after this many seconds, calls included.")
+        float,
+        typer.Option(
+            "--timeout", callback=_seconds, help="Give up after this many seconds, calls included."
+        ),
     ] = 3600.0,
     color: ColorOption = COLOR_CHOICES[0],
 ) -> None:
@@ -524,7 +542,9 @@ def local_train(
     solution: Annotated[str, typer.Option("--solution", help="The solution's name.")],
     region: Annotated[str, typer.Option("--region", help="Its ARN's region.")] = "us-east-1",
     account: Annotated[str, typer.Option("--account", help="Its ARN's account.")] = "123456789012",
-    training_time: Annotated[float, typer.Option(help="Seconds it stays CREATE IN_PROGRESS.")] = 0,
+    training_time: Annotated[
+        float, typer.Option(callback=_seconds, help="Seconds it stays CREATE IN_PROGRESS.")
+    ] = 0,
 ) -> None:
     """Train a solution version (a new one of --solution); print its ARN."""
     from runner.commands import local as commands
