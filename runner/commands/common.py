@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,18 +88,58 @@ def git_commit(root: Path) -> str | None:
     return commit if done.returncode == 0 and commit else None
 
 
-def check_output_file(path: Path | None, *, option: str, what: str) -> None:
+def check_output_file(path: Path | None, settings: Settings, *, option: str, what: str) -> None:
     """Before a command does anything: `--out`/`--report` naming a FIFO or a device is
     refused now, not when the command writes to it at the end (a FIFO would wait for a
-    reader forever; issue 10)."""
+    reader forever; issue 10), and so is one naming a file of the runner's own (the state and
+    its journal, backup and lock, the configuration, the local backend's files) or a spec:
+    the report would replace it, and the recorded ARNs with it."""
     if path is None:
         return
     from runner.fs import refuse_special
 
+    own = _own_file(path, settings)
+    if own is not None:
+        raise ConfigError(
+            f"{option} {path}: cannot write {what} there: it is {own}, which it would "
+            "replace. Give the path of another file."
+        )
     try:
         refuse_special(path)
     except OSError as error:
         raise _output_error(path, error, option=option, what=what) from None
+
+
+def _own_file(path: Path, settings: Settings) -> str | None:
+    """What of the runner's own `path` is (through links and `..`), or None."""
+    from runner.config import CONFIG_FILE
+    from runner.spec.tree import SPEC_SUFFIXES
+
+    target = Path(os.path.realpath(path))
+    own = {Path(os.path.realpath(settings.root / CONFIG_FILE)): "the configuration"}
+    if not settings.state.startswith("s3://"):
+        state = os.path.realpath(settings.state)
+        own[Path(state)] = "the state file"
+        for suffix, name in ((".journal", "journal"), (".backup", "backup"), (".lock", "lock")):
+            own[Path(f"{state}{suffix}")] = f"the state file's {name}"
+    for known, name in own.items():
+        if target == known or _same_file(target, known):
+            return name
+    local = Path(os.path.realpath(settings.root / LOCAL_FOLDER))
+    if target.is_relative_to(local):
+        return f"in {LOCAL_FOLDER}, the local backend's own folder"
+    specs = Path(os.path.realpath(settings.specs))
+    if target.name.endswith(SPEC_SUFFIXES) and target.is_relative_to(specs):
+        return "a spec file under the specs folder"
+    return None
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether both exist and are one file (a hard link of the state is the state)."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def write_output_file(path: Path, text: str, *, option: str, what: str) -> None:

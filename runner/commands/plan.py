@@ -36,7 +36,7 @@ def run(
     from runner.recurring import at
 
     instant = planning_time(now)
-    check_output_file(out, option="--out", what="the plan")
+    check_output_file(out, settings, option="--out", what="the plan")
     snapshot = open_store(settings.state).read()
     loaded, recurring = at(load(settings, None if snapshot is None else snapshot.state), instant)
     if loaded.findings:

@@ -51,7 +51,7 @@ def run(
 ) -> int:
     if timeout is not None and timeout < 0:
         raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
-    check_output_file(report, option="--report", what="the report")
+    check_output_file(report, settings, option="--report", what="the report")
     plan, plan_document = (None, None) if saved_plan is None else read_saved_plan(saved_plan)
     # The run's one deadline: the backend and the state store bound each call by it (its
     # timeouts and retries), `reconcile` the rest.
