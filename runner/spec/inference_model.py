@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from runner.kinds import BATCH_INFERENCE_JOB
@@ -148,7 +148,8 @@ class ItemExplorationConfig(_Strict):
     API's map of hyperparameters takes them)."""
 
     explorationWeight: Annotated[
-        str | SkipJsonSchema[None],
+        Annotated[str, StringConstraints(pattern=r"^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$")]
+        | SkipJsonSchema[None],
         Field(
             title="Exploration weight",
             description=(
@@ -158,12 +159,11 @@ class ItemExplorationConfig(_Strict):
             ),
             min_length=1,
             max_length=PARAMETER_VALUE_MAX,
-            pattern=r"^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$",
             examples=["0.3"],
         ),
     ] = None
     explorationItemAgeCutOff: Annotated[
-        str | SkipJsonSchema[None],
+        Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?$")] | SkipJsonSchema[None],
         Field(
             title="Exploration item age cut-off",
             description=(
@@ -172,7 +172,6 @@ class ItemExplorationConfig(_Strict):
             ),
             min_length=1,
             max_length=PARAMETER_VALUE_MAX,
-            pattern=r"^[0-9]+(\.[0-9]+)?$",
             examples=["30"],
         ),
     ] = None

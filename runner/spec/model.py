@@ -250,14 +250,15 @@ class Schedule(_Strict):
         ),
     ] = None
     start: Annotated[
-        str | SkipJsonSchema[None],
+        # The pattern on the string itself: on the union, pydantic leaves it out of the schema.
+        Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+        | SkipJsonSchema[None],
         Field(
             title="Start",
             description=(
                 "A date (YYYY-MM-DD) in the time zone: no period before its midnight. Needed "
                 "by `catchUp: all`."
             ),
-            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
             examples=["2026-11-02"],
         ),
     ] = None
