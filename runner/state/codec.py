@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, cast
 from runner.errors import StateError
 from runner.jsonread import JsonLimitError, Limits, parse
 from runner.kinds import DEFAULT_KIND, KINDS, kind_of_arn
+from runner.state.canonical import decode as decode_canonical
 from runner.state.columns import usual_records
 from runner.state.record import RECORDED_BY, JobRecord, RecordedBy
 from runner.times import UTC, format_optional_time, format_time
@@ -448,9 +449,15 @@ def _state_from_json(data: bytes) -> StateFields:
     if not data or data.isspace():
         raise _Invalid("the file is empty")
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _Invalid(f"it is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    if len(data) <= _LIMITS.max_bytes:
+        # The form this codec writes, read without building its JSON tree (issue 11).
+        canonical = decode_canonical(text)
+        if canonical is not None:
+            return StateFields(*canonical)
+    del text
     try:
         # The bytes, not the text: UTF-8 holds no lone surrogate, which the reader then
         # need not search 6 MB of text for (a state of 10,000 records; issue 11).

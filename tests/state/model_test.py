@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from runner.digest import canonical_json_digest
 from runner.errors import StateError
-from runner.state import FORMAT_VERSION, JobRecord, State, columns
+from runner.state import FORMAT_VERSION, JobRecord, State, canonical, columns
 from tests.state.support import LINEAGE, SUBMITTED, make_record, make_state
 
 # The canonical form of `_canonical_state()`, byte for byte.
@@ -509,3 +509,159 @@ def test_any_state_of_the_newest_format_round_trips(state: State) -> None:
 def test_the_usual_form_is_a_record_of_the_newest_format_with_every_field() -> None:
     data = json.loads(_MANY.to_json())
     assert set(data["jobs"]["a-job"]) == set(columns.FIELDS)
+
+
+# A state in the canonical form, with no escape in it, is read line by line without a JSON
+# parser (`runner.state.canonical`); anything else by the JSON parser. Both read the same
+# records, and anything the first cannot take the second refuses with its own message.
+
+
+def _canonical_text(document: dict[str, Any]) -> bytes:
+    """`document` in the layout `encode_state` writes, whatever its values."""
+    line = json.JSONEncoder(sort_keys=True, separators=(", ", ": ")).encode
+    jobs = document["jobs"]
+    body = ",\n".join(f"    {line(key)}: {line(value)}" for key, value in jobs.items())
+    middle = f'  "jobs": {{\n{body}\n  }},' if jobs else '  "jobs": {},'
+    return (
+        f'{{\n  "format_version": {line(document["format_version"])},\n{middle}\n'
+        f'  "lineage": {line(document["lineage"])},\n  "serial": {line(document["serial"])}\n}}\n'
+    ).encode()
+
+
+def test_the_canonical_layout_is_the_encoders() -> None:
+    for state in (_MANY, State.new()):
+        assert _canonical_text(json.loads(state.to_json())) == state.to_json()
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_newest_states)
+def test_a_state_reads_the_same_in_its_canonical_form_and_any_other(state: State) -> None:
+    data = state.to_json()
+    other_layout = data.rstrip(b"\n")
+
+    canonical_read = State.from_json(data, source="state.json")
+    json_read = State.from_json(other_layout, source="state.json")
+
+    assert canonical_read == json_read == state
+    assert [vars(record) for record in canonical_read.jobs.values()] == [
+        vars(record) for record in json_read.jobs.values()
+    ]
+    text = data.decode()
+    if "\\" not in text and text.isascii():
+        assert canonical.decode(text) is not None
+    else:
+        assert canonical.decode(text) is None
+
+
+def test_a_usual_state_is_read_without_the_json_parser() -> None:
+    decoded = canonical.decode(_MANY.to_json().decode())
+    assert decoded is not None
+    version, lineage, serial, jobs = decoded
+    assert (version, lineage, serial) == (_MANY.format_version, _MANY.lineage, _MANY.serial)
+    assert jobs == dict(_MANY.jobs)
+
+
+@pytest.mark.parametrize(("changes", "problem"), _RECORD_PROBLEMS)
+def test_a_malformed_record_in_the_canonical_layout_is_named(
+    changes: dict[str, Any], problem: str
+) -> None:
+    document = json.loads(_MANY.to_json())
+    document["jobs"]["b-job"].update(changes)
+    data = _canonical_text(document)
+    assert canonical.decode(data.decode()) is None
+    with pytest.raises(StateError) as info:
+        State.from_json(data, source="s.json")
+    assert str(info.value).startswith(f"cannot read the state in s.json: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            lambda text: text.replace(
+                '"status": "CREATE PENDING"', '"status": "CREATE\tPENDING"', 1
+            ),
+            "it is not valid JSON (Invalid control character at",
+        ),
+        (
+            lambda text: text.replace('"b-job": {', '"a-job": {'),
+            'the key "a-job" appears twice in one object',
+        ),
+        (
+            lambda text: text.replace('"format_version": 3', '"format_version": 2'),
+            "jobs[\"a-job\"] has the unknown field 'period'",
+        ),
+        (
+            lambda text: text.replace(
+                '"spec_index": 0', '"spec_index": 0000000000000000000000000000001', 1
+            ),
+            "it is not valid JSON",
+        ),
+    ],
+    ids=["control-character", "duplicate-name", "period-in-version-2", "leading-zeros"],
+)
+def test_what_the_canonical_reader_cannot_take_the_json_reader_refuses(
+    change: Any, problem: str
+) -> None:
+    state = _MANY.with_job(make_record("a-job", spec_index=0, spec_documents=1, period="p"))
+    text = change(state.to_json().decode())
+    assert canonical.decode(text) is None
+    with pytest.raises(StateError) as info:
+        State.from_json(text.encode(), source="s.json")
+    assert str(info.value).startswith(f"cannot read the state in s.json: {problem}")
+
+
+def test_escaped_text_is_read_by_the_json_reader() -> None:
+    state = _MANY.with_job(
+        make_record("c-job", spec_index=0, spec_documents=1, failure_reason='bad "input" \u2013 x')
+    )
+    text = state.to_json().decode()
+    assert "\\" in text
+    assert canonical.decode(text) is None
+    assert State.from_json(text.encode(), source="s.json") == state
+
+
+_ascii = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=8
+)
+_utc_times = st.datetimes(
+    min_value=datetime.datetime(1971, 1, 1), max_value=datetime.datetime(2200, 1, 1)
+).map(lambda value: value.replace(tzinfo=datetime.UTC))
+
+
+@st.composite
+def _ascii_records(draw: st.DrawFn) -> JobRecord:
+    name = draw(_ascii)
+    documents = draw(st.integers(min_value=1, max_value=3))
+    return make_record(
+        name,
+        arn=f"arn:{draw(_ascii)}:batch-segment-job/{name}",
+        partition=draw(_ascii),
+        status=draw(_ascii),
+        spec_file=draw(_ascii.filter(lambda s: not s.startswith("/") and "\\" not in s)),
+        git_commit=draw(st.none() | _ascii),
+        failure_reason=draw(st.none() | _ascii),
+        submitted_at=draw(_utc_times),
+        created_at=draw(st.none() | _utc_times),
+        status_checked_at=draw(st.none() | _utc_times),
+        recorded_by=draw(st.sampled_from(["created", "adopted", "imported"])),
+        spec_index=draw(st.integers(min_value=0, max_value=documents - 1)),
+        spec_documents=documents,
+        period=draw(st.none() | _ascii),
+        solution_version_arn=draw(st.none() | _ascii),
+    )
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(_ascii_records(), max_size=5))
+def test_a_state_of_plain_text_is_read_without_the_json_parser_as_with_it(
+    records: list[JobRecord],
+) -> None:
+    state = State.new().with_jobs({record.key: record for record in records}.values())
+    data = state.to_json()
+    text = data.decode()
+
+    canonical_read = State.from_json(data, source="state.json")
+
+    assert canonical_read == State.from_json(data.rstrip(b"\n"), source="state.json") == state
+    assert (canonical.decode(text) is None) == ("\\" in text)
