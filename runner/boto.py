@@ -53,6 +53,7 @@ from runner.service import (  # noqa: E402
     ServiceError,
     Throttled,
     Unavailable,
+    ending_pages,
 )
 
 if TYPE_CHECKING:
@@ -92,13 +93,6 @@ def _timestamp(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.datetime.fromtimestamp(value, datetime.UTC)
     return botocore_parse_timestamp(value)
-
-
-def _adaptive(config: Config) -> Any:
-    """`config`'s retries in botocore's adaptive mode (as many attempts)."""
-    retries = dict(getattr(config, "retries", None) or {})
-    retries["mode"] = "adaptive"
-    return retries
 
 
 def _longest(config: Config) -> float:
@@ -220,8 +214,10 @@ class Clients:
             client = self._clients.get((account, region, adaptive, seconds))
             if client is None:
                 config = _fitted(self.config, seconds)
-                if adaptive:
-                    config = config.merge(Config(retries=_adaptive(self.config)))
+                if adaptive:  # as many attempts, in botocore's adaptive mode
+                    retries: Any = dict(getattr(self.config, "retries", None) or {})
+                    retries["mode"] = "adaptive"
+                    config = config.merge(Config(retries=retries))
                 client = self._make(account, region, config)
                 self._clients[account, region, adaptive, seconds] = client
             return client
@@ -369,8 +365,17 @@ def operation(client: Any, name: str) -> Callable[..., Any]:
 
 
 def paginator(client: Any, name: str) -> Any:
-    """The client's paginator for the API list operation `name`."""
-    return client.get_paginator(xform_name(name))
+    """The client's paginator for the API list operation `name`, whose listings end
+    (`service.ending_pages`: botocore refuses only a next token given twice in a row, and
+    with a `PaginationError`)."""
+    pages = client.get_paginator(xform_name(name))
+
+    class Listing:
+        def paginate(self, **arguments: Any) -> Iterator[Any]:
+            listing = pages.paginate(**arguments)
+            return ending_pages(listing, listing._get_next_token, name)
+
+    return Listing()
 
 
 def _quota_refusal_at_once(response: Any = None, **_: Any) -> None:
@@ -380,11 +385,8 @@ def _quota_refusal_at_once(response: Any = None, **_: Any) -> None:
     (up to `max_attempts`, with backoff); for a create it means "5 jobs in flight", which
     no retry within seconds cures: the reconciler waits for a free slot.
     """
-    if response is None:
-        return
-    error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
-    if error.get("Code") == LimitExceeded.code:
-        raise LimitExceeded(error.get("Message") or LimitExceeded.code)
+    if _error_code(response) == LimitExceeded.code:
+        raise LimitExceeded(response[1]["Error"].get("Message") or LimitExceeded.code)
 
 
 @contextlib.contextmanager

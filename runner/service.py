@@ -1,5 +1,6 @@
 """The service the backends stand for, as the lower layers need it: a batch job's statuses,
-the service's error answers (`ServiceError` by AWS error code), and the backends' names.
+the service's error answers (`ServiceError` by AWS error code), the listings that end
+(`ending_pages`), and the backends' names.
 
 Below `runner.backends` so that `runner.boto` (which turns botocore's errors into these),
 `runner.config` (which checks a backend's name) and the local engine need not import the
@@ -8,8 +9,10 @@ backends; `runner.backends` re-exports every name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import ClassVar, TypeVar
+
+Page = TypeVar("Page")
 
 CREATE_PENDING = "CREATE PENDING"
 CREATE_IN_PROGRESS = "CREATE IN_PROGRESS"
@@ -124,6 +127,35 @@ SERVICE_ERRORS: Mapping[str, type[ServiceError]] = {
         Throttled,
     )
 }
+
+
+# The pages of one listing, at most: 100,000 pages of up to 100 summaries (ten million jobs
+# or versions) are far more than an account holds; a listing past it would never end.
+MAX_PAGES = 100_000
+
+
+def ending_pages(
+    pages: Iterable[Page], next_token: Callable[[Page], Mapping[str, object]], operation: str
+) -> Iterator[Page]:
+    """The pages of one listing by `operation` (`ListBatchSegmentJobs`) as they come, each
+    asking for the next with `next_token(page)` (the last: only Nones), refused where the
+    listing would never end (issue 10), as a `MalformedAnswer`: a next token given before
+    in the same listing (A, B, A, …), one that is not a string, or a page past `MAX_PAGES`.
+    Each page is checked before the next one is asked for."""
+    seen: set[tuple[tuple[str, object], ...]] = set()
+    for number, page in enumerate(pages, 1):
+        token = tuple(next_token(page).items())
+        where = f"page {number:,} of the {operation} listing"
+        if not all(isinstance(value, str | None) for _, value in token):
+            raise MalformedAnswer(f"{where} has a next token that is not a string")
+        if token in seen:
+            raise MalformedAnswer(
+                f"{where} gives the next token an earlier page gave: the listing would never end"
+            )
+        if number >= MAX_PAGES and any(value is not None for _, value in token):
+            raise MalformedAnswer(f"{where} has a next page: at most {MAX_PAGES:,} are read")
+        seen.add(token)
+        yield page
 
 
 # The backends, by name; `runner.backends.registry.open_backend` opens one.
