@@ -35,6 +35,11 @@ DEFAULT_SESSION_NAME = "personalize-runner"
 MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43_200
 
+# Python's file calls raise ValueError on a NUL byte (issue 10: a traceback); a `specs`
+# path holding one is the spec tree's no-such-file finding (`runner.spec.tree`), so that
+# `lint` shows it with the specs' other findings.
+_NUL_IN_STATE = "holds a NUL byte (\\0), which no file's path nor S3 key can hold"
+
 _ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}", re.ASCII)
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
@@ -159,6 +164,9 @@ def _read_config(path: Path) -> dict[str, Any]:
             continue
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key!r} must be a string")
+        if key == "state" and "\0" in value:
+            span = document.locate((key,), key=False)
+            raise ConfigError(f"{path}:{span.line}:{span.col}: 'state' {_NUL_IN_STATE}")
         settings[key] = value
     return settings
 
@@ -340,6 +348,8 @@ def load_settings(
     backend = backend or DEFAULT_BACKEND
     if backend not in BACKEND_NAMES:
         raise ConfigError(f"unknown backend {backend!r}: use one of {', '.join(BACKEND_NAMES)}")
+    if state is not None and "\0" in state:
+        raise ConfigError(f"--state {_NUL_IN_STATE}")
     specs_path = Path(specs) if specs else root / config.get("specs", DEFAULT_SPECS)
     state_location = state or config.get("state") or str(root / DEFAULT_STATE)
     if "://" not in state_location and not Path(state_location).is_absolute() and not state:

@@ -8,6 +8,9 @@ import pytest
 
 from runner.config import AccountAccess, load_settings
 from runner.errors import ConfigError
+from tests.support.cli import run_cli
+from tests.support.job_specs import write_specs
+from tests.support.personalize_server import PersonalizeServer
 
 
 def settings_error(tmp_path: Path, text: str) -> str:
@@ -246,3 +249,68 @@ def test_an_unquoted_twelve_digit_account_id_is_read_as_written(tmp_path: Path) 
 )
 def test_configuration_errors(tmp_path: Path, text: str, message: str) -> None:
     assert settings_error(tmp_path, text) == message
+
+
+# A NUL byte in the state's location (issue 10): Python's file calls raise ValueError on one,
+# a traceback in plan, status and reconcile. Refused up front, naming where it came from.
+
+NUL_REFUSAL = "holds a NUL byte (\\0), which no file's path nor S3 key can hold"
+COMMANDS = [
+    ("lint",),
+    ("plan",),
+    ("plan", "--refresh"),
+    ("status",),
+    ("status", "--refresh"),
+    ("reconcile",),
+    ("wait", "--timeout", "0"),
+    ("state", "list"),
+]
+
+
+@pytest.fixture
+def recorded_repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, personalize_server: PersonalizeServer
+) -> Path:
+    """A repository whose job alpha is recorded (unfinished), at the HTTP stand-in."""
+    root = tmp_path / "repo"
+    (root / "specs").mkdir(parents=True)
+    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    write_specs(root / "specs", ["alpha"])
+    assert run_cli("reconcile").status == 0
+    personalize_server.clear_calls()
+    return root
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_state_setting_holding_a_nul_byte_is_refused(
+    recorded_repo: Path, personalize_server: PersonalizeServer, args: tuple[str, ...]
+) -> None:
+    state = recorded_repo / ".personalize-runner" / "state.json"
+    before = state.read_bytes()
+    config = recorded_repo / "personalize-runner.yaml"
+    config.write_text('backend: aws\nstate: "a\\0b"\n', encoding="utf-8")
+
+    ran = run_cli(*args)
+
+    assert (ran.status, ran.out) == (1, "")
+    assert ran.err == f"error: {config.resolve()}:2:8: 'state' {NUL_REFUSAL}\n"
+    assert state.read_bytes() == before
+    assert personalize_server.calls == []
+
+
+@pytest.mark.parametrize("location", ["a\0b", "s3://acme-state/runner/a\0b.json"])
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_state_option_holding_a_nul_byte_is_refused(
+    recorded_repo: Path, personalize_server: PersonalizeServer, args: tuple[str, ...], location: str
+) -> None:
+    # No command line of a process can carry a NUL byte; a caller in the process can.
+    state = recorded_repo / ".personalize-runner" / "state.json"
+    before = state.read_bytes()
+
+    ran = run_cli(*args, "--state", location)
+
+    assert (ran.status, ran.out) == (1, "")
+    assert ran.err == f"error: --state {NUL_REFUSAL}\n"
+    assert state.read_bytes() == before
+    assert personalize_server.calls == []
