@@ -48,14 +48,11 @@ def server(
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository whose jobs go to the stand-in (the `aws` backend)."""
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
+def repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared repository (jobs to the stand-in, the `aws` backend), with no backend
+    chosen by the environment."""
     monkeypatch.delenv("PERSONALIZE_RUNNER_BACKEND", raising=False)
-    return root
+    return repo
 
 
 Setup = Callable[[Path, ManualClock], None]

@@ -13,23 +13,10 @@ from typing import Any
 
 import pytest
 
-from runner.state import State
 from tests.support.cli import run_cli
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
-
-
-def state_path(repo: Path) -> Path:
-    return repo / ".personalize-runner" / "state.json"
+from tests.support.repos import read_state, state_path
 
 
 def recorded(repo: Path, names: list[str]) -> None:
@@ -100,7 +87,7 @@ def test_a_listing_with_half_a_surrogate_pair_is_read_by_describing_each_job(
         "a summary of the ListBatchSegmentJobs answer has failureReason 'bad \\ud800 input', "
         "which is not text; each job was described instead\n"
     )
-    state = State.from_json(state_path(repo).read_bytes(), source="test")
+    state = read_state(repo)
     assert {record.status for record in state.jobs.values()} == {"CREATE IN_PROGRESS"}
     shown = run_cli("status", "--format", "json")
     assert shown.status == 0, shown.err
@@ -124,7 +111,7 @@ def test_a_create_answered_with_half_a_surrogate_pair_is_that_jobs_unknown_outco
     jobs = {job["name"]: job for job in json.loads(ran.out)["jobs"]}
     assert (jobs["alpha"]["result"], jobs["beta"]["result"]) == ("unknown", "created")
     assert "which is not text" in jobs["alpha"]["reason"]
-    state = State.from_json(state_path(repo).read_bytes(), source="test")
+    state = read_state(repo)
     assert sorted(record.name for record in state.jobs.values()) == ["beta"]
 
     again = run_cli("reconcile", "--format", "json")

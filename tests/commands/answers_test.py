@@ -18,31 +18,15 @@ from tests.support.cli import run_cli
 from tests.support.job_requests import job_arn
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import read_state, state_path
 
 KIND_LIST = list(KINDS.values())
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
 
 
 @pytest.fixture(params=KIND_LIST, ids=[kind.name for kind in KIND_LIST])
 def kind(request: pytest.FixtureRequest) -> JobKind:
     found: JobKind = request.param
     return found
-
-
-def state_path(repo: Path) -> Path:
-    return repo / ".personalize-runner" / "state.json"
-
-
-def read_state(repo: Path) -> State:
-    return State.from_json(state_path(repo).read_bytes(), source="test")
 
 
 def report_of(repo: Path) -> dict[str, Any]:

@@ -12,23 +12,15 @@ from typing import Any
 
 import pytest
 
-from runner.state import LockHolder, State, open_store
+from runner.state import LockHolder, open_store
 from tests.support.cli import run_cli
 from tests.support.job_requests import job_arn
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import read_state, state_path
 
 # What a run may take beyond its --timeout: making a client, writing the state, exiting.
 SLACK = 3.0
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
 
 
 @pytest.fixture
@@ -36,10 +28,6 @@ def server(personalize_server: PersonalizeServer) -> Iterator[PersonalizeServer]
     yield personalize_server
     # The calls left hanging end when the stand-in stops.
     personalize_server.clear_faults()
-
-
-def state_path(repo: Path) -> Path:
-    return repo / ".personalize-runner" / "state.json"
 
 
 def timed(*args: str) -> tuple[Any, float]:
@@ -99,12 +87,12 @@ def test_a_create_cut_short_by_the_deadline_is_unknown_and_the_others_go_on(
     )
     # Begun with what was left of the deadline (under a second), and answered.
     assert jobs["beta"] == ("created", "submitted")
-    state = State.from_json(state_path(repo).read_bytes(), source="test")
+    state = read_state(repo)
     assert {record.arn for record in state.jobs.values()} == {job_arn("beta")}
 
     again = run_cli("reconcile")
     assert again.status == 0, again.err
-    state = State.from_json(state_path(repo).read_bytes(), source="test")
+    state = read_state(repo)
     assert {record.arn for record in state.jobs.values()} == {job_arn("alpha"), job_arn("beta")}
 
 

@@ -11,17 +11,7 @@ import pytest
 from tests.support.cli import run_cli
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
-
-STATE = ".personalize-runner/state.json"
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
+from tests.support.repos import STATE
 
 
 @pytest.fixture

@@ -10,32 +10,14 @@ from pathlib import Path
 import pytest
 
 from runner.kinds import BATCH_INFERENCE_JOB, JobKind
-from runner.state import State
 from tests.support.cli import aws_env, cli_process, run_cli, stand_in_process
 from tests.support.clock import ManualClock
 from tests.support.job_requests import job_arn, job_request, write_items
 from tests.support.job_specs import spec_yaml, write_specs
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import read_state, state_path
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository whose specs go to the aws backend, i.e. to the HTTP stand-in."""
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
-
-
-def state_path(repo: Path) -> Path:
-    return repo / ".personalize-runner" / "state.json"
-
-
-def read_state(repo: Path) -> State:
-    return State.from_json(state_path(repo).read_bytes(), source="test")
 
 
 def test_reconcile_submits_once_and_then_has_nothing_to_do(

@@ -14,10 +14,10 @@ import pytest
 from runner.backends.local.service import PersonalizeService
 from runner.backends.local.solutions import SolutionRegistry
 from runner.kinds import BATCH_SEGMENT_JOB
-from runner.state import State
 from tests.support.cli import aws_env, cli_process, run_cli, stand_in_process
 from tests.support.clock import EPOCH
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import read_state
 
 ACCOUNT = "123456789012"
 SOLUTION = f"arn:aws:personalize:us-east-1:{ACCOUNT}:solution/item-affinity"
@@ -87,11 +87,6 @@ def write(repo: Path, name: str, text: str) -> None:
     (repo / "specs" / name).write_text(text, encoding="utf-8")
 
 
-def read_state(repo: Path) -> State:
-    path = repo / ".personalize-runner" / "state.json"
-    return State.from_json(path.read_bytes(), source="test")
-
-
 def reconcile(*args: str) -> tuple[int, dict[str, str]]:
     """`reconcile --format json ARGS`: the exit status and each job's result by name."""
     ran = run_cli("reconcile", "--format", "json", *args)
@@ -113,16 +108,6 @@ def service_jobs(service: PersonalizeService) -> dict[str, str]:
             record["job"]["jobName"]: record["job"]["solutionVersionArn"]
             for record in state["jobs"]
         }
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository whose specs go to the aws backend, i.e. to the HTTP stand-in."""
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
 
 
 @pytest.fixture

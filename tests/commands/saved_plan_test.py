@@ -20,15 +20,6 @@ FIX = (
 )
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
-
-
 def edit_plan(repo: Path, edit: Callable[[dict[str, Any]], None]) -> None:
     path = repo / "plan.json"
     document = json.loads(path.read_text(encoding="utf-8"))

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 from runner.backends.local.service import PersonalizeService
-from runner.state import State
 from tests.support.cli import run_cli, succeed
 from tests.support.clock import ManualClock
 from tests.support.job_requests import job_arn, job_request
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import read_state
 
 FAILING = "s3://acme-personalize/batch/in/missing.jsonl"
 
@@ -41,20 +41,6 @@ def server(
         monkeypatch.setenv("AWS_ENDPOINT_URL_PERSONALIZE", server.endpoint_url)
         yield server
     assert server.errors == []
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
-
-
-def read_state(repo: Path) -> State:
-    path = repo / ".personalize-runner" / "state.json"
-    return State.from_json(path.read_bytes(), source="test")
 
 
 def describes(server: PersonalizeServer) -> list[str]:

@@ -7,42 +7,15 @@ in every output format and not read, like a name that is not UTF-8."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.cli import PROJECT_ROOT
+from tests.support.cli import lint_process, run_process
 from tests.support.job_specs import spec_yaml
 
-HANG_SECONDS = 60
-
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX links and names")
-
-
-def _run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    env.pop("NO_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_SECONDS,
-        check=False,
-    )
-
-
-def _lint(repo: Path) -> tuple[int, list[tuple[str, str]], dict[str, Any]]:
-    ran = _run(repo, "lint", "--format", "json", "specs")
-    assert ran.stderr == "", ran.stderr
-    document = json.loads(ran.stdout)
-    found = [(finding["path"], finding["rule"]) for finding in document["findings"]]
-    return ran.returncode, found, document
 
 
 @pytest.fixture
@@ -66,7 +39,7 @@ def test_a_link_to_a_folder_above_the_specs_is_a_loop_and_not_walked(
     (repo / "specs" / "up").symlink_to(target, target_is_directory=True)
     where = shown or str((repo / "specs" / target).resolve())
 
-    status, found, document = _lint(repo)
+    status, found, document = lint_process(repo, "specs")
 
     assert (status, found) == (1, [("specs/up", "symlink-loop")])
     assert document["findings"][0]["message"].startswith(
@@ -75,7 +48,7 @@ def test_a_link_to_a_folder_above_the_specs_is_a_loop_and_not_walked(
     # The repository root's personalize-runner.yaml is not read as a spec.
     assert document["files"] == 1
 
-    reconcile = _run(repo, "reconcile")
+    reconcile = run_process(repo, "reconcile")
 
     assert reconcile.returncode == 1
     assert reconcile.stderr.endswith(
@@ -89,7 +62,7 @@ def test_a_link_to_a_folder_beside_the_specs_is_still_followed(repo: Path) -> No
     (repo / "shared" / "team.yaml").write_text(spec_yaml("team"), encoding="utf-8")
     (repo / "specs" / "team").symlink_to("../shared", target_is_directory=True)
 
-    assert _lint(repo)[:2] == (0, [])
+    assert lint_process(repo, "specs")[:2] == (0, [])
 
 
 CONTROL_NAMES = {
@@ -108,7 +81,7 @@ def test_a_file_name_with_a_control_character_is_shown_escaped_and_not_read(
     name, shown = CONTROL_NAMES[which]
     (repo / "specs" / name).write_text(spec_yaml("other"), encoding="utf-8")
 
-    ran = _run(repo, "lint", "--format", output_format, "specs")
+    ran = run_process(repo, "lint", "--format", output_format, "specs")
 
     assert (ran.returncode, ran.stderr) == (1, "")
     control = [char for char in ran.stdout if ord(char) < 0x20 and char != "\n"]
@@ -138,10 +111,10 @@ def test_a_folder_name_with_a_control_character_escapes_its_files_too(repo: Path
     (repo / "specs" / "team\x1b]0;owned\x07").mkdir()
     (repo / "specs" / "team\x1b]0;owned\x07" / "x.yaml").write_text(spec_yaml("x"))
 
-    status, found, _ = _lint(repo)
+    status, found, _ = lint_process(repo, "specs")
 
     assert (status, found) == (1, [("specs/team\\x1b]0;owned\\x07/x.yaml", "file-name")])
-    reconcile = _run(repo, "reconcile")
+    reconcile = run_process(repo, "reconcile")
     assert reconcile.returncode == 1
     assert "\x1b" not in reconcile.stderr + reconcile.stdout
     assert not (repo / ".personalize-runner" / "state.json").exists()
@@ -154,8 +127,8 @@ def test_a_specs_setting_holding_a_nul_byte_is_a_finding_not_a_crash(repo: Path)
     )
     finding = "sp\\x00ecs:1:1: error: the path holds a NUL byte: check the path [no-such-file]\n"
 
-    lint = _run(repo, "lint")
-    reconcile = _run(repo, "reconcile")
+    lint = run_process(repo, "lint")
+    reconcile = run_process(repo, "reconcile")
 
     assert (lint.returncode, lint.stdout) == (1, finding + "1 finding (1 error) in 0 files\n")
     assert (reconcile.returncode, reconcile.stdout) == (1, "")

@@ -13,49 +13,21 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.cli import PROJECT_ROOT
+from tests.support.cli import lint_process, run_process
 
 SPEC = (Path(__file__).resolve().parents[1] / "lint" / "positive" / "minimal.yaml").read_text(
     encoding="utf-8"
 )
-# Far more than any of these runs takes; a FIFO opened for reading would wait forever.
-HANG_SECONDS = 60
-
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX special files")
 
 
 def _spec(name: str) -> str:
     return SPEC.replace("weekly_affinity_1", name)
-
-
-def _run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    env.pop("NO_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_SECONDS,
-        check=False,
-    )
-
-
-def _lint(repo: Path, *paths: str) -> tuple[int, list[tuple[str, str]], dict[str, Any]]:
-    """`lint --format json PATHS`: the status, (path, rule) of each finding, the document."""
-    ran = _run(repo, "lint", "--format", "json", *paths)
-    assert ran.stderr == "", ran.stderr
-    document = json.loads(ran.stdout)
-    found = [(finding["path"], finding["rule"]) for finding in document["findings"]]
-    return ran.returncode, found, document
 
 
 @pytest.fixture
@@ -69,7 +41,7 @@ def repo(tmp_path: Path) -> Path:
 
 def test_a_fifo_in_the_spec_folder_is_a_finding_and_not_opened(repo: Path) -> None:
     os.mkfifo(repo / "specs" / "x.yaml")
-    status, found, document = _lint(repo, "specs")
+    status, found, document = lint_process(repo, "specs")
     assert status == 1
     assert found == [("specs/x.yaml", "special-file")]
     assert "named pipe (FIFO)" in str(document["findings"])
@@ -78,7 +50,7 @@ def test_a_fifo_in_the_spec_folder_is_a_finding_and_not_opened(repo: Path) -> No
 
 def test_a_fifo_named_on_the_command_line_does_not_block(repo: Path) -> None:
     os.mkfifo(repo / "specs" / "x.yaml")
-    status, found, _ = _lint(repo, "specs/x.yaml", "specs/good.yaml")
+    status, found, _ = lint_process(repo, "specs/x.yaml", "specs/good.yaml")
     assert (status, found) == (1, [("specs/x.yaml", "special-file")])
 
 
@@ -89,7 +61,7 @@ def test_a_socket_and_a_device_are_findings(repo: Path) -> None:
     except OSError as error:  # a path too long for a socket on some systems
         pytest.skip(f"cannot make a socket: {error}")
     try:
-        status, found, document = _lint(repo, "specs", os.devnull)
+        status, found, document = lint_process(repo, "specs", os.devnull)
     finally:
         server.close()
     assert status == 1
@@ -101,7 +73,7 @@ def test_a_socket_and_a_device_are_findings(repo: Path) -> None:
 
 def test_reconcile_with_a_fifo_refuses_at_once_and_submits_nothing(repo: Path) -> None:
     os.mkfifo(repo / "specs" / "x.yaml")
-    ran = _run(repo, "reconcile", "--backend", "local", "--format", "json")
+    ran = run_process(repo, "reconcile", "--backend", "local", "--format", "json")
     assert ran.returncode == 1
     assert "special-file" in ran.stdout + ran.stderr
     assert not (repo / ".personalize-runner" / "state.json").exists()
@@ -112,11 +84,11 @@ def test_a_spec_in_a_symlinked_folder_is_found(repo: Path, tmp_path: Path) -> No
     shared.mkdir()
     (shared / "team.yaml").write_text(_spec("team"), encoding="utf-8")
     (repo / "specs" / "team").symlink_to(shared, target_is_directory=True)
-    status, found, document = _lint(repo, "specs")
+    status, found, document = lint_process(repo, "specs")
     assert (status, found) == (0, [])
     assert (document["files"], document["specs"]) == (2, 2)
     # And the job of the linked spec is planned under the link's name.
-    plan = _run(repo, "plan", "--backend", "local", "--format", "json")
+    plan = run_process(repo, "plan", "--backend", "local", "--format", "json")
     assert plan.returncode == 0, plan.stderr
     assert "specs/team/team.yaml" in plan.stdout
 
@@ -125,7 +97,7 @@ def test_a_symlink_loop_is_a_finding(repo: Path) -> None:
     (repo / "specs" / "sub").mkdir()
     (repo / "specs" / "sub" / "up").symlink_to("..", target_is_directory=True)
     (repo / "specs" / "self.yaml").symlink_to("self.yaml")
-    status, found, _ = _lint(repo, "specs")
+    status, found, _ = lint_process(repo, "specs")
     assert status == 1
     assert found == [("specs/self.yaml", "symlink-loop"), ("specs/sub/up", "symlink-loop")]
 
@@ -137,7 +109,7 @@ def test_a_folder_reached_again_through_a_link_is_read_once_under_its_own_name(
     (repo / "specs" / "real" / "r.yaml").write_text(_spec("real"), encoding="utf-8")
     # `again` sorts before `real`: still `real` is the name its spec is read under.
     (repo / "specs" / "again").symlink_to("real", target_is_directory=True)
-    status, found, document = _lint(repo, "specs")
+    status, found, document = lint_process(repo, "specs")
     assert (status, found) == (1, [("specs/again", "symlink-repeat")])
     assert "specs/real" in str(document["findings"])
     assert document["files"] == 2
@@ -154,7 +126,7 @@ def test_links_to_links_are_walked_once_each(repo: Path) -> None:
                 f"../d{level + 1}", target_is_directory=True
             )
     (repo / "specs" / f"d{depth}" / "deep.yaml").write_text(_spec("deep"), encoding="utf-8")
-    status, found, document = _lint(repo, "specs")
+    status, found, document = lint_process(repo, "specs")
     assert status == 1
     assert document["files"] == 2
     assert {rule for _, rule in found} == {"symlink-repeat"}
@@ -166,7 +138,7 @@ def test_a_dangling_symlink_is_a_finding(repo: Path) -> None:
     (repo / "specs" / "team").symlink_to("../../elsewhere", target_is_directory=True)
     # What an editor leaves while a file is being edited: hidden, not ours.
     (repo / "specs" / ".#good.yaml").symlink_to("user@host.1234:1700000000")
-    status, found, document = _lint(repo, "specs", "specs/gone.yaml")
+    status, found, document = lint_process(repo, "specs", "specs/gone.yaml")
     assert status == 1
     assert found == [("specs/gone.yaml", "symlink-dangling"), ("specs/team", "symlink-dangling")]
     assert "nowhere.yaml, which does not exist" in str(document["findings"])
@@ -180,7 +152,7 @@ def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(
         (repo / "specs" / os.fsdecode(b"caf\xe9.yaml")).write_text(_spec("cafe"))
     except (OSError, UnicodeError):
         pytest.skip("the file system refuses names that are not UTF-8")
-    ran = _run(repo, "lint", "--format", output_format, "specs")
+    ran = run_process(repo, "lint", "--format", output_format, "specs")
     assert "Traceback" not in ran.stderr, ran.stderr
     assert ran.returncode == 1
     shown = "specs/caf\\xe9.yaml"
@@ -201,7 +173,7 @@ def test_a_nul_byte_is_located_where_it_stands(repo: Path) -> None:
     (repo / "specs" / "good.yaml").write_bytes(
         b"apiVersion: personalize-runner/v1\nkind: Batch\xc3\xa9\x00SegmentJob\n"
     )
-    status, _, document = _lint(repo, "specs")
+    status, _, document = lint_process(repo, "specs")
     assert status == 1
     [finding] = document["findings"]
     assert (finding["rule"], finding["line"], finding["column"]) == ("yaml-syntax", 2, 13)

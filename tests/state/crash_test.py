@@ -6,8 +6,6 @@ removed. Every time, the state reads as the records written before the kill (the
 commands read the same), and the next run goes on: it adopts a job whose record was lost,
 and folds what the killed run left."""
 
-# The fixtures are imported from tests.state.s3_server: arguments redefine them.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -20,25 +18,19 @@ import pytest
 from runner.faults import SETTING
 from runner.state.file import FileStateStore
 from runner.state.s3 import S3StateStore
-from tests.state.s3_server import (  # noqa: F401
-    S3Server,
-    aws_environment,
-    s3_bucket,
-    s3_server,
-    s3_server_session,
-)
+from tests.state.s3_server import S3Server
 from tests.support.cli import aws_env, cli_process
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import make_repo
 
 KEY = "personalize/state.json"
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
+    root = make_repo(tmp_path / "repo")
     write_specs(root / "specs", ["alpha"])
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
     return root
 
 

@@ -2,8 +2,6 @@
 holds the state lock is killed (SIGKILL), stopped (SIGTERM), frozen (SIGSTOP) or cut off
 from S3, and the next run goes on by itself within the documented bound."""
 
-# The fixtures are imported from tests.state.s3_server: arguments redefine them.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -22,13 +20,7 @@ import pytest
 from runner.state import LockHolder, State
 from runner.state.s3lock import _CLOCK_SLACK, _POLL_MAX
 from runner.times import format_time
-from tests.state.s3_server import (  # noqa: F401
-    S3Server,
-    aws_environment,
-    s3_bucket,
-    s3_server,
-    s3_server_session,
-)
+from tests.state.s3_server import S3Server
 from tests.support.cli import aws_env, cli_process, run_cli
 from tests.support.clock import ManualClock
 from tests.support.job_requests import job_arn
@@ -41,13 +33,12 @@ LEASE = "3"
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    write_specs(root / "specs", ["alpha"])
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
+def repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared repository (tests/support/fixtures.py) with the spec alpha, and a short
+    lease."""
+    write_specs(repo / "specs", ["alpha"])
     monkeypatch.setenv("PERSONALIZE_RUNNER_S3_LOCK_LEASE", LEASE)
-    return root
+    return repo
 
 
 def state_file(repo: Path) -> Path:

@@ -5,9 +5,6 @@ request midway. Each run ends within its deadline plus a few seconds, exits 1 na
 call it cut short, and leaves a state that reads back with every ARN the service returned
 (or says which job the next run adopts)."""
 
-# The fixtures are imported from tests.state.s3_server and tests.support.silent_server:
-# arguments redefine them.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import re
@@ -21,19 +18,14 @@ import boto3
 import pytest
 
 from runner.state import State
-from tests.state.s3_server import (  # noqa: F401
-    S3Server,
-    aws_environment,
-    s3_bucket,
-    s3_server,
-    s3_server_session,
-)
+from tests.state.s3_server import S3Server
 from tests.support.cli import aws_env, cli_process
 from tests.support.clock import ManualClock
 from tests.support.job_requests import job_arn
 from tests.support.job_specs import spec_yaml, write_specs
 from tests.support.personalize_server import PersonalizeServer
-from tests.support.silent_server import SilentServer, silent_server, slow_server  # noqa: F401
+from tests.support.repos import make_repo
+from tests.support.silent_server import SilentServer
 from tests.support.sts_server import MOTO_ACCOUNT
 
 KEY = "personalize/state.json"
@@ -54,10 +46,7 @@ class Ran:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    return root
+    return make_repo(tmp_path / "repo")
 
 
 @pytest.fixture

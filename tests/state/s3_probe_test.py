@@ -3,8 +3,6 @@ its writes (issue 10 point 4): a role whose policy lacks the deltas, or the stat
 is refused before any job exists, through the CLI, against moto behind a stand-in of an IAM
 policy that denies those keys."""
 
-# The fixtures are imported from tests.state.s3_server: arguments redefine them.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import io
@@ -23,13 +21,7 @@ from werkzeug.serving import make_server
 from runner.errors import StateError
 from runner.state import LockHolder, State
 from runner.state.s3 import S3StateStore
-from tests.state.s3_server import (  # noqa: F401
-    S3Server,
-    aws_environment,
-    s3_bucket,
-    s3_server,
-    s3_server_session,
-)
+from tests.state.s3_server import S3Server
 from tests.state.support import make_state
 from tests.support.cli import run_cli
 from tests.support.job_requests import job_arn
@@ -124,12 +116,10 @@ def policy(
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    write_specs(root / "specs", ["alpha", "beta"])
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
+def repo(repo: Path) -> Path:
+    """The shared repository (tests/support/fixtures.py) with the specs alpha and beta."""
+    write_specs(repo / "specs", ["alpha", "beta"])
+    return repo
 
 
 def _keys(bucket: str, s3_server: S3Server) -> list[str]:

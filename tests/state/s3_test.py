@@ -1,5 +1,3 @@
-# The fixtures are imported from tests.state.s3_server: arguments redefine them.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import datetime
@@ -15,13 +13,7 @@ from runner.errors import ConfigError, LockError, StateError
 from runner.state import LockHolder, State, StateConflict, open_store
 from runner.state.s3 import S3StateStore
 from runner.times import format_time
-from tests.state.s3_server import (  # noqa: F401
-    S3Server,
-    aws_environment,
-    s3_bucket,
-    s3_server,
-    s3_server_session,
-)
+from tests.state.s3_server import S3Server
 from tests.state.support import LINEAGE, make_record, make_state
 
 KEY = "personalize/state.json"

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runner.__main__ import main
 
 # The project's root: where `python -m tests.support.…` finds the test support.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Far more than a run of `run_process` takes: a hang fails the test instead of stopping
+# the suite (a FIFO opened for reading, a link loop walked, would wait forever).
+HANG_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,32 @@ def cli_process(
         stderr=output,
         text=True,
     )
+
+
+def run_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m runner ARGS` as a process from `cwd`, to its end (at most `HANG_SECONDS`),
+    its output through real pipes (UTF-8, strict, as a CI log's), without `NO_COLOR`."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    env.pop("NO_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+        check=False,
+    )
+
+
+def lint_process(cwd: Path, *paths: str) -> tuple[int, list[tuple[str, str]], dict[str, Any]]:
+    """`lint --format json PATHS` through `run_process`: the status, (path, rule) of each
+    finding, the document; nothing on stderr."""
+    ran = run_process(cwd, "lint", "--format", "json", *paths)
+    assert ran.stderr == "", ran.stderr
+    document = json.loads(ran.stdout)
+    found = [(finding["path"], finding["rule"]) for finding in document["findings"]]
+    return ran.returncode, found, document
 
 
 @contextlib.contextmanager

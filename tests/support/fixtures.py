@@ -1,4 +1,4 @@
-"""Fixtures for the backends and the HTTP stand-in.
+"""Fixtures for the backends, the HTTP stand-in and a repository to run the CLI in.
 
 `tests/backends/conftest.py` imports them; a root `conftest.py` can load them for every
 test with `pytest_plugins = ["tests.support.fixtures"]`.
@@ -19,6 +19,7 @@ from runner.backends.local.service import PersonalizeService
 from runner.kinds import KINDS, JobKind
 from tests.support.clock import ManualClock
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import make_repo
 
 
 @pytest.fixture(params=list(KINDS.values()), ids=list(KINDS))
@@ -27,6 +28,21 @@ def kind(request: pytest.FixtureRequest) -> JobKind:
     crashes, lost answers, quotas, conflicts, adoption)."""
     job_kind: JobKind = request.param
     return job_kind
+
+
+@pytest.fixture
+def repo_backend() -> str:
+    """The backend `repo` names; a test module that wants another overrides this fixture."""
+    return "aws"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, repo_backend: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository (`specs/`, a `personalize-runner.yaml` naming `repo_backend`), made the
+    working folder; by default its jobs go to the aws backend, i.e. to the HTTP stand-in."""
+    root = make_repo(tmp_path / "repo", repo_backend)
+    monkeypatch.chdir(root)
+    return root
 
 
 @pytest.fixture

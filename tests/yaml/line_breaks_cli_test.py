@@ -27,12 +27,9 @@ _ROLE_FINDING = (
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: local\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
+def repo_backend() -> str:
+    """`repo` (tests/support/fixtures.py) names the local backend."""
+    return "local"
 
 
 def _lint(repo: Path, text: str) -> tuple[int, str]:
