@@ -20,6 +20,7 @@ from tests.support.cli import run_cli
 from tests.support.clock import EPOCH
 from tests.support.job_specs import write_specs
 from tests.support.personalize_server import PersonalizeServer
+from tests.support.repos import state_path
 
 ACCOUNT = "123456789012"
 SOLUTION = f"arn:aws:personalize:us-east-1:{ACCOUNT}:solution/item-affinity"
@@ -32,19 +33,6 @@ LOOPS: dict[str, tuple[list[str | int], int]] = {
     "alternating": (["A", "B"], 3),
     "a number": ([5], 1),
 }
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    (root / "specs").mkdir(parents=True)
-    (root / "personalize-runner.yaml").write_text("backend: aws\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
-
-
-def state_path(repo: Path) -> Path:
-    return repo / ".personalize-runner" / "state.json"
 
 
 def recorded_names(repo: Path) -> list[str]:
