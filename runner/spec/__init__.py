@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runner.findings import Finding
 from runner.kinds import BATCH_SEGMENT_JOB, JobKind
-from runner.yaml.document import Document
 
 if TYPE_CHECKING:
     from runner.schedule import Schedule
+    from runner.yaml.document import Document
 
 API_VERSION_V1 = "personalize-runner/v1"
 KIND = BATCH_SEGMENT_JOB.name
