@@ -17,6 +17,7 @@ since (`runner.saved_plan` reads it back and checks that).
 from __future__ import annotations
 
 import json
+import operator
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -300,8 +301,11 @@ def make_plan(
                     "recorded, but its spec was removed: the job is kept (jobs are never deleted)",
                 )
             )
-    # Both kinds side by side: a segment job and an inference job of one name are neighbours.
-    jobs.sort(key=lambda job: job_order(job.name, job.kind.name))
+    # By name (a key in C: 10,000 jobs), then, if two jobs share a name (of two kinds), both
+    # kinds side by side: a segment job and an inference job of one name are neighbours.
+    jobs.sort(key=_job_name)
+    if len(set(map(_job_name, jobs))) != len(jobs):
+        jobs.sort(key=lambda job: job_order(job.name, job.kind.name))
     state = None
     if snapshot is not None:
         state = StateRef(snapshot.state.lineage, snapshot.state.serial, snapshot.version)
@@ -345,6 +349,7 @@ def _recorded_job(record: JobRecord, change: Change, reason: str) -> PlannedJob:
 
 _new_job = object.__new__
 _set_attribute = object.__setattr__
+_job_name = operator.attrgetter("name")
 
 
 def spec_digests(

@@ -216,3 +216,23 @@ def test_an_inference_jobs_configuration_is_the_service_s_to_complete(
     assert request_differences(spec.kind, spec.request, themed, [])[-1] == (
         'batchInferenceJobMode: the spec has "BATCH_INFERENCE", the service "THEME_GENERATION"'
     )
+
+
+def test_jobs_are_in_name_order_with_the_kinds_of_one_name_side_by_side() -> None:
+    specs = [
+        make_spec("beta", kind=BATCH_INFERENCE_JOB),
+        make_spec("gamma"),
+        make_spec("beta"),
+        make_spec("alpha", kind=BATCH_INFERENCE_JOB),
+    ]
+
+    plan = make_plan(specs, None)
+
+    assert [(job.name, job.kind.name) for job in plan.jobs] == [
+        ("alpha", "BatchInferenceJob"),
+        ("beta", "BatchSegmentJob"),
+        ("beta", "BatchInferenceJob"),
+        ("gamma", "BatchSegmentJob"),
+    ]
+    only_segment_jobs = make_plan([make_spec(name) for name in ("b", "c", "a")], None)
+    assert [job.name for job in only_segment_jobs.jobs] == ["a", "b", "c"]
