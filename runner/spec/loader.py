@@ -11,8 +11,9 @@ new one, a changed one, one with a document the state does not record.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,6 +149,11 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
 def parse_file(data: bytes, name: str, ignore: frozenset[str] = frozenset()) -> ParsedFile:
     """The specs and findings of one file's bytes (`runner.spec.parse`, imported with the
     first file to parse: a plan of files the state records whole parses none)."""
+    return _parser()(data, name, ignore)
+
+
+@functools.cache
+def _parser() -> Callable[[bytes, str, frozenset[str]], ParsedFile]:
     import runner.spec.parse
 
-    return runner.spec.parse.parse_file(data, name, ignore)
+    return runner.spec.parse.parse_file
