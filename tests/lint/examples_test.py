@@ -82,8 +82,9 @@ def test_negative_example_gives_its_findings(
     # Warnings are shown but fail nothing: an example of warnings only passes.
     errors = [finding for finding in document["findings"] if finding["severity"] == "error"]
     assert status == (1 if errors else 0)
-    # Alias bombs and deep nesting are refused early, not expanded.
-    assert elapsed < 2.0
+    # Alias bombs and deep nesting are refused early, not expanded (an expanded bomb takes
+    # minutes and gigabytes): a hang guard, generous for a loaded machine, not a benchmark.
+    assert elapsed < 20.0
 
 
 def test_all_positive_examples_together_are_clean(
