@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from runner.yaml.document import Decoded, Document, DuplicateKey, Path_, YamlSyntaxError
-from runner.yaml.fast import decode_plain_blocks
 from runner.yaml.span import Span, char_span
 
 __all__ = ["Decoded", "Document", "DuplicateKey", "Path_", "Span", "YamlSyntaxError", "decode"]
@@ -38,6 +37,10 @@ def decode(text: str, *, positions: bool = False) -> Decoded:
             char_span(text, hidden.start()),
         )
     if not positions:
+        # Imported with the first text to decode: a plan of recorded files decodes none, and
+        # `runner.yaml.span`, which every finding imports, runs this package's __init__.
+        from runner.yaml.fast import decode_plain_blocks
+
         documents = decode_plain_blocks(text)
         if documents is not None:
             return Decoded(documents, [])
