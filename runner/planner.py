@@ -16,6 +16,7 @@ since (`runner.saved_plan` reads it back and checks that).
 
 from __future__ import annotations
 
+import datetime
 import json
 import operator
 from collections import Counter
@@ -36,7 +37,7 @@ from runner.recurring import (
 from runner.spec import JobSpec, RecordedFile
 from runner.spec.latest import comparable, latest_of
 from runner.state import JobRecord, Snapshot, State
-from runner.times import format_minute
+from runner.times import format_minute, format_optional_time
 
 # The plan's document in the JSON family of `--format json` (docs/json.md).
 PLAN_FORMAT = "personalize-runner/plan"
@@ -150,6 +151,9 @@ class Plan:
     refreshed: bool
     # Per recurring spec: its due periods, the recorded ones, the next tick.
     recurring: tuple[RecurringPlan, ...] = ()
+    # The instant the plan was made at (`--now`, or the clock), that its recurring specs'
+    # due periods are of: `reconcile --plan` applies a saved plan at it. None: not known.
+    planned_at: datetime.datetime | None = None
 
     @cached_property
     def specs(self) -> tuple[SpecDigest, ...]:
@@ -177,6 +181,7 @@ class Plan:
             "format": PLAN_FORMAT,
             "version": PLAN_VERSION,
             "refreshed": self.refreshed,
+            "planned_at": format_optional_time(self.planned_at),
             "state": None
             if state is None
             else {"lineage": state.lineage, "serial": state.serial, "version": state.version},
@@ -268,6 +273,7 @@ def make_plan(
     *,
     unchanged_files: Collection[str] = (),
     recurring: Sequence[RecurringSpec] = (),
+    planned_at: datetime.datetime | None = None,
 ) -> Plan:
     """The plan for `specs` (valid, with unique names) against the state in `snapshot`.
 
@@ -315,6 +321,7 @@ def make_plan(
         state=state,
         refreshed=remote is not None,
         recurring=recurring_plans(recurring, records),
+        planned_at=planned_at,
     )
 
 

@@ -7,6 +7,7 @@ applied as if it were the plan that was reviewed (issue 10)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -118,7 +119,8 @@ def plan_differences(saved: Mapping[str, Any], plan: Plan) -> list[str]:
                     for name in fields
                 )
                 problems.append(f"{_job_name(key)}: {changed}")
-    for name in sorted((saved.keys() | made.keys()) - {"jobs"}):
+    # The instant it was made at is not compared: `reconcile --plan` plans at that instant.
+    for name in sorted((saved.keys() | made.keys()) - {"jobs", "planned_at"}):
         if saved.get(name, _ABSENT) != made.get(name, _ABSENT):
             problems.append(f"its {name} differs")
     return problems
@@ -249,4 +251,15 @@ def _plan_from_dict(document: object) -> Plan:
         spec_source=lambda: tuple(specs),
         state=state,
         refreshed=_bool(document["refreshed"], "refreshed"),
+        planned_at=_planned_at(document.get("planned_at")),
     )
+
+
+def _planned_at(value: object) -> datetime.datetime | None:
+    """When the plan was made: absent or null in a plan saved before it was recorded."""
+    if value is None:
+        return None
+    moment = datetime.datetime.fromisoformat(_str(value, "planned_at"))
+    if moment.utcoffset() is None:
+        raise ValueError("planned_at has no time zone")
+    return moment

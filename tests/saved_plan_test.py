@@ -27,6 +27,7 @@ def test_json_form_is_versioned_and_round_trips() -> None:
         "format",
         "version",
         "refreshed",
+        "planned_at",
         "state",
         "summary",
         "jobs",

@@ -350,6 +350,17 @@ class PullRequestComments:
 # reconcile
 
 
+def _now(args: tuple[str, ...]) -> tuple[str, ...]:
+    """`--now` of the reconcile's `args`, for the plan it applies: a saved plan is applied at
+    the instant it was made at, which must be the one asked for."""
+    for index, arg in enumerate(args):
+        if arg.startswith("--now="):
+            return (arg,)
+        if arg == "--now" and index + 1 < len(args):
+            return ("--now", args[index + 1])
+    return ()
+
+
 def reconcile(inputs: Inputs, workflow: Workflow) -> int:
     workflow.folder.mkdir(parents=True, exist_ok=True)
     saved = workflow.folder / "plan.json"
@@ -357,7 +368,7 @@ def reconcile(inputs: Inputs, workflow: Workflow) -> int:
     report_path.unlink(missing_ok=True)
     # The plan that is applied is the one kept: `reconcile --plan` refuses it if the state
     # moved in between. Reconcile shows the plan in the log and puts it in its report.
-    planned = run_runner("plan", "--out", str(saved), *inputs.options())
+    planned = run_runner("plan", "--out", str(saved), *inputs.options(), *_now(inputs.args))
     if planned.status != OK:
         workflow.set_output("exit-code", str(planned.status))
         workflow.add_summary(

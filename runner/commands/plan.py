@@ -62,6 +62,7 @@ def run(
         remote,
         unchanged_files=loaded.unchanged_files,
         recurring=recurring,
+        planned_at=instant,
     )
     sys.stdout.write(render_plan(plan, output_format, color=wants_color(sys.stdout)))
     if out is not None:

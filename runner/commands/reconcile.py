@@ -10,6 +10,7 @@ bounds every call too: the service's, the state store's and STS's (`runner.deadl
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 import time
@@ -74,7 +75,7 @@ def run(
                     saved_plan=plan,
                     saved_plan_document=plan_document,
                     git_commit=git_commit(settings.root),
-                    now=None if now is None else planning_time(now),
+                    now=_planning_instant(now, plan),
                     quotas=settings.quotas,
                     describe_concurrency=settings.describe_concurrency,
                 ),
@@ -92,6 +93,15 @@ def run(
     if report is not None:
         write_output_file(report, render_report_json(result), option="--report", what="the report")
     return result.exit_status
+
+
+def _planning_instant(now: str | None, saved: Plan | None) -> datetime.datetime | None:
+    """`--now`; else the instant a saved plan was made at, so that its recurring specs' due
+    periods are the plan's (a tick between `plan --out` and `reconcile --plan` does not
+    change what is applied); else None, the clock."""
+    if now is not None:
+        return planning_time(now)
+    return None if saved is None else saved.planned_at
 
 
 def read_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:

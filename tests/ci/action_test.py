@@ -505,6 +505,21 @@ def test_reconcile_of_the_demo_then_nothing_to_do(github: GitHub) -> None:
     assert again.outputs["has-changes"] == "false"
 
 
+def test_reconcile_with_now_in_args_plans_and_applies_at_that_instant(github: GitHub) -> None:
+    # `--now` of `args` goes to the plan that is saved too: a saved plan is applied at the
+    # instant it was made at, so the two must agree.
+    local_demo(github.workspace)
+
+    step = github.run(command="reconcile", args="--now 2026-11-10T12:00:00Z")
+
+    assert step.status == 0, step.stderr
+    state = json.loads(
+        (github.workspace / ".personalize-runner" / "state.json").read_text(encoding="utf-8")
+    )
+    weekly = sorted(name for name in state["jobs"] if name.startswith("weekly-genre-fans-"))
+    assert weekly == ["weekly-genre-fans-2026-W46"]
+
+
 def test_reconcile_of_broken_specs_submits_nothing(github: GitHub) -> None:
     (github.workspace / "specs" / "broken.yaml").write_text(BROKEN_SPEC, encoding="utf-8")
 

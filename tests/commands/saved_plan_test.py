@@ -102,3 +102,40 @@ def test_the_saved_plan_as_it_was_made_is_applied(
         for call in personalize_server.calls
         if call.operation.startswith("Create")
     ] == ["gamma"]
+
+
+def test_a_saved_plan_of_recurring_specs_is_applied_at_the_instant_it_was_made(
+    repo: Path, personalize_server: PersonalizeServer
+) -> None:
+    # A tick between `plan --out` and `reconcile --plan` (the action runs them seconds apart,
+    # the scheduled workflow just after a tick): the reviewed plan's period is submitted.
+    write_specs(repo / "specs", ["alpha"])
+    (repo / "specs" / "alpha.yaml").write_text(
+        (repo / "specs" / "alpha.yaml")
+        .read_text(encoding="utf-8")
+        .replace("jobName: alpha", 'jobName: alpha-{date}\nschedule:\n  cron: "0 6 * * *"')
+        .replace("/out/alpha/", "/out/alpha/{date}/"),
+        encoding="utf-8",
+    )
+    made = run_cli("plan", "--now", "2026-11-02T06:30:00Z", "--out", "plan.json")
+    assert made.status == 0, made.err
+    saved = json.loads((repo / "plan.json").read_text(encoding="utf-8"))
+    assert saved["planned_at"] == "2026-11-02T06:30:00Z"
+
+    ran = run_cli("reconcile", "--plan", "plan.json")
+
+    assert (ran.status, ran.err) == (0, "")
+    assert [
+        call.body["jobName"]
+        for call in personalize_server.calls
+        if call.operation.startswith("Create")
+    ] == ["alpha-2026-11-02"]
+    # An instant given says otherwise: the plan at that instant (the next day's period) is not
+    # the saved one, which is refused, and nothing more is sent.
+    again = run_cli("plan", "--now", "2026-11-02T06:30:00Z", "--out", "plan.json")
+    assert again.status == 0, again.err
+    personalize_server.clear_calls()
+    later = run_cli("reconcile", "--plan", "plan.json", "--now", "2026-11-03T06:30:00Z")
+    assert later.status == 1
+    assert later.err.startswith("error: the saved plan no longer applies: ")
+    assert not [call for call in personalize_server.calls if call.operation.startswith("Create")]
