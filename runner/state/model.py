@@ -73,7 +73,9 @@ class State:
     def with_job(self, record: JobRecord) -> State:
         """This state with `record` added, or replacing the record of the same key (the
         same name and kind)."""
-        return self._changed({**self.jobs, record.key: record}, (record.key,))
+        jobs = _copy(self.jobs)
+        jobs[record.key] = record
+        return self._changed(jobs, (record.key,))
 
     def with_jobs(self, records: Iterable[JobRecord]) -> State:
         """This state with all of `records` added or replaced, as one change."""
@@ -84,11 +86,13 @@ class State:
             new[record.key] = record
         if not new:
             return self
-        return self._changed({**self.jobs, **new}, new)
+        jobs = _copy(self.jobs)
+        jobs.update(new)
+        return self._changed(jobs, new)
 
     def without_job(self, key: str) -> State:
         """This state without the record of `key` (a `KeyError` if there is none)."""
-        jobs = dict(self.jobs)
+        jobs = _copy(self.jobs)
         del jobs[key]
         return self._changed(jobs, (key,))
 
@@ -210,3 +214,12 @@ class State:
         ):
             object.__setattr__(state, name, value)
         return state
+
+
+def _copy(jobs: Mapping[str, JobRecord]) -> dict[str, JobRecord]:
+    """A new dict of `jobs`. A state's jobs are a `MappingProxyType`, whose `copy` is its
+    dict's own: `dict(proxy)` and `{**proxy}` go key by key, 8x slower (160 us a change of
+    a state of 2,000 records, what every recorded job paid: issue 11)."""
+    if isinstance(jobs, MappingProxyType):
+        return jobs.copy()
+    return dict(jobs)
