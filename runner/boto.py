@@ -18,7 +18,7 @@ import contextlib
 import datetime
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from runner.deadline import (
     THROTTLING_CODES,
@@ -29,6 +29,7 @@ from runner.deadline import (
 )
 from runner.errors import BackendError
 from runner.extras import require_extra
+from runner.kinds import KINDS
 
 require_extra("aws", "boto3", "botocore")
 
@@ -41,7 +42,7 @@ from botocore.credentials import (  # noqa: E402
     CredentialResolver,
     DeferredRefreshableCredentials,
 )
-from botocore.parsers import ResponseParserError  # noqa: E402
+from botocore.parsers import JSONParser, ResponseParserError, ResponseParserFactory  # noqa: E402
 from botocore.utils import parse_timestamp as botocore_parse_timestamp  # noqa: E402
 
 from runner.service import (  # noqa: E402
@@ -50,6 +51,9 @@ from runner.service import (  # noqa: E402
     InvalidInput,
     LimitExceeded,
     MalformedAnswer,
+    S3Error,
+    S3TimedOut,
+    S3Unreachable,
     ServiceError,
     Throttled,
     Unavailable,
@@ -82,6 +86,8 @@ def client_config(
         retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        # The accounts of a region share a client (`Clients`): botocore keeps 10.
+        max_pool_connections=32,
     )
 
 
@@ -93,6 +99,31 @@ def _timestamp(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.datetime.fromtimestamp(value, datetime.UTC)
     return botocore_parse_timestamp(value)
+
+
+# The answers of the job listings (`ListBatchSegmentJobs`, …), by their shape's name.
+_LISTINGS = frozenset(f"{kind.list_operation}Response" for kind in KINDS.values())
+
+
+class _JsonParser(JSONParser):
+    """botocore's JSON parser, but a job listing's page is left as JSON reads it:
+    `runner.backends.wire` checks each summary anyway (epoch timestamps included), and
+    botocore's walk of 100 summaries through the model took 1.9 ms a poll (issue 11)."""
+
+    def _handle_json_body(self, raw_body: Any, shape: Any) -> Any:
+        if shape is not None and shape.name in _LISTINGS:
+            return cast(Any, self)._parse_body_as_json(raw_body)
+        return cast(Any, super())._handle_json_body(raw_body, shape)
+
+
+class _ParserFactory(ResponseParserFactory):
+    """`_JsonParser` (with `_timestamp`) for JSON answers, Personalize's; botocore's own
+    parsers for the others (STS)."""
+
+    def create_parser(self, protocol_name: str) -> Any:
+        if protocol_name == "json":
+            return _JsonParser(timestamp_parser=_timestamp)
+        return super().create_parser(protocol_name)
 
 
 def _longest(config: Config) -> float:
@@ -184,9 +215,14 @@ class Clients:
         # The sessions of the accounts in `accounts`, and why the others were refused.
         self._account_sessions: dict[str, boto3.Session] = {}
         self._refused: dict[str, str] = {}
-        # Clients by (account, region, adaptive, whole seconds of their timeouts, None for
-        # the configured ones: near the deadline, one whose timeouts end before it).
-        self._clients: dict[tuple[str, str, bool, int | None], PersonalizeClient] = {}
+        # Clients by (the account of `accounts` they serve, None for the default session's
+        # accounts, region, adaptive, whole seconds of their timeouts, None for the
+        # configured ones: near the deadline, one whose timeouts end before it). The default
+        # session's client of a region serves all of its accounts alike: one per region,
+        # not one per account (each costs 6 ms of CPU to make, and a connection; issue 11).
+        self._clients: dict[tuple[str | None, str, bool, int | None], PersonalizeClient] = {}
+        # The (account, region) of each client asked for, as asked (`opened`).
+        self._opened: dict[tuple[str, str], None] = {}
         # The STS clients that assume roles, by region and timeouts, kept to refresh
         # their credentials.
         self._sts_clients: dict[tuple[str, int | None], STSClient] = {}
@@ -210,8 +246,9 @@ class Clients:
         seconds = self._seconds()
         # Near the deadline, one client for both: the remaining calls are few.
         adaptive = adaptive and seconds is None
+        served = account if account in self.accounts else None
         with self._lock:
-            client = self._clients.get((account, region, adaptive, seconds))
+            client = self._clients.get((served, region, adaptive, seconds))
             if client is None:
                 config = _fitted(self.config, seconds)
                 if adaptive:  # as many attempts, in botocore's adaptive mode
@@ -219,15 +256,16 @@ class Clients:
                     retries["mode"] = "adaptive"
                     config = config.merge(Config(retries=retries))
                 client = self._make(account, region, config)
-                self._clients[account, region, adaptive, seconds] = client
+                self._clients[served, region, adaptive, seconds] = client
+            self._opened[account, region] = None
             return client
 
     def _make(self, account: str, region: str, config: Config) -> PersonalizeClient:
         session = self._session_of(account, region)
         # Before the client is made, which takes its parsers from the session (issue 11).
-        session._session.get_component("response_parser_factory").set_parser_defaults(
-            timestamp_parser=_timestamp
-        )
+        core = session._session
+        if not isinstance(core.get_component("response_parser_factory"), _ParserFactory):
+            core.register_component("response_parser_factory", _ParserFactory())
         client = session.client(
             "personalize", region_name=region, endpoint_url=self.endpoint_url, config=config
         )
@@ -241,7 +279,7 @@ class Clients:
     def opened(self) -> list[tuple[str, str]]:
         """The (account, region) of each client made so far."""
         with self._lock:
-            return list(dict.fromkeys((account, region) for account, region, *_ in self._clients))
+            return list(self._opened)
 
     def close(self) -> None:
         """Close the clients' connections; a later call starts again (and checks again)."""
@@ -249,6 +287,7 @@ class Clients:
             clients: list[PersonalizeClient | STSClient] = [*self._clients.values()]
             clients += self._sts_clients.values()
             self._clients, self._sts_clients, self._account_sessions = {}, {}, {}
+            self._opened = {}
         for client in clients:
             client.close()
 
@@ -475,13 +514,7 @@ def service_error(error: ClientError) -> ServiceError:
     return ServiceError(f"{code}: {message}")
 
 
-# S3, for the state store.
-
-# 412 is S3's answer to a failed precondition; 409 to a conditional write that raced
-# another one on the same key.
-_S3_CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
-_S3_MISSING_CODES = frozenset({"NoSuchKey", "404"})
-_S3_DENIED_CODES = frozenset({"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
+# S3, for the state store (its errors are runner.service's S3Error and S3Unreachable).
 
 _s3_session: boto3.session.Session | None = None
 _s3_session_lock = threading.Lock()
@@ -544,46 +577,6 @@ class S3Clients:
                 client = s3_client(remaining=self.remaining, **settings)
                 self._clients[seconds] = client
             return client
-
-
-class S3Error(Exception):
-    """An error answer of S3 (or of an S3-compatible store)."""
-
-    def __init__(self, code: str, message: str | None) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    @property
-    def conflict(self) -> bool:
-        """A conditional request whose condition failed, or that raced another one."""
-        return self.code in _S3_CONFLICT_CODES
-
-    @property
-    def missing(self) -> bool:
-        return self.code in _S3_MISSING_CODES
-
-    @property
-    def no_bucket(self) -> bool:
-        return self.code == "NoSuchBucket"
-
-    @property
-    def denied(self) -> bool:
-        """The credentials are refused, or may not do this."""
-        return self.code in _S3_DENIED_CODES
-
-    def __str__(self) -> str:
-        code = self.code or "error"
-        return f"{code}: {self.message}" if self.message else code
-
-
-class S3Unreachable(Exception):
-    """No answer from S3: the network, the endpoint, or no credentials to sign with."""
-
-
-class S3TimedOut(S3Unreachable):
-    """No answer from S3 before the run's deadline (`--timeout`): a write may or may not
-    have been made."""
 
 
 @contextlib.contextmanager

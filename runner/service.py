@@ -160,3 +160,51 @@ def ending_pages(
 
 # The backends, by name; `runner.backends.registry.open_backend` opens one.
 BACKEND_NAMES = ("aws", "local")
+
+
+# S3's error codes (and an S3-compatible store's) that the state store tells apart: 412 is
+# S3's answer to a failed precondition; 409 to a conditional write that raced another one on
+# the same key.
+_S3_CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
+_S3_MISSING_CODES = frozenset({"NoSuchKey", "404"})
+_S3_DENIED_CODES = frozenset({"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
+
+
+class S3Error(Exception):
+    """An error answer of S3 (or of an S3-compatible store)."""
+
+    def __init__(self, code: str, message: str | None) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+    @property
+    def conflict(self) -> bool:
+        """A conditional request whose condition failed, or that raced another one."""
+        return self.code in _S3_CONFLICT_CODES
+
+    @property
+    def missing(self) -> bool:
+        return self.code in _S3_MISSING_CODES
+
+    @property
+    def no_bucket(self) -> bool:
+        return self.code == "NoSuchBucket"
+
+    @property
+    def denied(self) -> bool:
+        """The credentials are refused, or may not do this."""
+        return self.code in _S3_DENIED_CODES
+
+    def __str__(self) -> str:
+        code = self.code or "error"
+        return f"{code}: {self.message}" if self.message else code
+
+
+class S3Unreachable(Exception):
+    """No answer from S3: the network, the endpoint, or no credentials to sign with."""
+
+
+class S3TimedOut(S3Unreachable):
+    """No answer from S3 before the run's deadline (`--timeout`): a write may or may not
+    have been made."""

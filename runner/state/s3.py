@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner import faults
-from runner.boto import S3Error, S3TimedOut, S3Unreachable, s3_client, s3_errors
+from runner.boto import s3_client, s3_errors
 from runner.deadline import until
 from runner.errors import ConfigError, LockError, StateError
+from runner.service import S3Error, S3TimedOut, S3Unreachable
 from runner.state.delta import Delta, apply
 from runner.state.model import State
 from runner.state.record import JobRecord

@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from runner.boto import S3Error, S3Unreachable, s3_errors
+from runner.boto import s3_errors
 from runner.errors import StateError
+from runner.service import S3Error, S3Unreachable
 from runner.state.delta import Delta
 from runner.state.s3objects import S3Objects
 

@@ -31,10 +31,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.boto import S3Error, S3TimedOut, S3Unreachable, s3_errors
+from runner.boto import s3_errors
 from runner.deadline import brief_wait
 from runner.errors import ConfigError, LockError, StateError
 from runner.jsonread import parse
+from runner.service import S3Error, S3TimedOut, S3Unreachable
 from runner.state.s3objects import Got, S3Objects
 from runner.state.store import (
     LockHolder,

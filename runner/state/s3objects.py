@@ -9,10 +9,11 @@ import email.utils
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.boto import S3Clients, S3Error, S3TimedOut, S3Unreachable, s3_errors
+from runner.boto import S3Clients, s3_errors
 from runner.deadline import Remaining
 from runner.errors import StateError
 from runner.jsonread import JsonLimitError, Limits, read_limited
+from runner.service import S3Error, S3TimedOut, S3Unreachable
 from runner.state.store import StateConflict, StoreTimedOut
 from runner.times import UTC
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from runner.boto import S3Error, S3Unreachable, s3_errors
+from runner.boto import s3_errors
 from runner.errors import StateError
+from runner.service import S3Error, S3Unreachable
 from runner.state.s3objects import S3Objects
 
 # A real ETag is never this (it is an MD5 or an MD5 with a part count).
