@@ -82,6 +82,8 @@ class RemoteView:
     # The names of the jobs pending or in progress of each kind in each scope listed:
     # quota slots taken.
     in_flight: Mapping[Group, frozenset[str]] = field(default_factory=dict)
+    # What a person should know of how the view was made (a listing that could not be read).
+    notes: tuple[str, ...] = ()
 
     def find(self, scope: Scope, key: str) -> RemoteJob | None:
         return self.jobs.get((scope, key))

@@ -53,6 +53,7 @@ def fetch_remote_view(
             wanted.setdefault((spec.kind, scope), {})[spec.job_name] = spec
     jobs: dict[tuple[Scope, str], RemoteJob] = {}
     in_flight: dict[Group, frozenset[str]] = {}
+    notes: list[str] = []
     for group in sorted(wanted, key=lambda group: (group[1], group[0].name)):
         kind, scope = group
         partition, region, account = scope
@@ -63,10 +64,14 @@ def fetch_remote_view(
                 listed = list(
                     backend.list_jobs(kind, partition=partition, region=region, account=account)
                 )
-            except MalformedAnswer:
+            except MalformedAnswer as error:
                 # A listing that cannot be read tells nothing (issue 10): each job that an
                 # unrecorded spec asks for is described instead, and none counts as in
                 # flight (a create that the quota refuses waits for a slot).
+                notes.append(
+                    f"could not read the listing of the {kind.noun}s of {region} ({account}): "
+                    f"{error}; each job was described instead"
+                )
                 listed = _described(backend, kind, wanted[group].values())
             for summary in listed:
                 if normalize_status(summary.status) in IN_FLIGHT_STATUSES:
@@ -115,7 +120,10 @@ def fetch_remote_view(
             ) from None
         in_flight[group] = frozenset(busy)
     return RemoteView(
-        scopes=frozenset(scope for _, scope in wanted), jobs=jobs, in_flight=in_flight
+        scopes=frozenset(scope for _, scope in wanted),
+        jobs=jobs,
+        in_flight=in_flight,
+        notes=tuple(notes),
     )
 
 

@@ -56,6 +56,8 @@ def run(
                 None if snapshot is None else snapshot.state,
                 concurrency=settings.describe_concurrency,
             )
+        for note in remote.notes:
+            sys.stderr.write(f"warning: {note}\n")
     plan = make_plan(
         loaded.specs,
         snapshot,

@@ -129,6 +129,8 @@ def reconcile(
                 concurrency=options.describe_concurrency,
                 described=described,
             )
+            for note in remote.notes:
+                listener.note(f"warning: {note}")
         except DeadlineExceeded as error:
             raise BackendError(
                 f"{error}: the run's deadline (--timeout {options.timeout:g}s) passed while "

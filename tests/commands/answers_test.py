@@ -348,11 +348,23 @@ def test_reconcile_plans_by_describing_when_the_listing_cannot_be_read(
     recorded(repo, kind, ["alpha"])
     state_path(repo).unlink()
     write_specs(repo / "specs", ["beta"], kind=kind.name)
-    personalize_server.rewrite(without_status(kind), operation=kind.list_operation)
+    # Read twice: by the plan, then by the reconcile.
+    personalize_server.rewrite(without_status(kind), times=2, operation=kind.list_operation)
 
+    planned = run_cli("plan", "--refresh")
     ran = run_cli("reconcile", "--report", "report.json")
 
+    assert planned.status == 0
+    assert planned.err.startswith(
+        f"warning: could not read the listing of the {kind.noun}s of us-east-1 (123456789012): "
+    )
     assert (ran.status, ran.err) == (0, "")
+    # Said, not silently worked around.
+    assert (
+        f"warning: could not read the listing of the {kind.noun}s of us-east-1 (123456789012): "
+        in ran.out
+    )
+    assert "; each job was described instead\n" in ran.out
     assert jobs_of(report_of(repo)) == {
         "alpha": ("adopted", "CREATE PENDING"),
         "beta": ("created", "CREATE PENDING"),
