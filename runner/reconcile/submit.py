@@ -97,6 +97,14 @@ class Submitter:
         except DeadlineExceeded:
             self.defer(job, why="no time left")
             return None
+        except MalformedAnswer as error:
+            self.ledger.finish(
+                job,
+                Result.FAILED,
+                f"cannot find the newest ACTIVE version of {solution}: the service's answer "
+                f"cannot be trusted ({error}); the next reconcile tries again",
+            )
+            return None
         except ServiceError as error:
             self.ledger.finish(
                 job,

@@ -117,10 +117,11 @@ def test_a_looping_solution_version_listing_fails_the_latest_of_job_alone(
     assert "Traceback" not in ran.out + ran.err
     (failed,) = [line for line in ran.out.splitlines() if line.startswith("failed")]
     assert failed.startswith(
-        f"failed   latest: cannot find the newest ACTIVE version of {SOLUTION} (MalformedAnswer: "
-        "page "
+        f"failed   latest: cannot find the newest ACTIVE version of {SOLUTION}: the service's "
+        "answer cannot be trusted (MalformedAnswer: page "
     )
     assert " of the ListSolutionVersions listing " in failed
+    assert failed.endswith("; the next reconcile tries again")
     assert ran.out.endswith("Reconcile: 1 created, 1 failed (state serial 1).\n")
     _, calls = LOOPS[which]
     assert personalize_server.count("ListSolutionVersions") == calls
