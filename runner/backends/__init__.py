@@ -132,6 +132,12 @@ class Backend(Protocol):
         """The kind's listing (`ListBatchSegmentJobs`), every page, newest first, for one
         account and region."""
 
+    def list_page(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> list[JobSummary]:
+        """The listing's first page alone, one call (what a poll reads: issue 11): at most
+        a page (100) of summaries, fewer where the service's page held other accounts'."""
+
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         """`ListTagsForResource`: `[{"tagKey": …, "tagValue": …}]`."""
 

@@ -6,7 +6,7 @@ one page of up to 100 summaries, newest first) plus one describe
 the service lists newest first). The page also tells how many jobs not watched are in
 flight there: the quota slots they hold. One page is one call, whatever it holds: the aws
 backend leaves out the summaries of other accounts and does not ask for the next page to
-make up for them (`first_page`), so that a poll never reads every job the service holds.
+make up for them (`Backend.list_page`), so that a poll never reads every job the service holds.
 
 Polls of a region are at least `poll_first` (2 s) apart: at most 30 polls a minute per
 region, whatever the number of jobs. While watched jobs are in flight the interval is a
@@ -28,11 +28,10 @@ the service gave; the next look asks again), and it holds no quota slot — only
 from __future__ import annotations
 
 import datetime
-import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from runner.arn import Arn
 from runner.backends import (
@@ -57,8 +56,6 @@ POLL_MAX = 60.0
 POLL_BACKOFF = 1.5
 # The poll interval while jobs are in flight, as a fraction of the oldest one's age.
 POLL_AGE_FRACTION = 0.05
-# Summaries in one list page.
-LIST_PAGE = 100
 
 
 class Clock(Protocol):
@@ -119,9 +116,7 @@ def poll(backend: Backend, group: Group, watched: Mapping[str, str]) -> Poll:
     others: int | None = 0
     failed: ServiceError | None = None
     try:
-        for summary in first_page(
-            backend, kind, partition=partition, region=region, account=account
-        ):
+        for summary in backend.list_page(kind, partition=partition, region=region, account=account):
             status = normalize_status(summary.status)
             key = kind.key(summary.name)
             if watched.get(key) == summary.arn:
@@ -137,29 +132,6 @@ def poll(backend: Backend, group: Group, watched: Mapping[str, str]) -> Poll:
     seen.update(described)
     followed, dropped = settle(seen)
     return Poll(seen=followed, errors=errors, others=others, failed=failed, dropped=dropped)
-
-
-@runtime_checkable
-class PagedBackend(Protocol):
-    """A backend whose listing leaves out some summaries of a page (the aws backend: those
-    of other accounts), so that a page's worth of summaries may take more than one list
-    call: it gives the first page alone."""
-
-    def list_page(
-        self, kind: JobKind, *, partition: str, region: str, account: str
-    ) -> list[JobSummary]: ...
-
-
-def first_page(
-    backend: Backend, kind: JobKind, *, partition: str, region: str, account: str
-) -> list[JobSummary]:
-    """The summaries of one list call (`LIST_PAGE` of them at most): a poll's bound, however
-    many jobs the service holds (issue 11)."""
-    if isinstance(backend, PagedBackend):
-        return backend.list_page(kind, partition=partition, region=region, account=account)
-    # Listings scoped by the service (the local backend's): a page is `LIST_PAGE` summaries.
-    listing = backend.list_jobs(kind, partition=partition, region=region, account=account)
-    return list(itertools.islice(listing, LIST_PAGE))
 
 
 def describe_jobs(

@@ -70,6 +70,12 @@ class CountingBackend:
         self.calls["list"] += 1
         return self.backend.list_jobs(kind, partition=partition, region=region, account=account)
 
+    def list_page(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> list[JobSummary]:
+        self.calls["list"] += 1
+        return self.backend.list_page(kind, partition=partition, region=region, account=account)
+
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         self.calls["tags"] += 1
         return self.backend.list_tags(arn)

@@ -341,6 +341,11 @@ class RacingBackend:
     ) -> Iterator[JobSummary]:
         return self.backend.list_jobs(kind, partition=partition, region=region, account=account)
 
+    def list_page(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> list[JobSummary]:
+        return self.backend.list_page(kind, partition=partition, region=region, account=account)
+
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         return self.backend.list_tags(arn)
 

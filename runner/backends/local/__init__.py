@@ -131,6 +131,14 @@ class LocalBackend:
                 return
             request = {**request, "nextToken": token}
 
+    def list_page(
+        self, kind: JobKind, *, partition: str, region: str, account: str
+    ) -> list[JobSummary]:
+        body = self.service.list_jobs(
+            kind, {"maxResults": 100}, partition=partition, region=region, account=account
+        )
+        return job_page(kind, body)[0]
+
     def list_tags(self, arn: str) -> list[dict[str, str]]:
         body = self.service.list_tags_for_resource({"resourceArn": arn})
         return [{"tagKey": tag["tagKey"], "tagValue": tag["tagValue"]} for tag in body["tags"]]
