@@ -53,7 +53,10 @@ _INNERMOST = re.compile(r"\[\]|\{\}")
 _STRING_OR_BRACKET = re.compile(_STRING.pattern + r"|[\[\]{}]", re.DOTALL)
 # The escape of a surrogate (high or low), or one as a character of a text given.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# Half of a surrogate pair: JSON's `\ud800` escape parses to it, but it is no character, and
+# no output (nor the state) could encode a text holding it. Its search is `lone_surrogate`.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+lone_surrogate = _SURROGATE.search
 
 
 def _too_deep(text: str, limit: int) -> bool:
@@ -134,7 +137,7 @@ def parse(
     # One C-speed search; the values are walked only when a surrogate may be in them (a
     # pair of escapes is one character, which is text).
     if _SURROGATE_ESCAPE.search(text) is not None or (
-        not isinstance(data, bytes) and _SURROGATE.search(text) is not None
+        not isinstance(data, bytes) and lone_surrogate(text) is not None
     ):
         _refuse_lone_surrogates(value)
     return value
@@ -145,7 +148,7 @@ def _refuse_lone_surrogates(value: Any) -> None:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            found = _SURROGATE.search(item)
+            found = lone_surrogate(item)
             if found is not None:
                 raise JsonLimitError(
                     f"it has a string holding \\u{ord(found.group()):04x}, half of a "

@@ -12,7 +12,6 @@ poller's to report (`runner.backends.KNOWN_STATUSES`).
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,11 +24,8 @@ from runner.backends import (
     SolutionVersionSummary,
     normalize_status,
 )
+from runner.jsonread import lone_surrogate
 from runner.kinds import JobKind
-
-# Half of a surrogate pair: JSON's `\ud800` escape parses to it, but it is no character,
-# and no output (nor the state) could encode a text holding it.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def to_datetime(value: object) -> datetime.datetime | None:
@@ -209,7 +205,7 @@ def _optional_text(body: Mapping[str, Any], key: str, what: str) -> str | None:
 
 
 def _checked_text(value: str, key: str, what: str) -> str:
-    if _SURROGATE.search(value) is not None:
+    if lone_surrogate(value) is not None:
         raise MalformedAnswer(f"{what} has {key} {_shown(value)}, which is not text")
     return value
 
