@@ -346,7 +346,6 @@ class Clients:
     def _assumed_role_session(self, access: AccountAccess, region: str) -> boto3.Session:
         """A session whose credentials come from STS `AssumeRole`, asked for with the
         default session's credentials at the first call and again before they expire."""
-        self._role_sts(region)
         arguments: dict[str, Any] = {
             "RoleArn": access.role_arn,
             "RoleSessionName": access.session_name,
@@ -558,16 +557,16 @@ class S3Clients:
     def __init__(self, *, remaining: Remaining | None = None, **settings: Any) -> None:
         self.remaining = remaining
         self._settings = settings
+        self._longest = max(
+            float(settings.get("connect_timeout", 60.0)), float(settings.get("read_timeout", 60.0))
+        )
         self._clients: dict[int | None, S3Client] = {}
         self._lock = threading.Lock()
 
     def client(self) -> S3Client:
         """The client for a call made now."""
-        longest = max(
-            float(self._settings.get("connect_timeout", 60.0)),
-            float(self._settings.get("read_timeout", 60.0)),
-        )
-        seconds = call_seconds(None if self.remaining is None else self.remaining(), longest)
+        left = None if self.remaining is None else self.remaining()
+        seconds = call_seconds(left, self._longest)
         with self._lock:
             client = self._clients.get(seconds)
             if client is None:
