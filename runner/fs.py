@@ -104,6 +104,13 @@ def open_regular(path: str | os.PathLike[str], flags: int = os.O_RDONLY, mode: i
     return fd
 
 
+def cache_home() -> Path:
+    """The runner's folder of this user's caches (`$XDG_CACHE_HOME/personalize-runner`,
+    by default `~/.cache/personalize-runner`): never in a repository."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "personalize-runner"
+
+
 def read_regular_file(path: str | os.PathLike[str], *, limit: int) -> bytes:
     """The bytes of the regular file at `path`: `NotRegularFile` if it is something else
     (never waited on), `FileTooLarge` if it holds more than `limit` bytes, `OSError` if it

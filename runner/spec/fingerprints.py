@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from runner.digest import sha256_hex
-from runner.fs import read_regular_file, write_atomically
+from runner.fs import cache_home, read_regular_file, write_atomically
 
 GRANULARITY_NS = 2_000_000_000
 # 2: an entry is one string, "<fingerprint> <digest>" (1: a list of both), which a cache of
@@ -102,5 +102,4 @@ def now_ns() -> int:
 
 
 def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "personalize-runner" / "digests"
+    return cache_home() / "digests"

@@ -26,7 +26,6 @@ from typing import Any, NamedTuple, cast
 from runner.errors import StateError
 from runner.jsonread import JsonLimitError, Limits, parse
 from runner.kinds import DEFAULT_KIND, KINDS, kind_of_arn
-from runner.state.canonical import decode as decode_canonical
 from runner.state.columns import usual_records
 from runner.state.record import RECORDED_BY, JobRecord, RecordedBy
 from runner.times import UTC, format_optional_time, format_time
@@ -53,6 +52,10 @@ _LIMITS = Limits(max_depth=None)
 DEFAULT_REMEDY = (
     "Restore it from a backup or from version control; the runner will not overwrite it."
 )
+
+
+# `runner.state.cache.MIN_BYTES`, without importing it for a small state.
+_CACHED_BYTES = 256 * 1024
 
 
 class StateFields(NamedTuple):
@@ -123,13 +126,27 @@ def encode_state(
     return "\n".join(lines).encode("ascii")
 
 
-def decode_state(data: bytes, *, source: str, remedy: str = DEFAULT_REMEDY) -> StateFields:
+def decode_state(
+    data: bytes, *, source: str, remedy: str = DEFAULT_REMEDY, sha256: str | None = None
+) -> StateFields:
     """Parse the canonical form, or raise `StateError` naming `source` and the problem.
 
-    `remedy` says how to get a readable state back (where the backups are).
+    `remedy` says how to get a readable state back (where the backups are). `sha256`, the
+    digest of a stored state's `data`: a large one's records are taken from, or kept in,
+    the cache of decoded states (`runner.state.cache`).
     """
+    if sha256 is None or len(data) < _CACHED_BYTES:
+        with _reading(source, remedy):
+            return _state_from_json(data)
+    from runner.state.cache import load, store
+
+    cached = load(sha256)
+    if cached is not None:
+        return StateFields(*cached)
     with _reading(source, remedy):
-        return _state_from_json(data)
+        fields = _state_from_json(data)
+    store(sha256, fields)
+    return fields
 
 
 @contextlib.contextmanager
@@ -453,7 +470,10 @@ def _state_from_json(data: bytes) -> StateFields:
     except UnicodeDecodeError as error:
         raise _Invalid(f"it is not UTF-8 text ({error.reason} at byte {error.start})") from None
     if len(data) <= _LIMITS.max_bytes:
-        # The form this codec writes, read without building its JSON tree (issue 11).
+        # The form this codec writes, read without building its JSON tree (issue 11);
+        # imported here: a state taken from the cache of decoded ones needs no reader.
+        from runner.state.canonical import decode as decode_canonical
+
         canonical = decode_canonical(text)
         if canonical is not None:
             return StateFields(*canonical)

@@ -48,11 +48,6 @@ from runner.fs import (
     write_atomically,
 )
 from runner.jsonread import DEFAULT_LIMITS
-from runner.state.delta import Delta, apply
-from runner.state.journal import Header
-from runner.state.journal import append as append_line
-from runner.state.journal import read as read_journal
-from runner.state.journal import remove as remove_journal
 from runner.state.model import State
 from runner.state.record import JobRecord
 from runner.state.store import (
@@ -135,8 +130,14 @@ class FileStateStore:
                 )
             return None
         sha = sha256_hex(data)
-        snapshot = self._parse(data)
-        found = read_journal(self.journal_path, where=self._journal_where())
+        snapshot = self._parse(data, sha)
+        found = None
+        if identity[1] is not None:
+            # Imported with a journal to read or write: a plan's read has none (issue 11).
+            from runner.state.delta import apply
+            from runner.state.journal import read as read_journal
+
+            found = read_journal(self.journal_path, where=self._journal_where())
         state, journal_bytes = snapshot, None
         if found is not None and found.header is not None:
             header = found.header
@@ -258,6 +259,8 @@ class FileStateStore:
                     raise StateError(f"{self.describe()} changed while this run held its lock")
                 self._write_snapshot(known.state, previous=previous)
             else:
+                from runner.state.journal import remove as remove_journal
+
                 # Folded already: a compaction stopped before it removed the journal.
                 remove_journal(self.journal_path)
         except (StateError, LockError, OSError) as error:
@@ -424,7 +427,7 @@ class FileStateStore:
                 "Check the path and its permissions; the runner will not overwrite it."
             ) from None
 
-    def _parse(self, data: bytes) -> State:
+    def _parse(self, data: bytes, sha256: str) -> State:
         if self.backup_path.exists():
             where = f"from {self.backup_path} or from version control"
         else:
@@ -433,6 +436,7 @@ class FileStateStore:
             data,
             source=self.location,
             remedy=f"Restore it {where}; the runner will not overwrite it.",
+            sha256=sha256,
         )
 
     def _write_locked(self, state: State, *, expected: str | None, whole: bool = False) -> str:
@@ -468,6 +472,10 @@ class FileStateStore:
 
     def _append(self, known: _Known, state: State, changes: dict[str, JobRecord | None]) -> str:
         """Record the change from `known.state` to `state` as a line of the journal."""
+        from runner.state.delta import Delta
+        from runner.state.journal import Header
+        from runner.state.journal import append as append_line
+
         live = known.journal_bytes is not None
         header = (
             None if live else Header(state.lineage, known.snapshot_serial, known.snapshot_sha256)
@@ -498,6 +506,8 @@ class FileStateStore:
         write_atomically(self.path, data)
         faults.crash_at("snapshot-written")
         if self.journal_path.exists():
+            from runner.state.journal import remove as remove_journal
+
             remove_journal(self.journal_path)
         sha = sha256_hex(data)
         version = str(Version.of(state, sha))

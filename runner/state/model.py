@@ -191,12 +191,21 @@ class State:
             )
 
     @classmethod
-    def from_json(cls, data: bytes, *, source: str, remedy: str = DEFAULT_REMEDY) -> State:
+    def from_json(
+        cls,
+        data: bytes,
+        *,
+        source: str,
+        remedy: str = DEFAULT_REMEDY,
+        sha256: str | None = None,
+    ) -> State:
         """Parse the canonical form, or raise `StateError` naming `source` and the problem.
 
-        `remedy` says how to get a readable state back (where the backups are).
+        `remedy` says how to get a readable state back (where the backups are); `sha256`,
+        the digest of a stored state's bytes, lets a large one be cached decoded
+        (`runner.state.cache`).
         """
-        return cls.decoded(decode_state(data, source=source, remedy=remedy))
+        return cls.decoded(decode_state(data, source=source, remedy=remedy, sha256=sha256))
 
     @classmethod
     def decoded(cls, fields: StateFields) -> State:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from runner import faults
 from runner.boto import s3_client, s3_errors
 from runner.deadline import until
+from runner.digest import sha256_hex
 from runner.errors import ConfigError, LockError, StateError
 from runner.service import S3Error, S3TimedOut, S3Unreachable
 from runner.state.delta import Delta, apply
@@ -419,6 +420,7 @@ class S3StateStore:
         return State.from_json(
             data,
             source=self.location,
+            sha256=sha256_hex(data),
             remedy=(
                 "Restore an earlier version of the object (if the bucket keeps versions) or "
                 "a copy of it; the runner will not overwrite it."
