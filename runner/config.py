@@ -113,7 +113,8 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    from runner.yaml import YamlSyntaxError, decode
+    from runner.yaml.document import YamlSyntaxError
+    from runner.yaml.reader import decode
 
     try:
         # Never waits on a FIFO in the file's place (issue 10): refused by name.

@@ -22,7 +22,8 @@ from runner.spec.latest import model_arn
 from runner.spec.recurring import SCHEDULE, check_recurring, schedule_of
 from runner.spec.schema import KIND_SCHEMA_FILES, SCHEMA_FILES
 from runner.spec.validate import validator
-from runner.yaml import Document, YamlSyntaxError, decode
+from runner.yaml.document import Document, YamlSyntaxError
+from runner.yaml.reader import decode
 
 
 class ParsedFile(NamedTuple):

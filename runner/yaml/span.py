@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 # The line breaks of a file as libyaml counts them once NEL, LINE SEPARATOR and PARAGRAPH
-# SEPARATOR are refused (runner.yaml.decode): CR LF, CR or LF; editors count the same.
+# SEPARATOR are refused (runner.yaml.reader.decode): CR LF, CR or LF; editors count the same.
 _BREAK = re.compile(r"\r\n?|\n")
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from runner.yaml import decode
+from runner.yaml.reader import decode
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from runner.yaml import decode
+from runner.yaml.reader import decode
 from tests.ci.support import ACTION, REPO, WORKFLOWS, git, read_yaml, workflow_files
 
 # `uses: owner/repo@<40 hex> # v1.2.3`: the SHA a tag pointed at, and that tag.

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from runner.__main__ import main
-from runner.yaml import YamlSyntaxError, decode
+from runner.yaml.document import YamlSyntaxError
+from runner.yaml.reader import decode
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = Path(__file__).resolve().parent

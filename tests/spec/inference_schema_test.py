@@ -23,7 +23,7 @@ from runner.spec.inference_model import BatchInferenceJobSpec
 from runner.spec.model import BatchSegmentJobSpec
 from runner.spec.schema import KIND_SCHEMA_FILES, render
 from runner.spec.validate import SCHEMA_DIR, load_schema, validator
-from runner.yaml import decode
+from runner.yaml.reader import decode
 from tests.ci.support import read_yaml
 from tests.lint.support import EXAMPLES, REPO, example_documents
 from tests.support.json_schema import check_schema, errors, is_valid

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from runner.spec.model import BatchSegmentJobSpec
 from runner.spec.schema import SCHEMA_FILES, render
 from runner.spec.validate import SCHEMA_DIR, load_schema, validator
-from runner.yaml import decode
+from runner.yaml.reader import decode
 from tests.lint.support import EXAMPLES, REPO, example_documents
 from tests.support.json_schema import check_schema, errors, is_valid
 

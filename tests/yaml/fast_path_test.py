@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner.yaml import Document, Path_, Span, YamlSyntaxError, decode
+from runner.yaml.document import Document, Path_, YamlSyntaxError
+from runner.yaml.reader import decode
+from runner.yaml.span import Span
 from runner.yaml.document import MAX_DEPTH, MAX_DOCUMENTS, Positions
 from runner.yaml.events import decode_events
 from runner.yaml.fast import decode_plain_blocks
