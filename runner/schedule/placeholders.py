@@ -6,6 +6,7 @@ Braces always delimit a placeholder; there is no escape (see the package docstri
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,11 +79,13 @@ def fill(text: str, tick: Tick) -> str:
 
 
 def _scan(text: str) -> list[Placeholder | ScheduleError]:
+    # From brace to brace (a search in C): most texts have none, and a spec has many texts.
     items: list[Placeholder | ScheduleError] = []
-    position = 0
-    while position < len(text):
-        char = text[position]
-        if char == "}":
+    search = _BRACE.search
+    brace = search(text)
+    while brace is not None:
+        position = brace.start()
+        if text[position] == "}":
             items.append(
                 ScheduleError(
                     "`}` without a `{` before it (braces only delimit placeholders)",
@@ -90,31 +93,26 @@ def _scan(text: str) -> list[Placeholder | ScheduleError]:
                     position + 1,
                 )
             )
-            position += 1
-        elif char == "{":
-            close = _next_brace(text, position + 1)
-            if close == -1 or text[close] == "{":
-                items.append(
-                    ScheduleError(
-                        "`{` without a `}` after it (braces only delimit placeholders)",
-                        position,
-                        position + 1,
-                    )
+            brace = search(text, position + 1)
+            continue
+        close = search(text, position + 1)
+        if close is None or text[close.start()] == "{":
+            items.append(
+                ScheduleError(
+                    "`{` without a `}` after it (braces only delimit placeholders)",
+                    position,
+                    position + 1,
                 )
-                position += 1
-            else:
-                items.append(Placeholder(text[position + 1 : close], position, close + 1))
-                position = close + 1
+            )
+            brace = close
         else:
-            position += 1
+            end = close.start()
+            items.append(Placeholder(text[position + 1 : end], position, end + 1))
+            brace = search(text, end + 1)
     return items
 
 
-def _next_brace(text: str, start: int) -> int:
-    for index in range(start, len(text)):
-        if text[index] in "{}":
-            return index
-    return -1
+_BRACE = re.compile("[{}]")
 
 
 def _unknown_message(name: str) -> str:
