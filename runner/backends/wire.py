@@ -122,8 +122,86 @@ def job_page(kind: JobKind, answer: object) -> tuple[list[JobSummary], str | Non
     entries = body.get(kind.list_key, [])
     if not isinstance(entries, list):
         raise MalformedAnswer(f"{what}: {kind.list_key} is {_shown(entries)}, not a list")
-    summaries = [job_summary(kind, entry, what=f"a summary of {what}") for entry in entries]
+    resource = f"{kind.resource_type}/"
+    summaries = [
+        _usual_summary(kind.arn_key, resource, entry)
+        or job_summary(kind, entry, what=f"a summary of {what}")
+        for entry in entries
+    ]
     return summaries, _optional_text(body, "nextToken", what)
+
+
+def _usual_summary(arn_key: str, resource: str, body: object) -> JobSummary | None:
+    """`job_summary` of a summary of the usual form (a poll reads 100 a call, issue 11):
+    every field of its type (the times as the answers' reader makes them, in UTC), the
+    ARN a job of that name has, no lone surrogate. None for anything else, which
+    `job_summary` then reads (and says what is wrong)."""
+    if type(body) is not dict:
+        return None
+    name = body.get("jobName")
+    arn = body.get(arn_key)
+    status = body.get("status")
+    version = body.get("solutionVersionArn")
+    reason = body.get("failureReason")
+    created = body.get("creationDateTime")
+    updated = body.get("lastUpdatedDateTime")
+    if not (
+        type(name) is str
+        and name
+        and type(arn) is str
+        and type(status) is str
+        and status
+        and (version is None or type(version) is str)
+        and (reason is None or type(reason) is str)
+    ):
+        return None
+    try:
+        created = _usual_time(created)
+        updated = _usual_time(updated)
+    except (OverflowError, OSError, ValueError):
+        return None
+    parts = arn.split(":", 5)
+    if (
+        len(parts) != 6
+        or parts[0] != "arn"
+        or parts[2] != "personalize"
+        or parts[5] != resource + name
+        or lone_surrogate(f"{name}{arn}{status}{version or ''}{reason or ''}") is not None
+    ):
+        return None
+    summary = _new_summary(JobSummary)
+    _set_attribute(
+        summary,
+        "__dict__",
+        {
+            "name": name,
+            "arn": arn,
+            "status": normalize_status(status),
+            "solution_version_arn": version,
+            "created_at": created,
+            "updated_at": updated,
+            "failure_reason": reason,
+        },
+    )
+    return summary
+
+
+def _usual_time(value: object) -> datetime.datetime | None:
+    """`to_datetime` of None, epoch seconds or a UTC datetime; `ValueError` for the rest."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is _UTC:
+            return value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_timestamp(value, _UTC)
+    raise ValueError(value)
+
+
+_UTC = datetime.UTC
+_from_timestamp = datetime.datetime.fromtimestamp
+_new_summary = object.__new__
+_set_attribute = object.__setattr__
 
 
 def tags(answer: object) -> list[dict[str, str]]:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
 from runner.arn import Arn
-from runner.backends.wire import job_description, to_datetime
+from runner.backends import MalformedAnswer
+from runner.backends.wire import job_description, job_page, job_summary, to_datetime
 from runner.kinds import BATCH_SEGMENT_JOB
 
 
@@ -65,3 +67,66 @@ def test_descriptions_keep_the_request_fields_only() -> None:
         "numResults": 25,
         "roleArn": "arn:aws:iam::1:role/R",
     }
+
+
+def _summary(**fields: object) -> dict[str, object]:
+    summary: dict[str, object] = {
+        "jobName": "j1",
+        "batchSegmentJobArn": "arn:aws:personalize:us-east-1:111122223333:batch-segment-job/j1",
+        "status": "ACTIVE",
+        "solutionVersionArn": "arn:aws:personalize:us-east-1:111122223333:solution/s/1",
+        "creationDateTime": UTC_NOON.timestamp(),
+        "lastUpdatedDateTime": UTC_NOON,
+        "failureReason": None,
+    }
+    summary.update(fields)
+    return summary
+
+
+# A page's usual summaries are read by a shorter path (issue 11): it gives what the
+# summary's own reader gives, and leaves anything else to it, with its message.
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"creationDateTime": int(UTC_NOON.timestamp()), "lastUpdatedDateTime": None},
+        {
+            "lastUpdatedDateTime": UTC_NOON.astimezone(
+                datetime.timezone(datetime.timedelta(hours=2))
+            )
+        },
+        {"lastUpdatedDateTime": "2026-11-01T12:00:00Z"},
+        {"status": "CREATE IN_PROGRESS", "failureReason": "", "solutionVersionArn": None},
+        {"extra": [1, 2]},
+    ],
+)
+def test_a_page_reads_each_summary_as_a_summary_is_read(fields: dict[str, object]) -> None:
+    entry = _summary(**fields)
+    summaries, token = job_page(BATCH_SEGMENT_JOB, {"batchSegmentJobs": [entry], "nextToken": "t"})
+
+    assert summaries == [job_summary(BATCH_SEGMENT_JOB, entry)]
+    assert token == "t"
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"creationDateTime": True}, "not a timestamp: True"),
+        ({"creationDateTime": 1e300}, "not a timestamp"),
+        ({"jobName": ""}, "jobName ''"),
+        ({"status": 5}, "status 5"),
+        ({"failureReason": "bad \ud800"}, "which is not text"),
+        ({"jobName": "j2"}, "which is not a batch segment job's of that name"),
+        (
+            {"batchSegmentJobArn": "arn:aws:s3:us-east-1:111122223333:batch-segment-job/j1"},
+            "not an ARN of a job",
+        ),
+    ],
+)
+def test_a_page_with_one_unusual_summary_says_what_is_wrong_with_it(
+    fields: dict[str, object], problem: str
+) -> None:
+    page = {"batchSegmentJobs": [_summary(), _summary(**fields)]}
+
+    with pytest.raises(MalformedAnswer, match=re.escape(problem)):
+        job_page(BATCH_SEGMENT_JOB, page)
