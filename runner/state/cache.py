@@ -88,17 +88,17 @@ def store(sha256: str, decoded: Decoded) -> None:
     with contextlib.suppress(OSError):
         path = folder() / f"{sha256}{_SUFFIX}"
         write_atomically(path, b"%s %d\n%s" % (_KEY, zlib.crc32(body), body))
-        _prune(path.parent)
+        _prune(path)
 
 
-def _prune(where: Path) -> None:
-    """Remove all but the `KEEP` newest entries."""
+def _prune(kept: Path) -> None:
+    """Remove all but the `KEEP` newest entries, `kept` (the one just written) among them."""
     entries = []
-    for entry in os.scandir(where):
-        if entry.name.endswith(_SUFFIX):
+    for entry in os.scandir(kept.parent):
+        if entry.name.endswith(_SUFFIX) and entry.name != kept.name:
             with contextlib.suppress(OSError):
                 entries.append((entry.stat().st_mtime_ns, entry.path))
-    for _, path in sorted(entries, reverse=True)[KEEP:]:
+    for _, path in sorted(entries, reverse=True)[KEEP - 1 :]:
         with contextlib.suppress(OSError):
             os.unlink(path)
 
