@@ -216,15 +216,22 @@ def script() -> NoReturn:
     then its exit status.
 
     When nothing is left that the interpreter's exit would do (no other thread, no exit
-    handler, no logging to flush: a `plan` or `lint` without a backend), the process ends
-    at once after flushing its output: freeing the objects of a plan of 10,000 recorded
-    specs one by one cost it 20-45 ms (issue 11)."""
+    handler, no logging to flush, no profiler: a `plan` or `lint` without a backend), the
+    process ends at once after flushing its output: freeing the objects of a plan of
+    10,000 recorded specs one by one cost it 20-45 ms (issue 11)."""
     status = main()
     import atexit
     import os
     import threading
 
-    if threading.active_count() == 1 and atexit._ncallbacks() == 0 and "logging" not in sys.modules:
+    if (
+        threading.active_count() == 1
+        and atexit._ncallbacks() == 0
+        and "logging" not in sys.modules
+        # A profiler or tracer (`python -m cProfile`) writes what it found after this.
+        and sys.getprofile() is None
+        and sys.gettrace() is None
+    ):
         try:
             sys.stdout.flush()
             sys.stderr.flush()

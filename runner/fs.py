@@ -122,8 +122,11 @@ def read_regular_file(path: str | os.PathLike[str], *, limit: int) -> bytes:
     size = 0
     try:
         expected = os.fstat(fd).st_size
+        # The first read asks for all of it (a 6 MB state in one call, not a hundred).
+        want = min(max(expected, _CHUNK), limit + 1)
         while size <= limit:
-            chunk = os.read(fd, _CHUNK)
+            chunk = os.read(fd, want)
+            want = _CHUNK
             if not chunk:
                 break
             chunks.append(chunk)
