@@ -51,20 +51,19 @@ def test_a_reader_that_goes_away_ends_the_plan_without_a_traceback(tmp_path: Pat
     # A plan's output many times a pipe's buffer: the reader goes away long before its end.
     repo = _repo(tmp_path, jobs=2_000)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "runner", "plan", "--backend", "local", "--format", "json"],
         cwd=repo,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    process.stdout.read(10)
-    process.stdout.close()  # `plan | head -c 10`
-
-    status = process.wait(timeout=HANG_SECONDS)
-    err = process.stderr.read().decode()
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.read(10)
+        process.stdout.close()  # `plan | head -c 10`
+        status = process.wait(timeout=HANG_SECONDS)
+        err = process.stderr.read().decode()
 
     # Whether the last write met the closed pipe is the kernel's timing: either way the
     # process ends, with nothing but a status to say.
