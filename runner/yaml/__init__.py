@@ -6,4 +6,3 @@ line); everything else, and the positions of nodes, come from libyaml's events i
 `runner.yaml.reader.decode` decodes a text. The package itself imports nothing: every
 finding imports `runner.yaml.span`, which then costs no more than itself (issue 11).
 """
-
