@@ -9,13 +9,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner.yaml.document import Document, Path_, YamlSyntaxError
-from runner.yaml.reader import decode
-from runner.yaml.span import Span
-from runner.yaml.document import MAX_DEPTH, MAX_DOCUMENTS, Positions
+from runner.yaml.document import (
+    MAX_DEPTH,
+    MAX_DOCUMENTS,
+    Document,
+    Path_,
+    Positions,
+    YamlSyntaxError,
+)
 from runner.yaml.events import decode_events
 from runner.yaml.fast import decode_plain_blocks
-from runner.yaml.span import Marks
+from runner.yaml.reader import decode
+from runner.yaml.span import Marks, Span
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted([*REPO.glob("specs/**/*.yaml"), *REPO.glob("tests/lint/**/*.yaml")], key=str)
