@@ -148,11 +148,11 @@ def _median_cpu(tree: Path | None, runs: int) -> tuple[float, float, str]:
     second = statistics.median(pair[1] for pair in measured)
     spread = ""
     if runs > 1:
-        firsts = sorted(pair[0] * 1000 for pair in measured)
-        seconds = sorted(pair[1] * 1000 for pair in measured)
+        firsts = [pair[0] * 1000 for pair in measured]
+        seconds = [pair[1] * 1000 for pair in measured]
         spread = (
-            f"; median of {runs}: {firsts[0]:.1f}-{firsts[-1]:.1f} ms, "
-            f"{seconds[0]:.1f}-{seconds[-1]:.1f} ms"
+            f"; median of {runs}: {min(firsts):.1f}-{max(firsts):.1f} ms, "
+            f"{min(seconds):.1f}-{max(seconds):.1f} ms"
         )
     return first, second, spread
 

@@ -140,13 +140,15 @@ def _fitted(config: Config, seconds: int | None) -> Config:
     return config.merge(Config(connect_timeout=seconds, read_timeout=seconds))
 
 
-def bound_retries(client: Any, remaining: Remaining | None, *, seconds: float) -> None:
-    """Make `client` (any service; its attempts' timeouts: `seconds`) end a call with
-    `DeadlineExceeded` where botocore would retry past the deadline
-    (`deadline.retry_refusal`): the one place where retries meet `--timeout`."""
+def bound_retries(client: Any, remaining: Remaining | None) -> None:
+    """Make `client` (any service) end a call with `DeadlineExceeded` where botocore would
+    retry past the deadline (`deadline.retry_refusal`): the one place where retries meet
+    `--timeout`."""
     if remaining is None:
         return
     service = client.meta.service_model.service_id.hyphenize()
+    # An attempt lasts at most the longer of the client's connect and read timeouts.
+    seconds = _longest(client.meta.config)
 
     def refuse_late_retry(
         attempts: int = 1,
@@ -273,7 +275,7 @@ class Clients:
             client.meta.events.register_first(
                 f"needs-retry.personalize.{operation}", _quota_refusal_at_once
             )
-        bound_retries(client, self.remaining, seconds=_longest(config))
+        bound_retries(client, self.remaining)
         return client
 
     def opened(self) -> list[tuple[str, str]]:
@@ -330,7 +332,7 @@ class Clients:
         ones), its retries bounded by the deadline."""
         config = _fitted(self.config, seconds)
         client = session.client("sts", region_name=region, config=config)
-        bound_retries(client, self.remaining, seconds=_longest(config))
+        bound_retries(client, self.remaining)
         return client
 
     def _role_sts(self, region: str) -> STSClient:
@@ -450,7 +452,7 @@ def _access_errors(access: AccountAccess, doing: str) -> Iterator[None]:
     except (exceptions.HTTPClientError, exceptions.ConnectionError) as error:
         raise Unavailable(f"{where}: {error}") from error
     except DeadlineExceeded as error:
-        if error.message.startswith("account "):
+        if isinstance(error.__cause__, DeadlineExceeded):
             # Cut short while assuming the role for this very check: named already.
             raise
         raise DeadlineExceeded(f"{where}: {error.message}") from error
@@ -545,7 +547,7 @@ def s3_client(
             read_timeout=read_timeout,
         )
         client = _s3_session.client("s3", config=config)
-    bound_retries(client, remaining, seconds=max(connect_timeout, read_timeout))
+    bound_retries(client, remaining)
     return client
 
 

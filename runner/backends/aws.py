@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from runner.backends import (
     SolutionVersionSummary,
     wire,
 )
+from runner.deadline import until
 from runner.kinds import KINDS, JobKind
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class AwsBackend:
             accounts=self.accounts,
             verify_accounts=self.verify_accounts,
             refuse_at_once=[kind.create_operation for kind in KINDS.values()],
-            remaining=None if self.deadline is None else self._remaining,
+            remaining=until(self.deadline),
         )
 
     def create_job(self, kind: JobKind, request: Mapping[str, Any]) -> str:
@@ -199,9 +199,6 @@ class AwsBackend:
 
     def _client(self, account: str, region: str) -> PersonalizeClient:
         return self.clients.personalize(account, region)
-
-    def _remaining(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 def _of_account(kind: JobKind, page: object, *, partition: str, account: str) -> list[JobSummary]:

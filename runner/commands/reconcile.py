@@ -27,7 +27,7 @@ from runner.commands.common import (
     write_output_file,
 )
 from runner.config import Settings
-from runner.errors import ConfigError, PlanError
+from runner.errors import PlanError
 from runner.fs import read_regular_file
 from runner.output.progress import ConsoleListener
 from runner.output.report import render_report_json, render_report_text
@@ -50,8 +50,6 @@ def run(
     lock_timeout: float,
     now: str | None = None,
 ) -> int:
-    if timeout is not None and timeout < 0:
-        raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
     check_output_file(report, settings, option="--report", what="the report")
     plan, plan_document = (None, None) if saved_plan is None else read_saved_plan(saved_plan)
     # The run's one deadline: the backend and the state store bound each call by it (its

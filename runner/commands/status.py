@@ -18,7 +18,7 @@ import time
 
 from runner.commands.common import opened_backend
 from runner.config import Settings
-from runner.errors import ConfigError, ExitStatus
+from runner.errors import ExitStatus
 from runner.output.terminal import wants_color
 from runner.output.writers import writer
 from runner.reconcile.poller import dropped_note, listing_failed, poll_all, unfinished
@@ -37,8 +37,6 @@ REFRESH_TIMEOUT = 60.0
 def run(
     settings: Settings, *, refresh: bool, output_format: str, timeout: float = REFRESH_TIMEOUT
 ) -> int:
-    if timeout < 0:
-        raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
     # With --refresh, one deadline for the command: the state store's calls and the
     # service's (their timeouts and retries).
     deadline = time.monotonic() + timeout if refresh else None
@@ -56,19 +54,20 @@ def run(
                 sys.stderr.write(f"{name}: could not get its status: {error}\n")
             for name, summary in sorted(polled.dropped.items()):
                 sys.stderr.write(f"{dropped_note(name, summary)}\n")
+            now = _now()
             try:
                 written = record_statuses(
                     store,
                     [polled.seen[name] for name in sorted(polled.seen)],
                     holder=LockHolder.current(),
                     lock_timeout=LOCK_TIMEOUT,
-                    now=_now(),
+                    now=now,
                     if_busy=lambda note: print(note, file=sys.stderr),
                 )
             except StoreTimedOut as error:
                 # The store did not answer in time (issue 10): what the service said is
                 # shown, and the next refresh records it.
-                state = with_statuses(state, polled.seen.values(), now=_now())
+                state = with_statuses(state, polled.seen.values(), now=now)
                 _show(state, output_format)
                 sys.stderr.write(
                     f"error: the statuses shown were not written to {store.describe()}: {error}\n"

@@ -46,8 +46,6 @@ def _keys(state: State, given: str) -> list[str]:
 
 
 def run(settings: Settings, *, jobs: list[str], timeout: float) -> int:
-    if timeout < 0:
-        raise ConfigError(f"--timeout {timeout:g}: give a number of seconds, 0 or more")
     clock = SystemClock()
     # One deadline for the command: the state store's calls, the service's, the polling.
     deadline = clock.monotonic() + timeout

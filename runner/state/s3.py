@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner import faults
-from runner.boto import s3_client, s3_errors
+from runner.boto import S3Clients, s3_errors
 from runner.deadline import until
 from runner.digest import sha256_hex
 from runner.errors import ConfigError, LockError, StateError
@@ -118,10 +118,10 @@ class S3StateStore:
         renewing = (
             None
             if client is not None
-            else _LazyObjects(
+            else S3Objects(
                 bucket,
                 key,
-                make=lambda: s3_client(
+                clients=S3Clients(
                     connect_timeout=lease / 6, read_timeout=lease / 6, max_attempts=2
                 ),
             )
@@ -432,20 +432,6 @@ def _parse_version(version: str) -> Version | None:
     known = Version.parse(version)
     # An ETag is quoted: a token that is not comes from another kind of store.
     return known if known is not None and known.token.startswith('"') else None
-
-
-class _LazyObjects(S3Objects):
-    """`S3Objects` whose client is made when first used (boto3 is slow to make one)."""
-
-    def __init__(self, bucket: str, key: str, *, make: Callable[[], S3Client]) -> None:
-        super().__init__(bucket, key)
-        self._make = make
-
-    @property
-    def client(self) -> S3Client:
-        if self._client is None:
-            self._client = self._make()
-        return self._client
 
 
 def _differences(before: State, after: State) -> dict[str, JobRecord | None]:

@@ -271,11 +271,9 @@ class S3Lock:
                 self._etag = got.etag
                 return True
             return False
+        except S3TimedOut as error:
+            raise objects.unreachable("write", f"the state lock {self.location}", error) from None
         except S3Unreachable as error:
-            if isinstance(error, S3TimedOut):
-                raise objects.unreachable(
-                    "write", f"the state lock {self.location}", error
-                ) from None
             raise LockError(f"cannot reach the state lock {self.location}: {error}.") from None
         self._etag = response["ETag"]
         return True

@@ -37,8 +37,9 @@ class Got:
 
 
 class S3Objects:
-    """The objects of `bucket`; `client` if given, or clients made when first used whose
-    calls are bounded by `remaining` (the run's deadline, `--timeout`)."""
+    """The objects of `bucket`; `client` if given, or clients made when first used
+    (`clients`, by default ones whose calls are bounded by `remaining`: the run's deadline,
+    `--timeout`)."""
 
     def __init__(
         self,
@@ -47,13 +48,14 @@ class S3Objects:
         *,
         client: S3Client | None = None,
         remaining: Remaining | None = None,
+        clients: S3Clients | None = None,
     ) -> None:
         self.bucket = bucket
         # The state's key: what permissions messages name (`<key>*`).
         self.key = key
         self.remaining = remaining
         self._client = client
-        self._clients = S3Clients(remaining=remaining)
+        self._clients = clients or S3Clients(remaining=remaining)
 
     @property
     def client(self) -> S3Client:
