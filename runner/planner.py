@@ -284,7 +284,7 @@ def make_plan(
     `recurring` are the recurring specs whose due periods are among `specs`
     (`runner.recurring.expand`): their recorded periods are unchanged, not orphans.
     """
-    records = {} if snapshot is None else dict(snapshot.state.jobs)
+    records: Mapping[str, JobRecord] = {} if snapshot is None else snapshot.state.jobs
     jobs: list[PlannedJob] = []
     named = set()
     for spec in specs:

@@ -161,6 +161,8 @@ def recurring_plans(
     recurring: Sequence[RecurringSpec], records: Mapping[str, JobRecord]
 ) -> tuple[RecurringPlan, ...]:
     """Per recurring spec, its periods against the state's records (see the docstring)."""
+    if not recurring:
+        return ()
     by_file: dict[str, list[JobRecord]] = {}
     for record in records.values():
         if record.period is not None:

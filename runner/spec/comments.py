@@ -59,10 +59,7 @@ class Comments:
 
     def _read_ignores(self) -> None:
         pending: set[str] = set()
-        offset = 0
         for number, line in enumerate(self.text.splitlines(keepends=True), start=1):
-            start = offset
-            offset += len(line)
             stripped = line.strip()
             if pending and stripped and not stripped.startswith("#"):
                 self.by_line.setdefault(number, set()).update(pending)
@@ -77,7 +74,7 @@ class Comments:
                         f"write it as {_FORM} (or ignore-file[…])",
                     )
                     continue
-                rules = self._rules(number, start, match)
+                rules = self._rules(number, match)
                 if match.group(1):
                     self.everywhere |= rules
                 elif line[: match.start()].strip():
@@ -91,9 +88,11 @@ class Comments:
             Finding(self.name, span, "ignore-comment", f"ignore comment: {problem}")
         )
 
-    def _rules(self, number: int, line_start: int, match: re.Match[str]) -> frozenset[str]:
+    def _rules(self, number: int, match: re.Match[str]) -> frozenset[str]:
         rules = set()
+        named = False
         for found in _RULE_ID.finditer(match.group(2)):
+            named = True
             rule_id = found.group()
             start = match.start(2) + found.start()
             problem = ignore_problem(rule_id)
@@ -101,7 +100,7 @@ class Comments:
                 rules.add(rule_id)
             else:
                 self._problem(number, start, start + len(rule_id), problem)
-        if not rules and _RULE_ID.search(match.group(2)) is None:
+        if not named:
             self._problem(
                 number, match.start(), match.end(), f"it names no rule: write it as {_FORM}"
             )

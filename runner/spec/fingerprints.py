@@ -70,10 +70,7 @@ class Digests:
     def unchanged(self, name: str, status: os.stat_result, digest: str) -> bool:
         """Whether the rule lets `name` be taken unread for a file whose digest is `digest`
         (`cached(name, status) == digest`, in one comparison: 10,000 files a plan)."""
-        return self.entries.get(name) == (
-            f"{status.st_dev} {status.st_ino} {status.st_size} {status.st_mtime_ns} "
-            f"{status.st_ctime_ns} {digest}"
-        )
+        return self.entries.get(name) == f"{fingerprint(status)} {digest}"
 
     def remember(self, name: str, status: os.stat_result, digest: str, *, hashed_at: int) -> None:
         """`digest` of `name`, read after `status` was taken at `hashed_at` (ns, the clock

@@ -11,9 +11,8 @@ new one, a changed one, one with a document the state does not record.
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,14 +131,6 @@ def check_names_of_unchanged(
     return findings
 
 
-def load_file(path: str, name: str) -> tuple[list[JobSpec], list[Finding]]:
-    """The valid specs of one file, and the findings of all its documents."""
-    data = read_file(path, name)
-    if isinstance(data, Finding):
-        return [], [data]
-    return parse_specs(data, name)
-
-
 def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
     """The valid specs of one file's bytes, and the findings of all its documents."""
     specs, findings, _ = parse_file(data, name)
@@ -149,11 +140,6 @@ def parse_specs(data: bytes, name: str) -> tuple[list[JobSpec], list[Finding]]:
 def parse_file(data: bytes, name: str, ignore: frozenset[str] = frozenset()) -> ParsedFile:
     """The specs and findings of one file's bytes (`runner.spec.parse`, imported with the
     first file to parse: a plan of files the state records whole parses none)."""
-    return _parser()(data, name, ignore)
+    from runner.spec.parse import parse_file as parse
 
-
-@functools.cache
-def _parser() -> Callable[[bytes, str, frozenset[str]], ParsedFile]:
-    import runner.spec.parse
-
-    return runner.spec.parse.parse_file
+    return parse(data, name, ignore)

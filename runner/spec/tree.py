@@ -199,7 +199,7 @@ class _Walk:
                 name = entry.name
                 if plain and name.endswith(SPEC_SUFFIXES) and name.isascii() and name.isprintable():
                     try:
-                        regular = not entry.is_symlink() and entry.is_file(follow_symlinks=False)
+                        regular = entry.is_file(follow_symlinks=False)
                     except OSError:
                         regular = False
                     if regular:

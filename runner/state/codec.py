@@ -26,7 +26,6 @@ from typing import Any, NamedTuple, cast
 from runner.errors import StateError
 from runner.jsonread import JsonLimitError, Limits, parse
 from runner.kinds import DEFAULT_KIND, KINDS, kind_of_arn
-from runner.state.columns import usual_records
 from runner.state.record import RECORDED_BY, JobRecord, RecordedBy
 from runner.times import UTC, format_optional_time, format_time
 
@@ -544,6 +543,10 @@ def _records(jobs: dict[str, Any], version: int) -> dict[str, JobRecord]:
             objects.append(obj)
         else:
             other = True
+    # Imported here, as the canonical reader is: a state read by it, or taken from the
+    # cache of decoded states, has no JSON tree to check.
+    from runner.state.columns import usual_records
+
     usual = usual_records(names, objects)
     if usual is None:
         return {name: _record_with_optional(name, obj, version) for name, obj in jobs.items()}
